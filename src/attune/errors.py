@@ -1,0 +1,59 @@
+"""One exception family. The CLI catches `AttuneError`, prints `Error: …` on one line and exits 1."""
+
+from __future__ import annotations
+
+
+class AttuneError(Exception):
+    """A problem the user can fix; `str()` is the one-line message, `hint` says how to fix it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None, *, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        text = f"{where}{self.message}"
+        if self.hint:
+            text += f" — {self.hint}"
+        return text
+
+
+class ScriptError(AttuneError):
+    """A script (or roster) that cannot be read: bad YAML, an unknown marker, an undefined placeholder."""
+
+
+class LengthError(AttuneError):
+    """A requested length that cannot be parsed or cannot be met by the script."""
+
+
+class VoiceError(AttuneError):
+    """A voice, rate or pitch that the speech engine cannot provide."""
+
+
+class SpeechError(AttuneError):
+    """The speech engine failed, hung, or returned empty or truncated audio."""
+
+
+class AudioError(AttuneError):
+    """A sound file (a background bed) that is missing or cannot be decoded, or an ffmpeg failure."""
+
+
+class OutputError(AttuneError):
+    """An output path that cannot be written."""
+
+
+class SettingsError(AttuneError):
+    """A command-line or roster setting with a bad value (a background kind, a loudness target…)."""
+
+
+class Interrupted(AttuneError):
+    """The run was stopped by SIGINT or SIGTERM; temporary files were removed."""
+
+    exit_code = 130

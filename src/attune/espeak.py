@@ -1,0 +1,65 @@
+"""Find libespeak-ng for pyttsx3's espeak driver: the system's, else the `espeakng-loader` wheel's copy.
+
+pyttsx3 opens the library by its soname (`libespeak-ng.so.1`). When the system has none, loading
+the wheel's copy first (RTLD_GLOBAL) makes that lookup find it, and ESPEAK_DATA_PATH points
+espeak-ng at the wheel's voice data. This must happen before pyttsx3 is imported.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EspeakLibrary:
+    """Where libespeak-ng comes from: `source` is "system" or "espeakng-loader"."""
+
+    source: str
+    library_path: str
+    data_path: str | None
+
+
+@functools.cache
+def find_espeak() -> EspeakLibrary | None:
+    """The libespeak-ng Attune will use on Linux, or None (other platforms, or none at all)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    system = ctypes.util.find_library("espeak-ng")
+    if system:
+        return EspeakLibrary("system", system, os.environ.get("ESPEAK_DATA_PATH"))
+    try:
+        import espeakng_loader
+    except ImportError:
+        return None
+    library = espeakng_loader.get_library_path()
+    if not Path(library).exists():
+        return None
+    return EspeakLibrary("espeakng-loader", library, espeakng_loader.get_data_path())
+
+
+def load_espeak() -> EspeakLibrary | None:
+    """Make libespeak-ng loadable by pyttsx3 (call before importing pyttsx3)."""
+    lib = find_espeak()
+    if lib is not None and lib.source == "espeakng-loader":
+        os.environ["ESPEAK_DATA_PATH"] = lib.data_path or ""
+        ctypes.CDLL(lib.library_path, mode=ctypes.RTLD_GLOBAL)
+    return lib
+
+
+def espeak_variants() -> list[str]:
+    """The voice variants (`+f3`, `+m2`, `+whisper`…) shipped with the espeak-ng data in use."""
+    lib = find_espeak()
+    candidates = []
+    if lib is not None and lib.data_path:
+        candidates.append(Path(lib.data_path) / "voices" / "!v")
+    candidates += [Path("/usr/share/espeak-ng-data/voices/!v"), Path("/usr/lib/x86_64-linux-gnu/espeak-ng-data/voices/!v")]
+    for folder in candidates:
+        if folder.is_dir():
+            return sorted(p.name for p in folder.iterdir() if p.is_file())
+    return []

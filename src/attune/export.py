@@ -1,0 +1,80 @@
+"""Encode streamed blocks with ffmpeg: MP3 (libmp3lame) or 16-bit WAV, into a file path.
+
+Blocks go to ffmpeg as float32 through a pipe, so encoding runs on the other core while the next
+blocks are mixed. ffmpeg writes the LAME header with the encoder delay and padding, so decoders
+trim them and the MP3 lasts exactly as long as the planned track.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AudioError, SettingsError
+from .ffmpeg import ffmpeg_exe
+
+FORMATS = ("mp3", "wav")
+
+
+def check_bitrate(bitrate: str) -> str:
+    """`128k` style, 32k–320k."""
+    match = re.fullmatch(r"(\d{2,3})k", bitrate.strip().lower())
+    if not match or not 32 <= int(match.group(1)) <= 320:
+        raise SettingsError(f"bitrate {bitrate!r} is not valid", "use a value from 32k to 320k, such as 128k")
+    return match.group(0)
+
+
+class Encoder:
+    """`with Encoder(path, "mp3", "128k") as enc: enc.write(block)` — raises AudioError if ffmpeg fails."""
+
+    def __init__(self, path: Path, fmt: str = "mp3", bitrate: str = "128k", sample_rate: int = 44100, channels: int = 2):
+        if fmt not in FORMATS:
+            raise SettingsError(f"unknown format {fmt!r}", "use mp3 or wav")
+        codec = ["-c:a", "libmp3lame", "-b:a", check_bitrate(bitrate), "-f", "mp3", "-write_id3v1", "0"] if fmt == "mp3" else \
+            ["-af", "aresample=osf=s16:dither_method=triangular", "-c:a", "pcm_s16le", "-f", "wav"]
+        self.argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
+                     "-f", "f32le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
+                     "-map_metadata", "-1", *codec, str(path)]
+        self._proc: subprocess.Popen | None = None
+        self._stderr = None
+
+    def __enter__(self) -> Encoder:
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True)
+        except OSError as exc:
+            raise AudioError(f"could not start ffmpeg: {exc}", "run `attune doctor`") from None
+        return self
+
+    def write(self, block: np.ndarray) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
+        except BrokenPipeError:
+            self._fail()
+
+    def _fail(self) -> None:
+        assert self._proc is not None and self._stderr is not None
+        self._proc.wait()
+        self._stderr.seek(0)
+        tail = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        raise AudioError(f"ffmpeg failed to encode ({tail[-1] if tail else f'exit code {self._proc.returncode}'})", "check free disk space, then run `attune doctor`")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        if exc_type is not None:
+            proc.kill()
+            proc.wait()
+            return
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+        proc.wait()
+        if proc.returncode != 0:
+            self._fail()

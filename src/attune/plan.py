@@ -1,0 +1,293 @@
+"""Fit a script to a length and lay out its timeline, in whole samples.
+
+`make_plan` is pure: it takes the parsed script and the length of every spoken sentence (in
+frames, from the speech cache) and returns the timeline that rendering follows sample for sample.
+Elastic pauses stretch in proportion to their minimums (a pause shorter than 1 s counts as 1 s),
+each within its bounds; when even the shortest version is too long, optional sections are dropped,
+the last one first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .durations import MAX_DURATION_S, format_duration
+from .errors import LengthError
+from .script import Bell, Pause, Script, Speech, split_sentences
+
+SAMPLE_RATE = 44100
+#: Silence between two sentences of one passage, and between passages with no marker between them.
+SENTENCE_GAP_S = 0.75
+PASSAGE_GAP_S = 1.25
+#: An elastic pause stretches in proportion to max(its minimum, this).
+MIN_STRETCH_WEIGHT_S = 1.0
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One spoken sentence inside a speech event, with its clip's cache key."""
+
+    text: str
+    offset_frames: int
+    n_frames: int
+    clip_key: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing on the timeline: "speech", "pause" or "bell"."""
+
+    kind: str
+    start_frame: int
+    n_frames: int
+    section: str
+    text: str = ""
+    sentences: tuple[Sentence, ...] = ()
+
+    @property
+    def end_frame(self) -> int:
+        return self.start_frame + self.n_frames
+
+    @property
+    def start_s(self) -> float:
+        return self.start_frame / SAMPLE_RATE
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_frames / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The timeline of a track: events back to back, from frame 0 to `n_frames`."""
+
+    events: tuple[Event, ...]
+    n_frames: int
+    min_s: float
+    max_s: float | None
+    dropped_sections: tuple[str, ...] = ()
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_frames / self.sample_rate
+
+    def to_json(self) -> dict:
+        """The `attune plan --json` document; times rounded to the millisecond."""
+        return {
+            "duration_s": round(self.duration_s, 3),
+            "min_s": round(self.min_s, 3),
+            "max_s": None if self.max_s is None else round(self.max_s, 3),
+            "events": [
+                {"kind": e.kind, "start_s": round(e.start_s, 3), "duration_s": round(e.duration_s, 3), "section": e.section, "text": e.text}
+                for e in self.events
+            ],
+        }
+
+    def chapters(self) -> list[tuple[str, float, float]]:
+        """(section, start_s, end_s) for each run of events in one section, in order."""
+        out: list[list] = []
+        for e in self.events:
+            if out and out[-1][0] == e.section:
+                out[-1][2] = e.end_frame
+            else:
+                out.append([e.section, e.start_frame, e.end_frame])
+        return [(name, a / self.sample_rate, b / self.sample_rate) for name, a, b in out]
+
+    def cues(self) -> list[tuple[float, float, str]]:
+        """(start_s, end_s, text) for every spoken sentence."""
+        return [
+            ((e.start_frame + s.offset_frames) / self.sample_rate, (e.start_frame + s.offset_frames + s.n_frames) / self.sample_rate, s.text)
+            for e in self.events if e.kind == "speech" for s in e.sentences
+        ]
+
+    def speech_spans(self) -> list[tuple[int, int]]:
+        """(start_frame, end_frame) of every speech event."""
+        return [(e.start_frame, e.end_frame) for e in self.events if e.kind == "speech"]
+
+
+@dataclass
+class _Slot:
+    """A layout item before fitting: fixed length, or an elastic pause with bounds."""
+
+    kind: str
+    section: str
+    min_frames: float
+    max_frames: float | None  # None: open-ended
+    text: str = ""
+    sentences: tuple[Sentence, ...] = ()
+    weight: float = 0.0
+    elastic: bool = False
+
+
+def spoken_sentences(script: Script) -> list[str]:
+    """Every sentence the script can speak (all sections), in order, without repeats."""
+    out: dict[str, None] = {}
+    for section in script.sections:
+        for item in section.items:
+            if isinstance(item, Speech):
+                out.update(dict.fromkeys(split_sentences(item.text)))
+    return list(out)
+
+
+def _frames(seconds: float) -> int:
+    return int(round(seconds * SAMPLE_RATE))
+
+
+def _layout(script: Script, keep: Sequence[bool], clip_keys: Mapping[str, str], clip_frames: Mapping[str, int], bell_frames: int, bells: tuple[bool, bool]) -> list[_Slot]:
+    slots: list[_Slot] = []
+    sections = [s for s, k in zip(script.sections, keep) if k]
+
+    def add_gap(section: str) -> None:
+        if slots and slots[-1].kind == "speech":
+            slots.append(_Slot("pause", section, _frames(PASSAGE_GAP_S), _frames(PASSAGE_GAP_S)))
+
+    if bells[0] and sections:
+        slots.append(_Slot("bell", sections[0].name, bell_frames, bell_frames))
+    for section in sections:
+        for _ in range(section.repeat):
+            for item in section.items:
+                if isinstance(item, Speech):
+                    add_gap(section.name)
+                    sentences, offset = [], 0
+                    for text in split_sentences(item.text):
+                        if sentences:
+                            offset += _frames(SENTENCE_GAP_S)
+                        key = clip_keys[text]
+                        n = clip_frames[key]
+                        sentences.append(Sentence(text, offset, n, key))
+                        offset += n
+                    if sentences:
+                        slots.append(_Slot("speech", section.name, offset, offset, text=item.text, sentences=tuple(sentences)))
+                elif isinstance(item, Pause):
+                    lo = item.min_s * SAMPLE_RATE
+                    hi = None if item.max_s is None else item.max_s * SAMPLE_RATE
+                    slot = _Slot("pause", section.name, lo, hi)
+                    if item.elastic:
+                        slot.elastic = True
+                        slot.weight = max(item.min_s, MIN_STRETCH_WEIGHT_S)
+                    slots.append(slot)
+                elif isinstance(item, Bell):
+                    slots.append(_Slot("bell", section.name, bell_frames, bell_frames))
+    if bells[1] and sections:
+        slots.append(_Slot("bell", sections[-1].name, bell_frames, bell_frames))
+    return slots
+
+
+def _bounds(slots: Sequence[_Slot]) -> tuple[float, float]:
+    lo = sum(s.min_frames for s in slots)
+    hi = math.inf if any(s.max_frames is None for s in slots) else sum(s.max_frames for s in slots)  # type: ignore[misc]
+    return lo, hi
+
+
+def _stretch(slots: Sequence[_Slot], slack: float) -> list[float]:
+    """Share `slack` frames among elastic slots in proportion to their weights, each within its cap."""
+    elastic = [s for s in slots if s.elastic]
+    caps = [math.inf if s.max_frames is None else s.max_frames - s.min_frames for s in elastic]
+    weights = [s.weight * SAMPLE_RATE for s in elastic]
+    # Find f with sum(min(w*f, cap)) == slack: raise f through the breakpoints cap/w in order.
+    order = sorted(range(len(elastic)), key=lambda i: caps[i] / weights[i])
+    remaining, free_weight, f = slack, sum(weights), 0.0
+    for i in order:
+        if free_weight <= 0:
+            break
+        step = caps[i] / weights[i] - f
+        if step * free_weight >= remaining:
+            break
+        remaining -= step * free_weight
+        f += step
+        free_weight -= weights[i]
+    if free_weight > 0:
+        f += remaining / free_weight
+    extra = {id(s): min(w * f, c) for s, w, c in zip(elastic, weights, caps)}
+    return [s.min_frames + extra.get(id(s), 0.0) for s in slots]
+
+
+def _round_preserving_total(slots: Sequence[_Slot], values: Sequence[float], total: int) -> list[int]:
+    """Round to whole frames summing to `total`; only pauses absorb the rounding (largest remainders first)."""
+    out = [math.floor(v) for v in values]
+    pauses = sorted((i for i, s in enumerate(slots) if s.kind == "pause"), key=lambda i: values[i] - out[i], reverse=True)
+    spare = total - sum(out)
+    k = 0
+    while spare != 0 and pauses:
+        i = pauses[k % len(pauses)]
+        step = 1 if spare > 0 else -1
+        if out[i] + step >= 0:
+            out[i] += step
+            spare -= step
+        k += 1
+        if k > 4 * len(pauses) + abs(spare) * 2:
+            break
+    return out
+
+
+def _fits_message(intervals: Sequence[tuple[float, float]]) -> str:
+    merged: list[list[float]] = []
+    for lo, hi in sorted(intervals):
+        if merged and lo <= merged[-1][1] + SAMPLE_RATE:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+
+    def span(lo: float, hi: float) -> str:
+        low = format_duration(math.ceil(lo / SAMPLE_RATE))
+        if math.isinf(hi) or hi / SAMPLE_RATE >= MAX_DURATION_S:
+            return f"{low} or longer"
+        return f"between {low} and {format_duration(math.floor(hi / SAMPLE_RATE))}"
+
+    return "this script fits " + ", or ".join(span(lo, hi) for lo, hi in merged)
+
+
+def make_plan(
+    script: Script,
+    clip_keys: Mapping[str, str],
+    clip_frames: Mapping[str, int],
+    length_s: float | None,
+    *,
+    bell_frames: int,
+    bells: tuple[bool, bool] | None = None,
+) -> Plan:
+    """Fit `script` to `length_s` (None: the script's own length, else every pause at its minimum).
+
+    `clip_keys` maps each sentence to its clip key and `clip_frames` each key to its length.
+    Raises LengthError naming the range that fits when the length cannot be met.
+    """
+    bells = bells if bells is not None else (script.bells_start, script.bells_end)
+    if length_s is None:
+        length_s = script.length_s
+    optional = [i for i, s in enumerate(script.sections) if s.optional]
+    candidates = []
+    for dropped in range(len(optional) + 1):
+        keep = [True] * len(script.sections)
+        for i in optional[len(optional) - dropped:]:
+            keep[i] = False
+        slots = _layout(script, keep, clip_keys, clip_frames, bell_frames, bells)
+        candidates.append((keep, slots, _bounds(slots)))
+    overall_min = min(b[0] for _, _, b in candidates)
+    overall_max = max(b[1] for _, _, b in candidates)
+
+    if length_s is None:
+        keep, slots, (lo, _) = candidates[0]
+        target = int(math.ceil(lo))
+    else:
+        target = _frames(length_s)
+        chosen = next(((k, s, b) for k, s, b in candidates if b[0] <= target + 0.5 and target - 0.5 <= b[1]), None)
+        if chosen is None:
+            raise LengthError(f"cannot make {format_duration(length_s)} from this script", _fits_message([b for _, _, b in candidates]), path=script.path)
+        keep, slots, (lo, _) = chosen
+    if target > _frames(MAX_DURATION_S):
+        raise LengthError(f"the track would be {format_duration(target / SAMPLE_RATE)} long, over the 12h limit", "shorten the pauses or pass a shorter --length", path=script.path)
+
+    sizes = _stretch(slots, max(0.0, target - lo)) if any(s.elastic for s in slots) else [s.min_frames for s in slots]
+    frames = _round_preserving_total(slots, sizes, target)
+    target = sum(frames)
+    events, start = [], 0
+    for slot, n in zip(slots, frames):
+        if n <= 0 and slot.kind == "pause":
+            continue
+        events.append(Event(slot.kind, start, n, slot.section, slot.text, slot.sentences))
+        start += n
+    dropped = tuple(s.name for s, k in zip(script.sections, keep) if not k)
+    return Plan(tuple(events), target, overall_min / SAMPLE_RATE, None if math.isinf(overall_max) else overall_max / SAMPLE_RATE, dropped)

@@ -1,0 +1,273 @@
+"""Render a script into a finished track: the library entry point (`attune.render(...)`).
+
+Script → speech clips (cached) → plan (fitted to the length) → mix in blocks → loudness pass →
+mastered blocks streamed to the encoder → tags and captions → renamed into place.
+Everything that can be checked is checked before any audio work starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .atomic import atomic_path, check_writable
+from .beds import BED_REFERENCE_LUFS, make_bed, parse_background
+from .bells import bell_strike
+from .captions import Cue, write_vtt
+from .errors import SettingsError
+from .export import FORMATS, Encoder, check_bitrate
+from .loudness import LoudnessMeter
+from .mix import BELL_RELATIVE_DB, Mixer, db_to_gain, mastered_blocks, measure_lufs
+from .plan import SAMPLE_RATE, Plan, make_plan, spoken_sentences
+from .script import Script, load_script
+from .speech import Pyttsx3Synthesizer, SpeechCache, Synthesizer, VoiceSettings, engine_description
+from .tags import Chapter, check_cover, write_tags
+from .voices import resolve_voice
+
+DEFAULT_RATE_WPM = 140.0
+DEFAULT_LOUDNESS_LUFS = -16.0
+#: Progress callbacks receive (stage, fraction done); stages: "speaking", "measuring", "encoding".
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Everything a render needs; None means "the script's own setting, else Attune's default"."""
+
+    script_path: Path
+    output_path: Path | None = None
+    length_s: float | None = None
+    voice: str | None = None
+    rate_wpm: float | None = None
+    pitch: int | None = None
+    background: Any = None
+    background_db: float | None = None
+    vars: Mapping[str, str] = field(default_factory=dict)
+    fmt: str = "mp3"
+    bitrate: str = "128k"
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS
+    bells: bool | None = None
+    captions: bool = False
+    cover: Path | None = None
+    artist: str | None = None
+    album: str | None = None
+    track: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What was written, and what it measured."""
+
+    output_path: Path
+    captions_path: Path | None
+    duration_s: float
+    title: str
+    description: str | None
+    artist: str | None
+    voice_id: str
+    transcript: str
+    plan: Plan
+    loudness_lufs: float
+    synthesized: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A script made ready to mix: its plan, voice and bed, all validated."""
+
+    script: Script
+    plan: Plan
+    voice: VoiceSettings
+    bed_spec: Any
+    bells: tuple[bool, bool]
+
+
+def _check_settings(request: RenderRequest) -> None:
+    if request.fmt not in FORMATS:
+        raise SettingsError(f"unknown format {request.fmt!r}", "use --format mp3 or --format wav")
+    check_bitrate(request.bitrate)
+    if not -40.0 <= request.loudness_lufs <= -5.0:
+        raise SettingsError(f"loudness target {request.loudness_lufs:g} LUFS is out of range", "use a value from -40 to -5, such as -16")
+    if request.rate_wpm is not None and not 80 <= request.rate_wpm <= 400:
+        raise SettingsError(f"rate {request.rate_wpm:g} words per minute is out of range", "use a rate from 80 to 400, such as 140")
+    if request.pitch is not None and not 0 <= request.pitch <= 100:
+        raise SettingsError(f"pitch {request.pitch} is out of range", "use a pitch from 0 to 100 (50 is the voice's normal pitch)")
+    if request.background_db is not None and not -60.0 <= request.background_db <= 0.0:
+        raise SettingsError(f"background level {request.background_db:g} dB is out of range", "use a value from -60 to 0, such as -22")
+
+
+def _bed_spec(script: Script, request: RenderRequest):
+    if request.background is not None:
+        spec = parse_background(request.background, base_dir=Path.cwd())
+    else:
+        spec = parse_background(script.background, base_dir=Path(script.path).parent, path=script.path, line=script.background_line)
+    if spec is not None and request.background_db is not None:
+        from dataclasses import replace
+
+        spec = replace(spec, gain_db=request.background_db)
+    return spec
+
+
+@functools.cache
+def _bell_lufs() -> float:
+    meter = LoudnessMeter(SAMPLE_RATE, 2)
+    meter.add(bell_strike(SAMPLE_RATE))
+    return meter.integrated_lufs()
+
+
+def _bell_frames() -> int:
+    return int(bell_strike(SAMPLE_RATE).shape[0])
+
+
+def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | None = None) -> Prepared:
+    """Parse, validate, synthesise (or reuse) the speech and fit the plan; no mixing yet."""
+    _check_settings(request)
+    script = load_script(request.script_path, request.vars)
+    bed_spec = _bed_spec(script, request)
+    bells = (script.bells_start, script.bells_end) if request.bells is None else (request.bells, request.bells)
+    rate = request.rate_wpm if request.rate_wpm is not None else (script.rate_wpm or DEFAULT_RATE_WPM)
+    pitch = request.pitch if request.pitch is not None else script.pitch
+    voice_spec = request.voice or script.voice
+    voice_id = resolve_voice(voice_spec, speech.voices(), variants=speech.synthesizer.variants(), language=script.language)
+    voice = VoiceSettings(voice_id, float(rate), pitch)
+    sentences = spoken_sentences(script)
+    keys = speech.ensure(sentences, voice, (lambda d, t: progress("speaking", d / t)) if progress else None)
+    frames = {key: speech.frames(key) for key in keys.values()}
+    plan = make_plan(script, keys, frames, request.length_s, bell_frames=_bell_frames(), bells=bells)
+    return Prepared(script, plan, voice, bed_spec, bells)
+
+
+def _voice_lufs(plan: Plan, load: Callable[[str], np.ndarray]) -> float:
+    """The loudness of the voice alone, from each distinct clip (mono on both channels)."""
+    meter = LoudnessMeter(SAMPLE_RATE, 2)
+    seen: set[str] = set()
+    for event in plan.events:
+        for sentence in event.sentences:
+            if sentence.clip_key not in seen:
+                seen.add(sentence.clip_key)
+                clip = load(sentence.clip_key)
+                meter.add(np.repeat(clip[:, None], 2, axis=1))
+    return meter.integrated_lufs()
+
+
+def transcript(plan: Plan) -> str:
+    """The spoken text: sentences joined by spaces, sections separated by blank lines."""
+    parts: list[list[str]] = []
+    last = None
+    for event in plan.events:
+        if event.kind != "speech":
+            continue
+        if event.section != last:
+            parts.append([])
+            last = event.section
+        parts[-1].append(event.text)
+    return "\n\n".join(" ".join(p) for p in parts)
+
+
+def default_output(script_path: Path, fmt: str) -> Path:
+    return Path("output") / f"{Path(script_path).stem}.{fmt}"
+
+
+def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None, progress: Progress | None = None) -> RenderResult:
+    """Render `request` to its output path (default `output/<script-stem>.mp3`) and return what was written."""
+    output = Path(request.output_path) if request.output_path is not None else default_output(request.script_path, request.fmt)
+    check_writable(output)
+    captions_path = output.with_suffix(".vtt") if request.captions else None
+    if request.cover is not None:
+        check_cover(Path(request.cover))
+    own_synth = synthesizer is None
+    synth = synthesizer or Pyttsx3Synthesizer()
+    speech = SpeechCache(synth, cache_dir)
+    try:
+        prepared = prepare(request, speech, progress)
+    finally:
+        if own_synth:
+            synth.close()
+    bed = make_bed(prepared.bed_spec, SAMPLE_RATE) if prepared.bed_spec is not None else None
+    plan, script = prepared.plan, prepared.script
+
+    voice_lufs = _voice_lufs(plan, speech.load)
+    has_voice = np.isfinite(voice_lufs)
+    reference = voice_lufs if has_voice else request.loudness_lufs
+    mixer = Mixer(
+        plan, speech.load,
+        bed=bed, bed_gain=db_to_gain(reference + prepared.bed_spec.gain_db - BED_REFERENCE_LUFS) if bed is not None else 0.0,
+        bell=bell_strike(SAMPLE_RATE), bell_gain=db_to_gain(reference + BELL_RELATIVE_DB - _bell_lufs()),
+    )
+    total = max(plan.n_frames, 1)
+    done = [0]
+
+    def measured(n: int) -> None:
+        done[0] += n
+        if progress:
+            progress("measuring", done[0] / total)
+
+    gain = 1.0
+    if has_voice:
+        mix_lufs = measure_lufs(mixer, measured)
+        gain = db_to_gain(request.loudness_lufs - mix_lufs)
+    meter = LoudnessMeter(SAMPLE_RATE, 2)
+    with contextlib.ExitStack() as stack:
+        tmp_audio = stack.enter_context(atomic_path(output))
+        tmp_vtt = stack.enter_context(atomic_path(captions_path)) if captions_path else None
+        written = 0
+        with Encoder(tmp_audio, request.fmt, request.bitrate, SAMPLE_RATE) as encoder:
+            for block in mastered_blocks(mixer, gain):
+                meter.add(block)
+                encoder.write(block)
+                written += block.shape[0]
+                if progress:
+                    progress("encoding", written / total)
+        artist = request.artist or script.author
+        if request.fmt == "mp3":
+            write_tags(
+                tmp_audio, title=script.title, artist=artist, album=request.album or script.title,
+                comment=script.description, track=request.track, cover=request.cover,
+                chapters=[Chapter(name, a, b) for name, a, b in plan.chapters()],
+            )
+        if tmp_vtt is not None:
+            write_vtt(tmp_vtt, [Cue(a, b, text) for a, b, text in plan.cues()])
+    return RenderResult(
+        output_path=output, captions_path=captions_path, duration_s=plan.duration_s, title=script.title,
+        description=script.description, artist=request.artist or script.author, voice_id=prepared.voice.voice_id,
+        transcript=transcript(plan), plan=plan, loudness_lufs=meter.integrated_lufs(), synthesized=speech.synthesized,
+    )
+
+
+def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None) -> Plan:
+    """The plan `render` would follow for `request` (synthesising only speech not yet cached)."""
+    own_synth = synthesizer is None
+    synth = synthesizer or Pyttsx3Synthesizer()
+    try:
+        return prepare(request, SpeechCache(synth, cache_dir)).plan
+    finally:
+        if own_synth:
+            synth.close()
+
+
+def _file_digest(path: Path | None) -> str | None:
+    if path is None or not Path(path).is_file():
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def request_fingerprint(request: RenderRequest) -> str:
+    """A content hash of everything that decides the output: script bytes, settings, assets, engine, version."""
+    settings = asdict(request)
+    settings.pop("output_path")
+    settings["script_path"] = _file_digest(request.script_path) or str(request.script_path)
+    settings["cover"] = _file_digest(request.cover)
+    background = request.background
+    if isinstance(background, str) and Path(background).is_file():
+        settings["background"] = _file_digest(Path(background))
+    material = json.dumps([__version__, engine_description(), settings], sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()
