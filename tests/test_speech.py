@@ -120,7 +120,7 @@ def test_resolve_voice(spec, expected):
 
 @pytest.mark.parametrize("spec, message", [
     ("klingon", "unknown voice 'klingon' — Run `attune voices` to list them"),
-    ("en-uss", "unknown voice 'en-uss' — did you mean en-us, en-gb? Run `attune voices` to list them"),
+    ("en-uss", "unknown voice 'en-uss' — did you mean en-us? Run `attune voices` to list them"),
     ("english", "voice 'english' matches several voices: English (America) (gmw/en-us), English (Great Britain) (gmw/en) — give an id from `attune voices`"),
     ("en-us+f9", "unknown voice variant '+f9' — did you mean +f3? See `attune voices`"),
 ])

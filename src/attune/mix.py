@@ -56,12 +56,13 @@ def duck_envelope(plan: Plan, duck_db: float = DUCK_DB) -> Envelope:
             spans[-1][1] = b
         else:
             spans.append([a, b])
-    xs, ys = [0.0], [1.0]
-    for a, b in spans:
-        xs += [max(a - attack, xs[-1] + 1e-3), max(a, xs[-1] + 2e-3), b, b + release]
+    xs: list[float] = []
+    ys: list[float] = []
+    for a, b in spans:  # merged spans are far enough apart that the points stay in order
+        xs += [a - attack, a, b, b + release]
         ys += [1.0, low, low, 1.0]
-    xs.append(max(float(plan.n_frames), xs[-1] + 1e-3))
-    ys.append(1.0)
+    if not xs:
+        xs, ys = [0.0, 1.0], [1.0, 1.0]
     return Envelope(np.array(xs), np.array(ys))
 
 

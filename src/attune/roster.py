@@ -147,6 +147,8 @@ def _describe(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
+    if isinstance(value, str):
+        return "text"
     return type(value).__name__
 
 
@@ -154,7 +156,7 @@ class _RosterParser:
     def __init__(self, path: Path):
         self.path = path
         self.base_dir = path.parent.resolve()
-        self.loader: yaml.SafeLoader | None = None
+        self.loader = yaml.SafeLoader("")
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -163,8 +165,13 @@ class _RosterParser:
         return ScriptError(message, hint, path=str(self.path), line=line)
 
     def value(self, node: yaml.Node) -> Any:
-        assert self.loader is not None
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or node.start_mark
+            raise ScriptError(f"invalid YAML: {exc.problem}", "check the indentation and quoting", path=str(self.path), line=mark.line + 1) from None
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp such as 2024-13-45
+            raise self.error(f"invalid YAML value: {exc}", "put the value in quotes", node) from None
 
     def mapping(self, node: yaml.Node, allowed: tuple[str, ...], where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):

@@ -1,0 +1,562 @@
+"""The batch: render every client's tracks from a roster, then publish a page, a feed and a zip each.
+
+```
+DIR/manifest.json                 what was rendered, from what, with sizes and sha256 sums
+DIR/<client>/01-<track>.mp3 .vtt  the recordings and their captions
+DIR/<client>/index.html           the listening page (relative links: works from disk)
+DIR/<client>/feed.xml             a private podcast feed
+DIR/<client>/cover.png            the roster's cover, when it has one
+DIR/<client>.zip                  the recordings, captions, page (and cover) to hand over
+```
+
+Every path is built from slugs and checked to stay inside DIR; every file is written atomically.
+One failing track never stops the others: its error is recorded in the report. A track whose
+request fingerprint matches the manifest, and whose files are intact, is not rendered again.
+Tracks render in `jobs` worker processes (spawned: no inherited engine state).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import hashlib
+import importlib
+import json
+import multiprocessing
+import os
+import shutil
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_path, write_text
+from .errors import AttuneError, OutputError, ScriptError, SettingsError
+from .feed import FeedChannel, FeedItem, check_base_url, feed_xml, file_url, guid_for
+from .page import PageTrack, page_html
+from .roster import Client, Roster, TrackSpec, load_roster
+from .tags import cover_mime, set_title
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrackOutcome:
+    """What happened to one track: rendered (`ok`), left as it was (`ok` and `skipped`), or failed."""
+
+    client: str
+    track: str
+    ok: bool
+    skipped: bool
+    error: str | None
+    mp3: Path | None
+    vtt: Path | None = None
+    client_slug: str = ""
+    title: str | None = None
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """Every track's outcome, in roster order, and where the manifest is."""
+
+    outcomes: list[TrackOutcome]
+    manifest_path: Path
+    out_dir: Path
+    base_url: str | None = None
+    clients: int = 0
+
+    @property
+    def failures(self) -> list[TrackOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def rendered(self) -> list[TrackOutcome]:
+        return [o for o in self.outcomes if o.ok and not o.skipped]
+
+    @property
+    def skipped(self) -> list[TrackOutcome]:
+        return [o for o in self.outcomes if o.skipped]
+
+
+def format_summary(report: BatchReport) -> str:
+    """One line per failed track (client, track, error), then a count line."""
+    lines = [f"failed: {o.client} / {o.track}: {o.error}" for o in report.failures]
+    if report.base_url is None:
+        lines.append("note: the feeds link to file:// paths on this computer; pass --base-url to publish them")
+    total = len(report.outcomes)
+    counts = f"{len(report.rendered)} rendered, {len(report.skipped)} unchanged, {len(report.failures)} failed"
+    clients = f"{report.clients} client{'s' if report.clients != 1 else ''}"
+    lines.append(f"{total} track{'s' if total != 1 else ''} for {clients}: {counts} → {report.out_dir}")
+    return "\n".join(lines)
+
+
+# -- jobs (run in worker processes) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    key: str  # the mp3 path relative to DIR, e.g. "ana/01-loving-kindness.mp3"
+    request: Any
+    title_override: str | None
+    render_fn: Callable[..., Any]
+    fingerprint_fn: Callable[[Any], str]
+    cache_dir: Path | None
+    out_root: Path
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_MP3_SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def mp3_duration_s(path: Path) -> float | None:
+    """The playing time of an MP3 as players report it, or None when it cannot be read as one.
+
+    With a Xing/Info header this is frames × samples per frame minus the encoder delay and padding
+    recorded in its LAME extension, which is what ffmpeg and browsers show. mutagen ignores that
+    extension unless the encoder string starts with "LAME", and ffmpeg writes "Lavc…" there, so
+    mutagen's figure would be up to ~0.08 s long. Without a Xing header, mutagen's estimate is used.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(10)
+            start = 0
+            if head[:3] == b"ID3" and len(head) == 10:
+                size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+                start = 10 + size + (10 if head[5] & 0x10 else 0)
+            handle.seek(start)
+            data = handle.read(4096)
+        sync = next(i for i in range(len(data) - 4) if data[i] == 0xFF and data[i + 1] & 0xE0 == 0xE0)
+        header = int.from_bytes(data[sync : sync + 4], "big")
+        version, layer = (header >> 19) & 3, (header >> 17) & 3
+        rate_index, mono = (header >> 10) & 3, ((header >> 6) & 3) == 3
+        if layer != 1 or version == 1 or rate_index == 3:  # layer III only
+            raise ValueError("not an MPEG layer III frame")
+        sample_rate = _MP3_SAMPLE_RATES[version][rate_index]
+        mpeg1 = version == 3
+        samples_per_frame = 1152 if mpeg1 else 576
+        offset = sync + 4 + ((17 if mono else 32) if mpeg1 else (9 if mono else 17))
+        if data[offset : offset + 4] not in (b"Xing", b"Info"):
+            raise ValueError("no Xing header")
+        flags = int.from_bytes(data[offset + 4 : offset + 8], "big")
+        if not flags & 1:
+            raise ValueError("no frame count")
+        frames = int.from_bytes(data[offset + 8 : offset + 12], "big")
+        ext = offset + 12 + (4 if flags & 2 else 0) + (100 if flags & 4 else 0) + (4 if flags & 8 else 0)
+        samples = frames * samples_per_frame
+        encoder = data[ext : ext + 4]
+        if encoder in (b"LAME", b"Lavc", b"Lavf", b"L3.9") and len(data) >= ext + 24:
+            gapless = int.from_bytes(data[ext + 21 : ext + 24], "big")
+            samples -= (gapless >> 12) + (gapless & 0xFFF)
+        return max(samples, 0) / sample_rate
+    except (OSError, StopIteration, ValueError, IndexError, KeyError):
+        pass
+    try:
+        from mutagen.mp3 import MP3
+
+        return float(MP3(str(path)).info.length)
+    except Exception:  # not decodable as MP3 at all
+        return None
+
+
+def _inside(root: Path, path: Path) -> Path:
+    """`path` resolved, or OutputError when it is not inside `root` (which must be resolved)."""
+    resolved = Path(path).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise OutputError(f"refusing to write {path}: it is outside {root}", "check the roster's names and the output folder", path=str(path))
+    return resolved
+
+
+def _run_job(job: _Job) -> dict[str, Any]:
+    """Render one track; never raises for a track problem: returns {"ok": False, "error": …} instead."""
+    try:
+        fingerprint = job.fingerprint_fn(job.request)
+        result = job.render_fn(job.request, cache_dir=job.cache_dir)
+        mp3 = _inside(job.out_root, Path(result.output_path))
+        if mp3 != _inside(job.out_root, Path(job.request.output_path)):
+            raise OutputError(f"the renderer wrote {mp3}, not {job.request.output_path}", "this is a bug in the renderer")
+        if not mp3.is_file():
+            raise OutputError("the renderer reported success but wrote no MP3", "this is a bug in the renderer", path=str(mp3))
+        title = result.title
+        if job.title_override and job.title_override != result.title:
+            set_title(mp3, job.title_override)
+            title = job.title_override
+        duration_s = mp3_duration_s(mp3)
+        if duration_s is None:
+            duration_s = float(result.duration_s)
+        files = {"mp3": {"path": job.key, "bytes": mp3.stat().st_size, "duration_s": round(duration_s, 3), "sha256": _sha256(mp3)}}
+        if result.captions_path is not None:
+            vtt = _inside(job.out_root, Path(result.captions_path))
+            if vtt.is_file():
+                files["vtt"] = {"path": vtt.relative_to(job.out_root).as_posix(), "bytes": vtt.stat().st_size, "sha256": _sha256(vtt)}
+        entry = {
+            **job.meta,
+            "title": title,
+            "title_override": job.title_override,
+            "description": result.description,
+            "artist": result.artist,
+            "voice_id": result.voice_id,
+            "duration_s": round(duration_s, 3),
+            "fingerprint": fingerprint,
+            "rendered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "transcript": result.transcript,
+            "files": files,
+        }
+        return {"ok": True, "entry": entry}
+    except AttuneError as exc:
+        return {"ok": False, "error": str(exc)}
+    except Exception as exc:  # one track's bug must not stop the batch; it is reported as such
+        return {"ok": False, "error": f"internal error: {type(exc).__name__}: {exc}"}
+
+
+# -- the manifest --------------------------------------------------------------------------------
+
+
+def _load_manifest(path: Path) -> dict[str, dict[str, Any]]:
+    """Previous entries by mp3 path; an unreadable or foreign manifest counts as empty (all re-render)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("attune_manifest") != MANIFEST_VERSION or not isinstance(data.get("tracks"), list):
+        return {}
+    entries = {}
+    for entry in data["tracks"]:
+        try:
+            entries[entry["files"]["mp3"]["path"]] = entry
+        except (KeyError, TypeError):
+            continue
+    return entries
+
+
+def _write_manifest(path: Path, roster: Roster, keys: list[str], entries: Mapping[str, dict[str, Any]]) -> None:
+    tracks = [entries[key] for key in keys if key in entries]
+    data = {"attune_manifest": MANIFEST_VERSION, "roster": str(roster.path.resolve()), "tracks": tracks}
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _files_intact(entry: Mapping[str, Any], out_root: Path, *, check_sha256: bool = True) -> bool:
+    """The entry's files exist inside `out_root` with the recorded sizes (and sha256 sums)."""
+    try:
+        files = entry["files"]
+        if "mp3" not in files:
+            return False
+        for info in files.values():
+            path = _inside(out_root, out_root / info["path"])
+            if not path.is_file() or path.stat().st_size != info["bytes"]:
+                return False
+            if check_sha256 and _sha256(path) != info["sha256"]:
+                return False
+    except (KeyError, TypeError, OSError, AttuneError):
+        return False
+    return True
+
+
+def _unchanged(entry: Mapping[str, Any] | None, job: _Job) -> bool:
+    if not entry or entry.get("title_override") != job.title_override:
+        return False
+    try:
+        if job.fingerprint_fn(job.request) != entry.get("fingerprint"):
+            return False
+    except Exception:  # the render will report whatever is wrong
+        return False
+    return _files_intact(entry, job.out_root)
+
+
+# -- publishing ------------------------------------------------------------------------------------
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def _copy_if_changed(source: Path, target: Path) -> None:
+    try:
+        if target.stat().st_size == source.stat().st_size and _sha256(target) == _sha256(source):
+            return
+    except OSError:
+        pass
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+
+
+def _publish_client(roster: Roster, client: Client, out_root: Path, entries: list[dict[str, Any]], base_url: str | None) -> None:
+    client_dir = _inside(out_root, out_root / client.slug)
+    ready = [entry for entry in entries if _files_intact(entry, out_root, check_sha256=False)]
+
+    cover_name = None
+    if roster.cover is not None:
+        cover_name = "cover.png" if cover_mime(roster.cover) == "image/png" else "cover.jpg"
+        _copy_if_changed(roster.cover, _inside(out_root, client_dir / cover_name))
+
+    def url(relative: str) -> str:
+        return file_url(relative, base_url=base_url, root=out_root)
+
+    page_tracks, feed_items = [], []
+    for entry in ready:
+        mp3 = entry["files"]["mp3"]
+        vtt = entry["files"].get("vtt")
+        mp3_name = Path(mp3["path"]).name
+        page_tracks.append(
+            PageTrack(
+                number=entry["number"],
+                title=entry["title"],
+                duration_s=mp3["duration_s"],
+                mp3_name=mp3_name,
+                vtt_name=Path(vtt["path"]).name if vtt else None,
+                description=entry.get("description"),
+                transcript=entry.get("transcript") or "",
+            )
+        )
+        feed_items.append(
+            FeedItem(
+                title=entry["title"],
+                guid=guid_for(client.slug, mp3_name),
+                published=datetime.fromisoformat(entry["rendered_at"]),
+                url=url(mp3["path"]),
+                length_bytes=mp3["bytes"],
+                duration_s=mp3["duration_s"],
+                number=entry["number"],
+                description=entry.get("description"),
+                transcript_url=url(vtt["path"]) if vtt else None,
+                transcript_language=roster.language,
+            )
+        )
+
+    html = page_html(
+        client_name=client.name,
+        practitioner=roster.practitioner,
+        title=roster.title,
+        description=roster.description,
+        language=roster.language,
+        cover_name=cover_name,
+        tracks=page_tracks,
+    )
+    page_path = _inside(out_root, client_dir / "index.html")
+    _write_if_changed(page_path, html.encode("utf-8"))
+
+    channel = FeedChannel(
+        title=f"{roster.title} · {client.name}",
+        link=url(f"{client.slug}/index.html"),
+        description=roster.description or f"Practice recordings for {client.name} from {roster.practitioner}.",
+        language=roster.language,
+        author=roster.practitioner,
+        image_url=url(f"{client.slug}/{cover_name}") if cover_name else None,
+        self_url=url(f"{client.slug}/feed.xml") if base_url else None,
+    )
+    _write_if_changed(_inside(out_root, client_dir / "feed.xml"), feed_xml(channel, feed_items))
+
+    members = []
+    for entry in ready:
+        for kind in ("mp3", "vtt"):
+            if kind in entry["files"]:
+                members.append(_inside(out_root, out_root / entry["files"][kind]["path"]))
+    members.append(page_path)
+    if cover_name:
+        members.append(client_dir / cover_name)
+    _write_zip(_inside(out_root, out_root / f"{client.slug}.zip"), client.slug, members)
+
+
+def _write_zip(zip_path: Path, folder: str, members: list[Path]) -> None:
+    """A zip whose entries unpack into `folder/`; MP3s are stored, text is deflated."""
+    with atomic_path(zip_path) as tmp:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for member in members:
+                info = zipfile.ZipInfo.from_file(member, arcname=f"{folder}/{member.name}")
+                info.compress_type = zipfile.ZIP_STORED if member.suffix in (".mp3", ".png", ".jpg") else zipfile.ZIP_DEFLATED
+                with open(member, "rb") as source, archive.open(info, "w") as target:
+                    shutil.copyfileobj(source, target, 1 << 20)
+
+
+# -- the batch ---------------------------------------------------------------------------------------
+
+
+def _request(api: Any, roster: Roster, spec: TrackSpec, output_path: Path) -> Any:
+    return api.RenderRequest(
+        script_path=spec.script,
+        output_path=output_path,
+        length_s=spec.length_s,
+        voice=spec.voice,
+        rate_wpm=spec.rate_wpm,
+        pitch=spec.pitch,
+        background=spec.background,
+        background_db=spec.background_db,
+        vars=dict(spec.vars),
+        bells=spec.bells,
+        captions=True,
+        cover=roster.cover,
+        artist=roster.practitioner,
+        album=roster.title,
+        track=(spec.number, spec.total),
+    )
+
+
+def run_batch(
+    roster_path: Path,
+    out_dir: Path,
+    *,
+    jobs: int | None = None,
+    base_url: str | None = None,
+    force: bool = False,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    render_fn: Callable[..., Any] | None = None,
+    fingerprint_fn: Callable[[Any], str] | None = None,
+) -> BatchReport:
+    """Render a roster into `out_dir`; see the module docstring for the layout.
+
+    `render_fn` and `fingerprint_fn` default to `attune.render.render` and
+    `attune.render.request_fingerprint`; with `jobs` above 1 they must be module-level functions
+    (they are sent to worker processes). Raises AttuneError only for problems with the whole
+    batch (the roster, the output folder, the settings); track problems are in the report.
+    """
+    if jobs is not None and jobs < 1:
+        raise SettingsError(f"--jobs {jobs} must be at least 1", "use --jobs 1 to render one track at a time")
+    if base_url is not None:
+        base_url = check_base_url(base_url)
+    roster = load_roster(roster_path)
+    api = importlib.import_module("attune.render")  # imported late: it pulls in numpy and the speech engine
+
+    render_fn = render_fn or api.render
+    fingerprint_fn = fingerprint_fn or api.request_fingerprint
+
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder: {exc.strerror}", "choose another folder with -o", path=str(out_dir)) from None
+    if not out_dir.is_dir():
+        raise OutputError("the output path is not a folder", "choose a folder with -o", path=str(out_dir))
+    out_root = out_dir.resolve()
+    manifest_path = out_root / MANIFEST_NAME
+    previous = _load_manifest(manifest_path)
+    entries: dict[str, dict[str, Any]] = {key: entry for key, entry in previous.items()}
+
+    keys: list[str] = []
+    results: dict[str, TrackOutcome] = {}
+    pending: list[tuple[Client, TrackSpec, _Job]] = []
+    for client in roster.clients:
+        client_dir = _inside(out_root, out_root / client.slug)
+        client_dir.mkdir(exist_ok=True)
+        for spec in client.tracks:
+            mp3 = _inside(out_root, client_dir / f"{spec.file_stem}.mp3")
+            key = mp3.relative_to(out_root).as_posix()
+            keys.append(key)
+            meta = {
+                "client": client.name,
+                "client_slug": client.slug,
+                "track": spec.file_stem,
+                "number": spec.number,
+                "script": spec.script_text,
+                "length_s": spec.length_s,
+                "voice": spec.voice,
+            }
+            job = _Job(key, _request(api, roster, spec, mp3), spec.title, render_fn, fingerprint_fn, cache_dir, out_root, meta)
+            if not spec.script.is_file():
+                error = ScriptError(f"the script {spec.script_text} does not exist", "check the path: it is relative to the roster file", path=str(roster.path), line=spec.line)
+                results[key] = _failed(client, spec, str(error))
+                entries.pop(key, None)
+            elif not force and _unchanged(previous.get(key), job):
+                results[key] = _succeeded(client, spec, previous[key], out_root, skipped=True)
+            else:
+                pending.append((client, spec, job))
+
+    total = len(keys)
+    done = 0
+
+    def record(client: Client, spec: TrackSpec, job: _Job, outcome: dict[str, Any]) -> None:
+        nonlocal done
+        if outcome["ok"]:
+            entries[job.key] = outcome["entry"]
+            results[job.key] = _succeeded(client, spec, outcome["entry"], out_root, skipped=False)
+        else:
+            entries.pop(job.key, None)
+            results[job.key] = _failed(client, spec, outcome["error"])
+        _write_manifest(manifest_path, roster, keys, entries)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    for _ in range(len(results)):
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    workers = min(jobs or os.cpu_count() or 1, len(pending))
+    try:
+        if workers <= 1:
+            for client, spec, job in pending:
+                record(client, spec, job, _run_job(job))
+        else:
+            _run_pool(pending, workers, record)
+    except BaseException:
+        # Whatever finished is recorded, so that a re-run after an interruption skips it.
+        with contextlib.suppress(Exception):
+            _write_manifest(manifest_path, roster, keys, entries)
+        raise
+    _write_manifest(manifest_path, roster, keys, entries)
+
+    for client in roster.clients:
+        client_entries = [entries[key] for key in keys if key in entries and entries[key].get("client_slug") == client.slug]
+        _publish_client(roster, client, out_root, client_entries, base_url)
+
+    outcomes = [results[key] for key in keys]
+    return BatchReport(outcomes, manifest_path, out_root, base_url, len(roster.clients))
+
+
+def _run_pool(pending: list[tuple[Client, TrackSpec, _Job]], workers: int, record: Callable[..., None]) -> None:
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    futures: dict[concurrent.futures.Future, tuple[Client, TrackSpec, _Job]] = {}
+    try:
+        for client, spec, job in pending:
+            futures[pool.submit(_run_job, job)] = (client, spec, job)
+        for future in concurrent.futures.as_completed(futures):
+            client, spec, job = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a worker died, or the job could not be sent to it
+                outcome = {"ok": False, "error": f"internal error: {type(exc).__name__}: {exc}"}
+            record(client, spec, job, outcome)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _failed(client: Client, spec: TrackSpec, error: str) -> TrackOutcome:
+    return TrackOutcome(client=client.name, track=spec.file_stem, ok=False, skipped=False, error=error, mp3=None, client_slug=client.slug, title=spec.title)
+
+
+def _succeeded(client: Client, spec: TrackSpec, entry: Mapping[str, Any], out_root: Path, *, skipped: bool) -> TrackOutcome:
+    files = entry["files"]
+    return TrackOutcome(
+        client=client.name,
+        track=spec.file_stem,
+        ok=True,
+        skipped=skipped,
+        error=None,
+        mp3=out_root / files["mp3"]["path"],
+        vtt=out_root / files["vtt"]["path"] if "vtt" in files else None,
+        client_slug=client.slug,
+        title=entry.get("title"),
+        duration_s=files["mp3"].get("duration_s"),
+    )

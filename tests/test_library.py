@@ -1,0 +1,103 @@
+"""The practice library in scripts/: every practice checks, plans to exactly 5, 10 and 20 minutes,
+speaks enough at 20 minutes, and renders to a real 5-minute MP3 with the real engine."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from attune.cli import cli
+from attune.ffmpeg import ffmpeg_exe
+
+SCRIPTS_DIR = Path(__file__).resolve().parents[1] / "scripts"
+SCRIPTS = sorted(
+    p for pattern in ("*.yaml", "*.md", "*.txt") for p in SCRIPTS_DIR.glob(pattern) if p.name != "README.md"
+)
+IDS = [p.name for p in SCRIPTS]
+LENGTHS = {"5m": 300.0, "10m": 600.0, "20m": 1200.0}
+TOLERANCE_S = 0.05
+MIN_WORDS_AT_20M = 250
+SAMPLE_RATE = 44100
+
+
+@pytest.fixture(scope="module")
+def library_cache(tmp_path_factory) -> Path:
+    """One speech cache for the whole module: each sentence is synthesised once, then reused."""
+    return tmp_path_factory.mktemp("library-cache")
+
+
+def run(*args: str):
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, f"attune {' '.join(args)} failed:\n{result.output}"
+    return result
+
+
+def plan_json(script: Path, length: str, cache: Path) -> dict:
+    result = run("plan", str(script), "--length", length, "--json", "--cache-dir", str(cache))
+    return json.loads(result.stdout)
+
+
+def spoken_words(plan: dict) -> int:
+    return sum(len(e["text"].split()) for e in plan["events"] if e["kind"] == "speech")
+
+
+def test_library_has_the_practices():
+    names = {p.name for p in SCRIPTS}
+    expected = {
+        "arriving.yaml", "loving-kindness.yaml", "self-compassion-break.md", "just-like-me.yaml",
+        "compassion-in-the-body.txt", "before-a-session.md", "being-with-pain.yaml",
+    }
+    assert expected <= names
+    readme = (SCRIPTS_DIR / "README.md").read_text(encoding="utf-8")
+    for name in names:
+        assert name in readme, f"scripts/README.md does not describe {name}"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_check(script):
+    run("check", str(script))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_plans_to_exact_lengths(script, library_cache):
+    for length, seconds in LENGTHS.items():
+        plan = plan_json(script, length, library_cache)
+        assert abs(plan["duration_s"] - seconds) <= TOLERANCE_S, f"{script.name} at {length}: {plan['duration_s']}s"
+        total = sum(e["duration_s"] for e in plan["events"])
+        assert abs(total - seconds) <= TOLERANCE_S + 0.001 * len(plan["events"]), f"{script.name} at {length}: events sum to {total}s"
+        if length == "20m":
+            words = spoken_words(plan)
+            assert words >= MIN_WORDS_AT_20M, f"{script.name} speaks only {words} words at 20m"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_spoken_text_suits_the_synthesiser(script, library_cache):
+    """No digits, brackets, parentheses, em-dashes or leftover placeholders in what is spoken."""
+    plan = plan_json(script, "20m", library_cache)
+    for event in plan["events"]:
+        if event["kind"] == "speech":
+            bad = re.findall(r"[0-9\[\]{}()<>\u2014]", event["text"])
+            assert not bad, f"{script.name}: {bad} in {event['text']!r}"
+
+
+def decoded_duration_s(mp3: Path) -> float:
+    pcm = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(mp3), "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE), "-"],
+        capture_output=True, check=True, timeout=120,
+    ).stdout
+    return len(pcm) / 4 / SAMPLE_RATE
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
+def test_renders_five_minutes(script, tmp_path, library_cache):
+    out = tmp_path / f"{script.stem}.mp3"
+    run("render", str(script), "--length", "5m", "-o", str(out), "--background", "none", "--cache-dir", str(library_cache))
+    assert out.exists() and out.stat().st_size > 0
+    duration = decoded_duration_s(out)
+    assert abs(duration - 300.0) <= TOLERANCE_S, f"{script.name} decodes to {duration:.3f}s"

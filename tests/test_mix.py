@@ -1,0 +1,102 @@
+"""The block mixer: random access, ducking and fades, and memory that does not grow with length."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from attune.mix import BLOCK_FRAMES, DUCK_DB, Mixer, db_to_gain, duck_envelope, fade_envelope, mastered_blocks, measure_lufs
+from attune.plan import SAMPLE_RATE as SR
+from attune.plan import Event, Plan, Sentence
+
+
+def tone_clip(seconds, freq_hz=200.0, amp=0.3):
+    t = np.arange(int(seconds * SR)) / SR
+    return (amp * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
+
+
+def make_plan(passages=3, speech_s=2.0, pause_s=3.0):
+    events, t = [], 0
+    for i in range(passages):
+        n = int(speech_s * SR)
+        events.append(Event("speech", t, n, "A", f"p{i}", (Sentence(f"p{i}", 0, n, f"k{i % 2}"),)))
+        t += n
+        events.append(Event("pause", t, int(pause_s * SR), "A"))
+        t += int(pause_s * SR)
+    return Plan(tuple(events), t, t / SR, t / SR)
+
+
+class ConstantBed:
+    """A bed of constant value, so envelopes can be read straight off the mix."""
+
+    def render(self, start, n):
+        return np.ones((n, 2), dtype=np.float32)
+
+
+CLIPS = {"k0": tone_clip(2.0), "k1": tone_clip(2.0, 300.0)}
+
+
+def test_render_is_random_access():
+    mixer = Mixer(make_plan(), CLIPS.__getitem__, bed=ConstantBed(), bed_gain=0.1)
+    whole = mixer.render(0, mixer.n_frames)
+    for start, n in [(0, 1000), (12345, 54321), (mixer.n_frames - 500, 1500), (-300, 600)]:
+        part = mixer.render(start, n)
+        lo = max(start, 0)
+        hi = min(start + n, mixer.n_frames)
+        np.testing.assert_array_equal(part[lo - start:hi - start], whole[lo:hi])
+        assert not part[:max(0, -start)].any() and not part[hi - start:].any()
+
+
+def test_speech_placed_at_planned_frames_on_both_channels():
+    plan = make_plan()
+    mixer = Mixer(plan, CLIPS.__getitem__)
+    audio = mixer.render(0, plan.n_frames)
+    np.testing.assert_array_equal(audio[:, 0], audio[:, 1])
+    second = plan.events[2]
+    np.testing.assert_array_equal(audio[second.start_frame:second.end_frame, 0], CLIPS["k1"])
+    assert not audio[plan.events[1].start_frame:plan.events[1].end_frame].any()
+
+
+def test_duck_and_fade_envelopes():
+    plan = make_plan(passages=2, speech_s=4.0, pause_s=20.0)
+    duck = duck_envelope(plan).render(0, plan.n_frames)
+    assert duck[0] == pytest.approx(db_to_gain(DUCK_DB), rel=1e-4)  # speech at frame 0: ducked from the start
+    speech = plan.events[2]
+    assert duck[speech.start_frame + SR] == pytest.approx(db_to_gain(DUCK_DB), rel=1e-4)
+    assert duck[speech.start_frame - 2 * SR] == pytest.approx(1.0)
+    assert np.max(np.abs(np.diff(duck))) < 1e-4  # ramps, never steps
+    fade = fade_envelope(plan.n_frames).render(0, plan.n_frames)
+    assert fade[0] == 0 and fade[-1] == pytest.approx(0, abs=1e-4) and fade[plan.n_frames // 2] == 1
+
+
+def test_mastering_gain_and_limiter_ceiling():
+    plan = make_plan()
+    mixer = Mixer(plan, CLIPS.__getitem__)
+    loud = np.concatenate(list(mastered_blocks(mixer, db_to_gain(12.0))))
+    assert loud.shape == (plan.n_frames, 2)
+    assert np.max(np.abs(loud)) <= db_to_gain(-1.5) + 1e-4
+    quiet = np.concatenate(list(mastered_blocks(mixer, 0.5)))
+    np.testing.assert_allclose(quiet, mixer.render(0, plan.n_frames) * 0.5, atol=1e-6)
+    assert np.isfinite(measure_lufs(mixer))
+
+
+def peak_traced_mib(passages):
+    plan = make_plan(passages=passages, speech_s=2.0, pause_s=60.0)
+    mixer = Mixer(plan, CLIPS.__getitem__, bed=ConstantBed(), bed_gain=0.01)
+    tracemalloc.start()
+    try:
+        measure_lufs(mixer)
+        for _ in mastered_blocks(mixer, 1.0):
+            pass
+        return tracemalloc.get_traced_memory()[1] / 2**20, plan.n_frames
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_does_not_grow_with_track_length():
+    short_mib, short_frames = peak_traced_mib(2)     # ~2 minutes
+    long_mib, long_frames = peak_traced_mib(20)      # ~20 minutes
+    whole_track_mib = long_frames * 2 * 4 / 2**20
+    assert long_mib < 4 * BLOCK_FRAMES * 2 * 4 * 8 / 2**20  # a few blocks' worth
+    assert long_mib < whole_track_mib / 10
+    assert long_mib < short_mib * 1.5 + 1

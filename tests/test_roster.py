@@ -1,0 +1,216 @@
+"""Roster parsing: merged settings, paths relative to the roster, and exact errors with lines."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attune.errors import ScriptError
+from attune.roster import load_roster, parse_roster_text, slugify, track_stem
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+GOOD = """\
+practitioner: Dr. Rivera
+title: Weekly practice
+description: Ten quiet minutes.
+language: en-GB
+cover: art/cover.png
+defaults: {length: 10m, voice: en-us, background: drone, vars: {place: the garden, name: Nobody}}
+clients:
+  - name: Ana
+    vars: {greeting: Hola}
+    tracks:
+      - script: scripts/loving-kindness.yaml
+        length: 15m
+        voice: en-us+f3
+      - script: ../shared/body scan.md
+        title: Évening Body Scan
+        rate: 140
+        pitch: 40
+        background: sounds/rain.wav
+        background_db: -24.5
+        bells: false
+        vars: {greeting: Hi, extra: "7"}
+  - name: Zoë Smith
+    vars: {name: Zo}
+    tracks:
+      - script: scripts/loving-kindness.yaml
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "roster.yaml") -> Path:
+    path = tmp_path / "practice" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    (path.parent / "art").mkdir(exist_ok=True)
+    (path.parent / "art" / "cover.png").write_bytes(PNG)
+    return path
+
+
+def test_good_roster(tmp_path):
+    path = write(tmp_path, GOOD)
+    roster = load_roster(path)
+    base = path.parent.resolve()
+    assert (roster.practitioner, roster.title, roster.description, roster.language) == ("Dr. Rivera", "Weekly practice", "Ten quiet minutes.", "en-GB")
+    assert roster.cover == base / "art" / "cover.png"
+    ana, zoe = roster.clients
+    assert (ana.name, ana.slug, ana.line, zoe.slug) == ("Ana", "ana", 8, "zoe-smith")
+    first, second = ana.tracks
+    assert first.script == base / "scripts" / "loving-kindness.yaml"
+    assert (first.script_text, first.line, first.number, first.total, first.file_stem) == ("scripts/loving-kindness.yaml", 11, 1, 2, "01-loving-kindness")
+    assert (first.length_s, first.voice, first.background, first.title) == (900.0, "en-us+f3", "drone", None)
+    assert first.vars == {"place": "the garden", "name": "Ana", "greeting": "Hola"}
+    assert second.script == tmp_path.resolve() / "shared" / "body scan.md"
+    assert second.file_stem == "02-evening-body-scan" and second.title == "Évening Body Scan"
+    assert (second.length_s, second.voice, second.rate_wpm, second.pitch) == (600.0, "en-us", 140.0, 40)
+    assert (second.background, second.background_db, second.bells) == (str(base / "sounds" / "rain.wav"), -24.5, False)
+    assert second.vars == {"place": "the garden", "name": "Ana", "greeting": "Hi", "extra": "7"}
+    assert zoe.tracks[0].vars == {"place": "the garden", "name": "Zo"}
+
+
+def test_minimal_roster_defaults(tmp_path):
+    roster = parse_roster_text("practitioner: Kim\nclients:\n  - name: Bo\n    tracks: [{script: a.txt}]\n", path=tmp_path / "r.yaml")
+    assert (roster.title, roster.description, roster.language, roster.cover) == ("Practice with Kim", None, "en", None)
+    (track,) = roster.clients[0].tracks
+    assert (track.length_s, track.voice, track.background, track.vars) == (None, None, None, {"name": "Bo"})
+
+
+def test_missing_script_is_not_a_roster_error(tmp_path):
+    roster = parse_roster_text("practitioner: Kim\nclients:\n  - name: Bo\n    tracks: [{script: nowhere.yaml}]\n", path=tmp_path / "r.yaml")
+    assert not roster.clients[0].tracks[0].script.exists()
+
+
+def test_background_mapping_file_is_resolved(tmp_path):
+    roster = parse_roster_text(
+        "practitioner: Kim\nclients:\n  - name: Bo\n    tracks: [{script: a.txt, background: {file: rain.ogg, gain_db: -20}}]\n",
+        path=tmp_path / "sub" / "r.yaml",
+    )
+    assert roster.clients[0].tracks[0].background == {"file": str(tmp_path.resolve() / "sub" / "rain.ogg"), "gain_db": -20}
+
+
+def test_many_tracks_get_wider_numbers():
+    assert track_stem(7, 120, "Body Scan") == "007-body-scan"
+    assert track_stem(3, 9, "!!!") == "03-track"
+
+
+HEAD = "practitioner: Kim\nclients:\n  - name: Bo\n    tracks:\n"
+
+ERRORS = [
+    ("", 1, "the roster is empty — add practitioner:, title: and clients:"),
+    ("# only a comment\n", 1, "the roster is empty — add practitioner:, title: and clients:"),
+    ("- a\n- b\n", 1, "the roster must be a mapping of keys, not a list — write it as key: value lines (practitioner, title, description, language, cover, defaults, clients)"),
+    ("practitioner: Kim\nclients: [\n", 3, "invalid YAML: expected the node content, but found '<stream end>' — check the indentation and quoting"),
+    ("practitioner: Kim\n\tclients: []\n", 2, "invalid YAML: found character '\\t' that cannot start any token — check the indentation and quoting"),
+    ("title: T\nclients: []\n", 1, "missing 'practitioner' — add `practitioner: Your Name` at the top"),
+    ("practitioner: Kim\n", 1, "missing 'clients' — add a clients: list with a name and tracks for each client"),
+    ("practitioner: Kim\npractitioner: Lee\n", 2, "duplicate key 'practitioner' in the roster — remove one of them"),
+    ("practitionr: Kim\nclients: []\n", 1, "unknown key 'practitionr' in the roster — did you mean 'practitioner'?"),
+    ("practitioner: Kim\nzzz: 1\n", 2, "unknown key 'zzz' in the roster — use one of: practitioner, title, description, language, cover, defaults, clients"),
+    ("practitioner: [Kim]\nclients: []\n", 1, "'practitioner' must be text, not a list — give one line of text"),
+    ("practitioner: yes\nclients: []\n", 1, "'practitioner' must be text, not true/false — put it in quotes"),
+    ("practitioner: ''\nclients: []\n", 1, "'practitioner' is empty — give a value or remove the line"),
+    ("practitioner: Kim\nclients: {a: 1}\n", 2, "'clients' must be a list, not a mapping — start each client with `- name: …`"),
+    ("practitioner: Kim\nclients: []\n", 2, "'clients' is empty — add at least one client with a name and tracks"),
+    ("practitioner: Kim\nlanguage: english!\nclients: []\n", 2, "'language' 'english!' is not a language code — write a code such as en, de or en-GB"),
+    ("practitioner: Kim\ncover: nope.png\nclients: []\n", 2, "the cover image does not exist: {base}/nope.png — use a PNG or JPEG image of at most 5 MB"),
+    ("practitioner: Kim\nclients:\n  - tracks: [{script: a}]\n", 3, "a client has no 'name' — add `name: …` to the client"),
+    ("practitioner: Kim\nclients:\n  - name: Bo\n", 3, "client 'Bo' has no tracks — add tracks: with at least one `- script: …`"),
+    ("practitioner: Kim\nclients:\n  - name: Bo\n    tracks: []\n", 4, "client 'Bo' has no tracks — add at least one `- script: …`"),
+    ("practitioner: Kim\nclients:\n  - name: Bo\n    tracks: a.yaml\n", 4, "'tracks' must be a list, not text — start each track with `- script: …`"),
+    ("practitioner: Kim\nclients:\n  - name: Bo\n    email: b@x\n", 4, "unknown key 'email' in a client — use one of: name, vars, tracks"),
+    (HEAD + "      - a.yaml\n", 5, "a track must be a mapping with a 'script' key — write `- script: path/to/script.yaml`"),
+    (HEAD + "      - length: 5m\n", 5, "a track has no 'script' — add `script: path/to/script.yaml`"),
+    (HEAD + "      - script: a.yaml\n        lenght: 5m\n", 6, "unknown key 'lenght' in a track — did you mean 'length'?"),
+    (HEAD + "      - script: a.yaml\n        length: 10 minutes\n", 6, "length '10 minutes' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h"),
+    (HEAD + "      - script: a.yaml\n        length: 600\n", 6, "length '600' has no unit — write 600s or 600m"),
+    (HEAD + "      - script: a.yaml\n        length: 0s\n", 6, "length '0s' is zero — write a positive duration such as 10m"),
+    (HEAD + "      - script: a.yaml\n        length: 13h\n", 6, "length '13h' is longer than the 12h limit — use a duration of 12h or less"),
+    (HEAD + "      - script: a.yaml\n        rate: fast\n", 6, "'rate' must be a number, not text"),
+    (HEAD + "      - script: a.yaml\n        rate: -3\n", 6, "'rate' must be a positive number of words per minute — write e.g. rate: 140"),
+    (HEAD + "      - script: a.yaml\n        pitch: 4.5\n", 6, "'pitch' must be a whole number, not a number — write e.g. pitch: 40"),
+    (HEAD + "      - script: a.yaml\n        bells: sometimes\n", 6, "'bells' must be true or false, not text"),
+    (HEAD + "      - script: a.yaml\n        background: [a, b]\n", 6, "'background' must be a name such as drone, a sound file or a mapping, not a list"),
+    (HEAD + "      - script: a.yaml\n        vars: [a]\n", 6, "'vars' must be a mapping, not a list — write it as vars: {name: Ana}"),
+    (HEAD + "      - script: a.yaml\n        vars:\n          ok: fine\n          flag: yes\n", 8, "vars 'flag' must be text, not true/false — put it in quotes"),
+    (HEAD + "      - script: a.yaml\n        voice:\n", 6, "'voice' must be text, not empty — give one line of text"),
+    ("practitioner: Kim\ndefaults: {script: a.yaml}\nclients: []\n", 2, "unknown key 'script' in defaults — use one of: length, voice, rate, pitch, background, background_db, bells, vars"),
+    ("practitioner: Kim\ndefaults: {length: soon}\nclients: []\n", 2, "length 'soon' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h"),
+    (
+        "practitioner: Kim\nclients:\n  - name: Ana\n    tracks: [{script: a}]\n  - name: ANA!\n    tracks: [{script: a}]\n",
+        5,
+        "client 'ANA!' would share the folder 'ana' with client 'Ana' on line 3 — give the clients different names",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, line, message", ERRORS, ids=[f"e{i}" for i in range(len(ERRORS))])
+def test_errors_have_exact_message_and_line(tmp_path, text, line, message):
+    path = tmp_path / "r.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_roster(path)
+    assert (err.value.path, err.value.line) == (str(path), line)
+    assert str(err.value) == f"{path}:{line}: " + message.replace("{base}", str(tmp_path.resolve()))
+
+
+def test_unreadable_rosters(tmp_path):
+    with pytest.raises(ScriptError) as err:
+        load_roster(tmp_path / "none.yaml")
+    assert str(err.value) == f"{tmp_path / 'none.yaml'}: the roster file does not exist — check the path"
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("practitioner: Zo\xeb\n".encode("latin-1"))
+    with pytest.raises(ScriptError) as err:
+        load_roster(bad)
+    assert str(err.value) == f"{bad}: the roster is not UTF-8 text — save it as UTF-8"
+
+
+def test_yaml_is_loaded_safely(tmp_path):
+    text = "practitioner: !!python/object/apply:os.system [echo hacked]\nclients: []\n"
+    with pytest.raises(ScriptError) as err:
+        parse_roster_text(text, path=tmp_path / "r.yaml")
+    assert err.value.line == 1 and "could not determine a constructor" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "name, slug",
+    [
+        ("Ana", "ana"),
+        ("Zoë Smith-Jones", "zoe-smith-jones"),
+        ("../../x", "x"),
+        ("<script>alert(1)</script>", "script-alert-1-script"),
+        ("...hidden", "hidden"),
+        ("--a--b--", "a-b"),
+        ("慈悲", "client"),
+        ("", "client"),
+        ("/etc/passwd", "etc-passwd"),
+        ("C:\\Windows\\system32", "c-windows-system32"),
+        ("ﬁne", "fine"),
+        ("a" * 59 + "-b" + "c" * 10, "a" * 59),
+        ("x" * 100, "x" * 60),
+    ],
+)
+def test_slugify(name, slug):
+    assert slugify(name) == slug
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_slugify_is_always_safe(name):
+    slug = slugify(name)
+    assert 1 <= len(slug) <= 60
+    assert all(c in "abcdefghijklmnopqrstuvwxyz0123456789-" for c in slug)
+    assert not slug.startswith("-") and not slug.endswith("-") and "--" not in slug
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abc:- \n[]{}'\"&*!|>#%@`,?\t")) , max_size=80))
+def test_any_text_parses_or_raises_script_error(text):
+    try:
+        parse_roster_text(text, path="r.yaml")
+    except ScriptError as exc:
+        assert exc.line is not None and exc.line >= 1
