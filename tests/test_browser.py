@@ -7,10 +7,12 @@ Every wait is bounded; the whole test takes a few seconds and gives up after 30 
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import http.server
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -183,6 +185,8 @@ def chromium(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # helper processes of this browser (its own session)
 
 
 def open_page(tools: DevTools, url: str, timeout_s: float) -> None:

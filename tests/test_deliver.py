@@ -104,7 +104,8 @@ def silent_mp3(duration_s: float) -> bytes:
 def fake_render(request, *, cache_dir=None, progress=None):
     """Behaves like attune.render.render, from a toy script: `title: …` then lines of speech.
 
-    `[bogus]` in the script is an unknown marker (ScriptError); `CRASH` raises a plain bug.
+    `[bogus]` in the script is an unknown marker (ScriptError); `CRASH` raises a plain bug; `SLOW`
+    takes 0.3 s while a file slow.flag is beside the script.
     Every call is logged to calls.log beside the script.
     """
     script = Path(request.script_path)
@@ -116,7 +117,7 @@ def fake_render(request, *, cache_dir=None, progress=None):
         raise ScriptError("unknown marker [bogus]", "use [pause 10s] or [breath]", path=str(script), line=1 + next(i for i, l in enumerate(lines) if "[bogus]" in l))
     if "CRASH" in text:
         raise RuntimeError("the fake renderer broke")
-    if "SLOW" in text:
+    if "SLOW" in text and (script.parent / "slow.flag").exists():
         time.sleep(0.3)
     duration = request.length_s or 1.0
     if duration > 60:
@@ -474,6 +475,7 @@ def test_interrupt_cancels_queued_work_and_keeps_finished_tracks(tmp_path):
     tracks = "".join(f"      - {{script: scripts/slow.txt, title: Slow {n}}}\n" for n in range(8))
     roster = make_project(tmp_path, f"practitioner: Kim\nclients:\n  - name: Bo\n    tracks:\n{tracks}")
     (roster.parent / "scripts" / "slow.txt").write_text("title: Slow\nSLOW\n")
+    (roster.parent / "scripts" / "slow.flag").touch()
     out = tmp_path / "out"
 
     def interrupt(done, total):
@@ -485,8 +487,9 @@ def test_interrupt_cancels_queued_work_and_keeps_finished_tracks(tmp_path):
     assert time.monotonic() - started < 5
     manifest = json.loads((out / "manifest.json").read_text())
     assert len(manifest["tracks"]) == 1  # the track that finished is recorded
-    time.sleep(1.0)  # let the two tracks that were already running finish
+    time.sleep(0.8)  # let the tracks already handed to the workers finish
     assert len(calls(roster)) < 8  # queued tracks were cancelled, never rendered
+    (roster.parent / "scripts" / "slow.flag").unlink()
     again = run(roster, out)
     assert sum(o.skipped for o in again.outcomes) >= 1 and all(o.ok for o in again.outcomes)
 

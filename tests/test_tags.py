@@ -116,7 +116,8 @@ def test_set_title_keeps_other_frames(mp3):
     set_title(mp3, "New")
     tag = ID3(mp3)
     assert tag["TIT2"].text == ["New"] and tag["TPE1"].text == ["A"]
-    assert tag.getall("CTOC")[0].child_element_ids == ["chp0", "chp1", "chp2"]
+    (toc,) = tag.getall("CTOC")
+    assert toc.child_element_ids == ["chp0", "chp1", "chp2"] and toc.sub_frames["TIT2"].text == ["New"]
     assert [p.name for p in mp3.parent.iterdir() if p.name.endswith(".part")] == []
 
 

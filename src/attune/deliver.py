@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import time
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from .tags import cover_mime, set_title
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
+#: While tracks finish, the manifest is saved at most this often (and always at the end).
+MANIFEST_SAVE_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -437,18 +440,10 @@ def run_batch(
     render_fn = render_fn or api.render
     fingerprint_fn = fingerprint_fn or api.request_fingerprint
 
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the output folder: {exc.strerror}", "choose another folder with -o", path=str(out_dir)) from None
-    if not out_dir.is_dir():
-        raise OutputError("the output path is not a folder", "choose a folder with -o", path=str(out_dir))
-    out_root = out_dir.resolve()
+    out_root = _output_root(Path(out_dir))
     manifest_path = out_root / MANIFEST_NAME
     previous = _load_manifest(manifest_path)
-    entries: dict[str, dict[str, Any]] = {key: entry for key, entry in previous.items()}
-
+    entries = dict(previous)  # by mp3 path; updated as tracks finish, pruned to the roster when written
     keys: list[str] = []
     results: dict[str, TrackOutcome] = {}
     pending: list[tuple[Client, TrackSpec, _Job]] = []
@@ -459,19 +454,19 @@ def run_batch(
             mp3 = _inside(out_root, client_dir / f"{spec.file_stem}.mp3")
             key = mp3.relative_to(out_root).as_posix()
             keys.append(key)
-            meta = {
-                "client": client.name,
-                "client_slug": client.slug,
-                "track": spec.file_stem,
-                "number": spec.number,
-                "script": spec.script_text,
-                "length_s": spec.length_s,
-                "voice": spec.voice,
-            }
-            job = _Job(key, _request(api, roster, spec, mp3), spec.title, render_fn, fingerprint_fn, cache_dir, out_root, meta)
+            meta = {"client": client.name, "client_slug": client.slug, "track": spec.file_stem, "number": spec.number,
+                    "script": spec.script_text, "length_s": spec.length_s, "voice": spec.voice}
+            problem = None
             if not spec.script.is_file():
-                error = ScriptError(f"the script {spec.script_text} does not exist", "check the path: it is relative to the roster file", path=str(roster.path), line=spec.line)
-                results[key] = _failed(client, spec, str(error))
+                what = "is not a file" if spec.script.exists() else "does not exist"
+                problem = ScriptError(f"the script {spec.script_text} {what}", "check the path: it is relative to the roster file", path=str(roster.path), line=spec.line)
+            else:
+                try:
+                    job = _Job(key, _request(api, roster, spec, mp3), spec.title, render_fn, fingerprint_fn, cache_dir, out_root, meta)
+                except AttuneError as exc:  # a setting the renderer refuses outright
+                    problem = exc
+            if problem is not None:
+                results[key] = _failed(client, spec, str(problem))
                 entries.pop(key, None)
             elif not force and _unchanged(previous.get(key), job):
                 results[key] = _succeeded(client, spec, previous[key], out_root, skipped=True)
@@ -480,25 +475,29 @@ def run_batch(
 
     total = len(keys)
     done = 0
+    last_saved = time.monotonic()
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
 
     def record(client: Client, spec: TrackSpec, job: _Job, outcome: dict[str, Any]) -> None:
-        nonlocal done
+        nonlocal last_saved
         if outcome["ok"]:
             entries[job.key] = outcome["entry"]
             results[job.key] = _succeeded(client, spec, outcome["entry"], out_root, skipped=False)
         else:
             entries.pop(job.key, None)
             results[job.key] = _failed(client, spec, outcome["error"])
-        _write_manifest(manifest_path, roster, keys, entries)
-        done += 1
-        if progress is not None:
-            progress(done, total)
+        if time.monotonic() - last_saved >= MANIFEST_SAVE_INTERVAL_S:
+            _write_manifest(manifest_path, roster, keys, entries)
+            last_saved = time.monotonic()
+        tick()
 
-    for _ in range(len(results)):
-        done += 1
-        if progress is not None:
-            progress(done, total)
-
+    for _ in results:
+        tick()
     workers = min(jobs or os.cpu_count() or 1, len(pending))
     try:
         if workers <= 1:
@@ -507,18 +506,27 @@ def run_batch(
         else:
             _run_pool(pending, workers, record)
     except BaseException:
-        # Whatever finished is recorded, so that a re-run after an interruption skips it.
+        # Interrupted (or broken): what finished is recorded, so that a re-run skips it.
         with contextlib.suppress(Exception):
             _write_manifest(manifest_path, roster, keys, entries)
         raise
     _write_manifest(manifest_path, roster, keys, entries)
 
     for client in roster.clients:
-        client_entries = [entries[key] for key in keys if key in entries and entries[key].get("client_slug") == client.slug]
+        client_entries = [entries[key] for key in keys if key in entries and entries[key]["client_slug"] == client.slug]
         _publish_client(roster, client, out_root, client_entries, base_url)
+    return BatchReport([results[key] for key in keys], manifest_path, out_root, base_url, len(roster.clients))
 
-    outcomes = [results[key] for key in keys]
-    return BatchReport(outcomes, manifest_path, out_root, base_url, len(roster.clients))
+
+def _output_root(out_dir: Path) -> Path:
+    """Create the output folder if needed; return it resolved."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder: {exc.strerror}", "choose another folder with -o", path=str(out_dir)) from None
+    if not out_dir.is_dir():
+        raise OutputError("the output path is not a folder", "choose a folder with -o", path=str(out_dir))
+    return out_dir.resolve()
 
 
 def _run_pool(pending: list[tuple[Client, TrackSpec, _Job]], workers: int, record: Callable[..., None]) -> None:

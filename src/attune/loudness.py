@@ -315,11 +315,13 @@ def _over_frames(x: np.ndarray, ceiling: float, hot_level: float) -> tuple[np.nd
     frame_peak = functools.reduce(np.maximum, [np.abs(x[:, ch]) for ch in range(channels)])
     hot = np.flatnonzero(frame_peak > hot_level)
     first, last = 5, n_total - 7  # intervals with their whole support x[m-5..m+6] in the window
-    # Intervals m whose support contains a hot frame h, i.e. m in [h-6, h+5] (a dilation of `hot`).
-    mask = np.zeros(n_total + 12, dtype=bool)
-    mask[(hot[:, None] + (_HOT_REACH + 6)).ravel()] = True
-    intervals = np.flatnonzero(mask[6 + first : 6 + last + 1]) + first
-    if len(intervals) < n_total // 3:
+    intervals = None
+    if len(hot) < n_total // 8:
+        # Intervals m whose support contains a hot frame h, i.e. m in [h-6, h+5] (a dilation of `hot`).
+        mask = np.zeros(n_total + 12, dtype=bool)
+        mask[(hot[:, None] + (_HOT_REACH + 6)).ravel()] = True
+        intervals = np.flatnonzero(mask[6 + first : 6 + last + 1]) + first
+    if intervals is not None and len(intervals) < n_total // 3:
         # Sparse: gather the 12 samples of each interval, (taps, intervals) per channel.
         support_index = intervals[None, :] + _INTERVAL_OFFSETS[:, None]
         columns = [x[:, ch][support_index] for ch in range(channels)]

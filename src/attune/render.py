@@ -24,9 +24,9 @@ from .beds import BED_REFERENCE_LUFS, make_bed, parse_background
 from .bells import bell_strike
 from .captions import Cue, write_vtt
 from .errors import SettingsError
-from .export import FORMATS, Encoder, check_bitrate
+from .export import FORMATS, Encoder, check_bitrate, encoder_gain_db
 from .loudness import LoudnessMeter
-from .mix import BELL_RELATIVE_DB, Mixer, db_to_gain, mastered_blocks, measure_lufs
+from .mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, measure_lufs
 from .plan import SAMPLE_RATE, Plan, make_plan, spoken_sentences
 from .script import Script, load_script
 from .speech import Pyttsx3Synthesizer, SpeechCache, Synthesizer, VoiceSettings, engine_description
@@ -211,17 +211,18 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
         if progress:
             progress("measuring", done[0] / total)
 
-    gain = 1.0
+    # The encoder's own level change is compensated here, so the file as decoded meets the targets.
+    codec_db = encoder_gain_db(request.fmt, request.bitrate)
+    gain_db = -codec_db
     if has_voice:
-        mix_lufs = measure_lufs(mixer, measured)
-        gain = db_to_gain(request.loudness_lufs - mix_lufs)
+        gain_db += request.loudness_lufs - measure_lufs(mixer, measured)
     meter = LoudnessMeter(SAMPLE_RATE, 2)
     with contextlib.ExitStack() as stack:
         tmp_audio = stack.enter_context(atomic_path(output))
         tmp_vtt = stack.enter_context(atomic_path(captions_path)) if captions_path else None
         written = 0
         with Encoder(tmp_audio, request.fmt, request.bitrate, SAMPLE_RATE) as encoder:
-            for block in mastered_blocks(mixer, gain):
+            for block in mastered_blocks(mixer, db_to_gain(gain_db), CEILING_DBTP - codec_db):
                 meter.add(block)
                 encoder.write(block)
                 written += block.shape[0]
@@ -239,7 +240,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     return RenderResult(
         output_path=output, captions_path=captions_path, duration_s=plan.duration_s, title=script.title,
         description=script.description, artist=request.artist or script.author, voice_id=prepared.voice.voice_id,
-        transcript=transcript(plan), plan=plan, loudness_lufs=meter.integrated_lufs(), synthesized=speech.synthesized,
+        transcript=transcript(plan), plan=plan, loudness_lufs=meter.integrated_lufs() + codec_db, synthesized=speech.synthesized,
     )
 
 

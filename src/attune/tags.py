@@ -147,7 +147,7 @@ def write_tags(
 
 
 def set_title(mp3_path: Path, title: str) -> None:
-    """Change only the title (TIT2) of a tagged MP3, keeping every other frame; atomic."""
+    """Change the title (TIT2, and the table of contents' title) of a tagged MP3, keeping every other frame; atomic."""
     mp3_path = Path(mp3_path)
     with atomic_path(mp3_path) as tmp:
         shutil.copyfile(mp3_path, tmp)
@@ -157,6 +157,8 @@ def set_title(mp3_path: Path, title: str) -> None:
             except ID3NoHeaderError:
                 tag = ID3()
             tag.setall("TIT2", [TIT2(encoding=Encoding.UTF8, text=[title])])
+            for toc in tag.getall("CTOC"):
+                toc.sub_frames.setall("TIT2", [TIT2(encoding=Encoding.UTF8, text=[title])])
             tag.save(str(tmp), v1=ID3v1SaveOptions.REMOVE, v2_version=4)
         except MutagenError as exc:
             raise OutputError(f"cannot write tags: {exc}", "check that the file is a writable MP3", path=str(mp3_path)) from None
