@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import scipy.fft
 
 from .errors import AttuneError, AudioError, SettingsError
 from .ffmpeg import configure_pydub, ffmpeg_exe
@@ -71,6 +72,8 @@ class BedSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if self.kind == "none":
+            raise SettingsError("background kind 'none' is not a bed", "parse_background returns None for no bed")
         if self.kind not in _KIND_SETTINGS:
             raise SettingsError(f"unknown background kind {self.kind!r}", _kinds_hint(self.kind))
         for name, (low, high) in _RANGES.items():
@@ -84,6 +87,8 @@ class BedSpec:
             raise SettingsError(f"background seed must be a whole number >= 0, not {self.seed!r}")
         if self.kind == "file" and self.path is None:
             raise SettingsError("a file background needs a path")
+        if self.path is not None and not isinstance(self.path, Path):
+            object.__setattr__(self, "path", Path(self.path))
         if self.kind != "file" and self.path is not None:
             raise SettingsError(f"a {self.kind} background takes no path")
 
@@ -261,9 +266,7 @@ class LoopBed:
         self.sample_rate = sample_rate
         self._lengths = [len(loop) for loop in loops]
         # Loop i repeated to L_i + E frames: frames s..s+n of the endless loop are ext[s % L:][:n].
-        self._extended = [np.resize(np.ascontiguousarray(loop, dtype=np.float32), (len(loop) + _LOOP_EXTENSION_FRAMES, 2)) for loop in loops]
-        for array in self._extended:
-            array.flags.writeable = False
+        self._extended = [_extend(loop) for loop in loops]
         #: The bed repeats exactly after this many frames (the loops' lengths are coprime for noise and drone).
         self.period_frames = math.lcm(*self._lengths)
 
@@ -303,6 +306,21 @@ class LoopBed:
             done += take
             offset = (offset + take) % length
         return out
+
+
+def _extend(loop: np.ndarray) -> np.ndarray:
+    """The loop followed by its own head, tiled to _LOOP_EXTENSION_FRAMES more frames; read-only.
+
+    (Not np.resize, whose result is a view of a 2x-long temporary that stays alive.)
+    """
+    length = len(loop)
+    extended = np.empty((length + _LOOP_EXTENSION_FRAMES, 2), dtype=np.float32)
+    extended[:length] = loop
+    for start in range(length, len(extended), length):
+        take = min(length, len(extended) - start)
+        extended[start : start + take] = loop[:take]
+    extended.flags.writeable = False
+    return extended
 
 
 def make_bed(spec: BedSpec, sample_rate: int = 44100) -> Bed:
@@ -434,7 +452,8 @@ def _drone_loops(root_hz: float, seed: int, sample_rate: int) -> list[np.ndarray
                 spectra[which][k_voice, ch] += scale * np.exp(1j * channel_phase)
                 spectra[which][k_voice + lfo_cycles, ch] += scale * depth / 2 * np.exp(1j * (channel_phase + psi))
                 spectra[which][max(k_voice - lfo_cycles, 1), ch] += scale * depth / 2 * np.exp(1j * (channel_phase - psi))
-    return [np.fft.irfft(spectrum, n=length, axis=0) for spectrum, length in zip(spectra, lengths)]
+    # Single-precision inverse FFTs (3x faster than double; the error is ~-130 dB).
+    return [scipy.fft.irfft(spectrum.astype(np.complex64), n=length, axis=0) for spectrum, length in zip(spectra, lengths)]
 
 
 # -- binaural ------------------------------------------------------------------------------------
@@ -490,13 +509,17 @@ def _noise_loops(kind: str, seed: int, sample_rate: int) -> list[np.ndarray]:
         shape[0] = 0.0
         if length % 2 == 0:
             shape[-1] = 0.0  # the Nyquist bin of an even-length real signal must be real: drop it
-        loop = np.empty((length, 2), dtype=np.float64)
+        shape = shape.astype(np.float32)
+        bins = np.empty((2, len(shape)), dtype=np.complex64)
         for ch in range(2):
             rng = np.random.default_rng([seed, index, ch, 0x0015E])
-            bins = rng.standard_normal(len(shape)) + 1j * rng.standard_normal(len(shape))
-            signal = np.fft.irfft(bins * shape, n=length)
-            loop[:, ch] = signal / np.sqrt(np.mean(signal**2))
-        loops.append(loop)
+            bins[ch].real = rng.standard_normal(len(shape), dtype=np.float32)
+            bins[ch].imag = rng.standard_normal(len(shape), dtype=np.float32)
+        bins *= shape
+        # Single precision: 3x faster than double, and far more precise than noise needs.
+        signal = scipy.fft.irfft(bins, n=length, axis=1)
+        signal /= np.sqrt(np.mean(np.square(signal, dtype=np.float64), axis=1, keepdims=True)).astype(np.float32)
+        loops.append(signal.T)
     return loops
 
 

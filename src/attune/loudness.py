@@ -222,7 +222,8 @@ def true_peak_dbtp(x: np.ndarray, sample_rate: int = 44100) -> float:
     """True peak of the whole array in dBTP: max of |samples| and of the 4x-oversampled signal (Annex 2).
 
     `sample_rate` is accepted for symmetry; the Annex 2 filter is specified for 48 kHz and applies
-    unchanged at 44.1 kHz (4x oversampling either way). Works in 1-second chunks (bounded memory).
+    unchanged at 44.1 kHz (4x oversampling either way). Works in 65,536-frame chunks (bounded memory);
+    the signal is taken to be silent before its start and after its end.
     """
     x = np.asarray(x)
     if x.ndim == 1:

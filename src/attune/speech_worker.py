@@ -12,6 +12,7 @@ Protocol: one JSON object per line on stdin, one JSON reply per line on stdout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -23,7 +24,17 @@ def _reply(stream, payload: dict) -> None:
     stream.flush()
 
 
-def _wait_for_file(driver, path: str, timeout_s: float) -> None:
+def _settle(espeak) -> None:
+    """Block until espeak-ng has finished all queued synthesis (and its callbacks have run).
+
+    pyttsx3's espeak driver synthesises asynchronously and cancels "still playing" audio when the
+    next loop starts; synchronising after every utterance keeps one utterance from cutting off the
+    next, which otherwise happens about once in a few hundred sentences."""
+    if espeak is not None:
+        espeak.Synchronize()
+
+
+def _wait_for_file(driver, path: str, timeout_s: float) -> bool:
     """pyttsx3's espeak driver can return from runAndWait before its callback has written the file
     (the first utterance of a process is written asynchronously). Wait until the driver is idle and
     the file exists with a stable size."""
@@ -34,9 +45,10 @@ def _wait_for_file(driver, path: str, timeout_s: float) -> None:
         if not busy and os.path.exists(path):
             size = os.path.getsize(path)
             if size == last_size and size > 44:
-                return
+                return True
             last_size = size
         time.sleep(0.005)
+    return False
 
 
 def main() -> int:
@@ -56,6 +68,9 @@ def main() -> int:
         return 1
     driver = engine.proxy._driver
     driver_name = type(driver).__module__.rsplit(".", 1)[-1]
+    espeak = None
+    if driver_name == "espeak":
+        from pyttsx3.drivers import _espeak as espeak
     errors: list[str] = []
     engine.connect("error", lambda name=None, exception=None: errors.append(str(exception)))
 
@@ -85,9 +100,17 @@ def main() -> int:
                 if errors:
                     _reply(protocol, {"ok": False, "error": errors[-1]})
                     continue
-                engine.save_to_file(request["text"], path)
-                engine.runAndWait()
-                _wait_for_file(driver, path, timeout_s=float(request.get("timeout_s", 30)))
+                _settle(espeak)
+                # One retry: a cut-off utterance leaves no file; a second attempt on a settled engine
+                # succeeds. The parent still validates the audio and never accepts silence.
+                for attempt_timeout_s in (min(10.0, float(request.get("timeout_s", 30)) / 3), float(request.get("timeout_s", 30))):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(path)
+                    engine.save_to_file(request["text"], path)
+                    engine.runAndWait()
+                    _settle(espeak)
+                    if _wait_for_file(driver, path, attempt_timeout_s):
+                        break
                 if errors:
                     _reply(protocol, {"ok": False, "error": errors[-1]})
                 else:
