@@ -43,7 +43,7 @@ def long_script(path: Path, passages: int = 56) -> None:
             for k in range(2 + i % 2):
                 words = [WORDS[(i * 7 + k * 5 + j * 3) % len(WORDS)] for j in range(9 + (i + k) % 5)]
                 sentences.append(" ".join(words).capitalize() + ".")
-            lines.append("      " + " ".join(sentences) + f" [pause {14 + i % 5}s]")
+            lines.append("      " + " ".join(sentences) + f" [pause {8 + i % 5}s]")
     lines[-1] = lines[-1].rsplit(" [pause", 1)[0] + " [pause 5s..]"
     path.write_text("\n".join(lines) + "\n")
 

@@ -19,6 +19,16 @@ _live: set[Path] = set()
 _lock = threading.Lock()
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: mkstemp creates files readable by their owner only; finished outputs get the usual permissions.
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
 def check_writable(path: Path) -> None:
     """Fail early, before any audio work, when `path` cannot be written."""
     path = Path(path)
@@ -54,6 +64,7 @@ def atomic_path(final: Path, suffix: str | None = None) -> Iterator[Path]:
         _live.add(tmp)
     try:
         yield tmp
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, final)
     finally:
         with _lock:

@@ -1,0 +1,291 @@
+"""SIGINT and SIGTERM on real renders: exit 130 at once, one `Error: interrupted…` line, nothing left behind.
+
+Each test starts `python -m attune` in its own session, waits until it is really working (the
+encoder's `.part` file and ffmpeg exist, or the speech worker is speaking), sends the signal, then
+checks the exit code and time, stderr, the output folder (no `*.part`, an earlier output byte for
+byte), and that every child process it had (ffmpeg, the speech worker, pool workers) is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from audio_helpers import decode
+
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads child processes from /proc"),
+]
+
+SCRIPT = """\
+title: Evening calm
+sections:
+  - name: Arriving
+    text: |
+      Welcome. Let the body settle. [pause 5s..]
+      Rest here, breathing easily.
+"""
+OLD_BYTES = b"ID3 an earlier render that must survive an interrupted one\n"
+INTERRUPTED = "Error: interrupted — no partial file was left; finished outputs are intact"
+#: How long a render may take to get going on a busy machine, and to stop once signalled.
+START_TIMEOUT_S = 90.0
+STOP_TIMEOUT_S = 5.0
+#: Long enough that encoding lasts seconds; short enough that the measuring pass before it is quick.
+LENGTH = "2m"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("interrupt-speech")
+
+
+@pytest.fixture
+def work(tmp_path) -> Path:
+    """A folder whose name is unique to this test, so its processes can be found by their command lines."""
+    folder = tmp_path / f"attune-interrupt-{uuid.uuid4().hex[:12]}"
+    folder.mkdir()
+    (folder / "practice.yaml").write_text(SCRIPT, encoding="utf-8")
+    return folder
+
+
+# -- processes ------------------------------------------------------------------------------------
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of a live process, or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return fields[0], int(fields[1])
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def descendants(root: int) -> dict[int, str]:
+    """Every live (non-zombie) descendant of `root`: pid → command line."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _proc_stat(int(entry))
+            if stat is not None and stat[0] != "Z":
+                parents.setdefault(stat[1], []).append(int(entry))
+    found, todo = {}, [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found[child] = _cmdline(child)
+            todo.append(child)
+    return found
+
+
+def still_running(processes: dict[int, str]) -> dict[int, str]:
+    """Those of `processes` that are alive now (same pid and same command line, not a zombie)."""
+    alive = {}
+    for pid, cmd in processes.items():
+        stat = _proc_stat(pid)
+        if stat is not None and stat[0] != "Z" and _cmdline(pid) == cmd:
+            alive[pid] = cmd
+    return alive
+
+
+def pgrep(marker: str) -> list[str]:
+    """Command lines of every process mentioning `marker` (ffmpeg names the output path in its own)."""
+    result = subprocess.run(["pgrep", "-af", marker], capture_output=True, text=True)
+    return [line for line in result.stdout.splitlines() if line.strip() and "pgrep" not in line]
+
+
+class Run:
+    """`python -m attune ARGS` in its own session, with its children tracked."""
+
+    def __init__(self, args: list, cwd: Path):
+        self.proc = subprocess.Popen([sys.executable, "-m", "attune", *map(str, args)], cwd=cwd,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        self.children: dict[int, str] = {}
+
+    def wait_until(self, ready, what: str) -> None:
+        """Poll `ready()` (recording children as they come) until it holds; fail if the run ends first."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self.children.update(descendants(self.proc.pid))
+            if ready():
+                self.children.update(descendants(self.proc.pid))
+                return
+            if self.proc.poll() is not None:
+                out, err = self.proc.communicate()
+                pytest.fail(f"the run ended (exit {self.proc.returncode}) before {what}:\n{out.decode()}{err.decode()}")
+            time.sleep(0.02)
+        pytest.fail(f"not {what} within {START_TIMEOUT_S:.0f}s")
+
+    def has_child(self, fragment: str) -> bool:
+        return any(fragment in cmd for cmd in descendants(self.proc.pid).values())
+
+    def signal(self, signum: int, *, group: bool = False) -> tuple[int, float, str, str]:
+        """Send `signum` (to the whole process group, as a terminal's Ctrl-C does, when `group`); wait for the exit."""
+        start = time.monotonic()
+        (os.killpg if group else os.kill)(self.proc.pid, signum)
+        try:
+            out, err = self.proc.communicate(timeout=60)
+        finally:
+            self.kill()
+        return self.proc.returncode, time.monotonic() - start, out.decode(), err.decode()
+
+    def kill(self) -> None:
+        """Clean up whatever is left (after a failed test)."""
+        if self.proc.poll() is None:
+            with_suppressed(os.killpg, self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        for pid in still_running(self.children):
+            with_suppressed(os.kill, pid, signal.SIGKILL)
+
+
+def with_suppressed(fn, *args) -> None:
+    try:
+        fn(*args)
+    except OSError:
+        pass
+
+
+@pytest.fixture
+def runs():
+    started: list[Run] = []
+
+    def start(args: list, cwd: Path) -> Run:
+        started.append(Run(args, cwd))
+        return started[-1]
+
+    yield start
+    for run in started:
+        run.kill()
+
+
+def parts(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.part"))
+
+
+def assert_interrupted(code: int, elapsed_s: float, stdout: str, stderr: str) -> None:
+    assert code == 130, stderr
+    assert elapsed_s < STOP_TIMEOUT_S, f"took {elapsed_s:.1f}s to stop"
+    assert "Traceback" not in stderr, stderr
+    # click writes a newline before the message (after the terminal's ^C): tolerated, see test_cli_errors.
+    assert [line for line in stderr.splitlines() if line.strip()] == [INTERRUPTED]
+    assert stdout == ""
+
+
+# -- one render -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum, group", [(signal.SIGINT, True), (signal.SIGTERM, False)], ids=["SIGINT", "SIGTERM"])
+def test_render_interrupted_while_encoding(signum, group, work, cache, runs):
+    out_dir = work / "out"
+    out_dir.mkdir()
+    target = out_dir / "practice.mp3"
+    target.write_bytes(OLD_BYTES)
+    run = runs(["render", work / "practice.yaml", "-o", target, "--length", LENGTH, "--background", "brown-noise",
+                "--cache-dir", cache], work)
+    run.wait_until(lambda: parts(out_dir) and run.has_child("ffmpeg"), "encoding")
+    assert any("ffmpeg" in cmd for cmd in run.children.values())
+
+    assert_interrupted(*run.signal(signum, group=group))
+    assert sorted(p.name for p in out_dir.iterdir()) == ["practice.mp3"]
+    assert target.read_bytes() == OLD_BYTES
+    assert still_running(run.children) == {}
+    assert pgrep(work.name) == []
+
+
+def test_render_interrupted_while_speaking(work, runs, tmp_path):
+    """The speech worker is stopped too; sentences already synthesised stay in the cache, whole."""
+    sentences = " ".join(f"This is calm sentence number {n}, spoken slowly." for n in range(1, 61))
+    (work / "long.yaml").write_text(f"title: Many sentences\nsections:\n  - text: |\n      {sentences}\n", encoding="utf-8")
+    target = work / "long.mp3"
+    target.write_bytes(OLD_BYTES)
+    cache = tmp_path / "fresh-cache"
+    run = runs(["render", work / "long.yaml", "-o", target, "--cache-dir", cache], work)
+    run.wait_until(lambda: run.has_child("attune.speech_worker") and len(list(cache.rglob("*.npy"))) >= 2, "speaking")
+    assert any("attune.speech_worker" in cmd for cmd in run.children.values())
+
+    assert_interrupted(*run.signal(signal.SIGINT, group=True))
+    assert target.read_bytes() == OLD_BYTES
+    assert sorted(p.name for p in work.iterdir()) == ["long.mp3", "long.yaml", "practice.yaml"]
+    assert still_running(run.children) == {}
+    assert len(list(cache.rglob("*.npy"))) < 60
+    if parts(cache):
+        pytest.xfail("speech.py: an interrupted SpeechCache._synthesize can leave its .npy.<pid>.part in the cache (see report)")
+
+
+# -- a batch --------------------------------------------------------------------------------------
+
+ROSTER = """\
+practitioner: Test Teacher
+title: Evening practice
+defaults: {background: brown-noise}
+clients:
+  - name: Ana
+    tracks:
+      - script: practice.yaml
+        length: 15s
+  - name: Bo
+    tracks:
+      - script: practice.yaml
+        length: %s
+"""
+
+
+def _start_batch(work: Path, cache: Path, runs) -> tuple[Run, Path]:
+    (work / "roster.yaml").write_text(ROSTER % LENGTH, encoding="utf-8")
+    out = work / "deliver"
+    run = runs(["batch", work / "roster.yaml", "-o", out, "--jobs", "2", "--cache-dir", cache], work)
+    finished = out / "ana" / "01-practice.mp3"
+    run.wait_until(lambda: finished.exists() and parts(out / "bo"), "one track finished and the other encoding")
+    return run, out
+
+
+def test_batch_interrupted_by_ctrl_c(work, cache, runs):
+    run, out = _start_batch(work, cache, runs)
+    finished = out / "ana" / "01-practice.mp3"
+    before = finished.read_bytes()
+
+    code, elapsed_s, stdout, stderr = run.signal(signal.SIGINT, group=True)
+    assert code == 130, stderr
+    assert elapsed_s < STOP_TIMEOUT_S
+    assert parts(out) == []
+    assert finished.read_bytes() == before
+    audio, sr = decode(finished)
+    assert audio.shape[0] == 15 * sr
+    assert not (out / "bo" / "01-practice.mp3").exists()
+    assert '"ana/01-practice.mp3"' in (out / "manifest.json").read_text("utf-8")
+    assert still_running(run.children) == {}
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    if "Traceback" in stderr and "multiprocessing" in stderr:
+        pytest.xfail("an idle pool worker prints a KeyboardInterrupt traceback on Ctrl-C (deliver.py, see report)")
+    assert lines == [INTERRUPTED]
+
+
+@pytest.mark.skipif(not os.environ.get("ATTUNE_SLOW_TESTS"), reason="slow (about 25 s): set ATTUNE_SLOW_TESTS=1")
+@pytest.mark.xfail(strict=True, reason="deliver.py: on SIGTERM to the parent the pool workers keep rendering; "
+                                       "the batch exits only when they finish (see report)")
+def test_batch_stopped_by_sigterm(work, cache, runs):
+    run, out = _start_batch(work, cache, runs)
+    os.kill(run.proc.pid, signal.SIGTERM)
+    try:
+        run.proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the batch did not stop within {STOP_TIMEOUT_S:.0f}s of SIGTERM")
+    _, stderr = run.proc.communicate()
+    assert run.proc.returncode == 130, stderr.decode()
+    assert parts(out) == []
+    assert not (out / "bo" / "01-practice.mp3").exists()
+    assert still_running(run.children) == {}
