@@ -31,17 +31,8 @@ def library_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("library-cache")
 
 
-#: The speech worker occasionally stops answering (pyttsx3's espeak driver hangs on a small
-#: fraction of requests; the synthesiser's time limit turns that into this error). The library is
-#: not at fault then, so a command that failed this way is run once more: clips already made are
-#: reused from the cache, so the retry only finishes the work.
-ENGINE_HANG = "the speech engine did not answer"
-
-
 def run(*args: str):
     result = CliRunner().invoke(cli, list(args))
-    if result.exit_code != 0 and ENGINE_HANG in result.output:
-        result = CliRunner().invoke(cli, list(args))
     assert result.exit_code == 0, f"attune {' '.join(args)} failed:\n{result.output}"
     return result
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from .durations import format_duration, parse_duration
-from .errors import AttuneError, LengthError
+from .errors import AttuneError, Interrupted, LengthError
 
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
@@ -34,7 +34,7 @@ class AttuneGroup(click.Group):
         debug = "--debug" in args
         try:
             code = super().main(args=args, prog_name=prog_name or "attune", complete_var=complete_var, standalone_mode=False, **extra)
-        except (click.exceptions.Abort, KeyboardInterrupt):
+        except (click.exceptions.Abort, KeyboardInterrupt, Interrupted):
             from .atomic import remove_temporaries
 
             remove_temporaries()
@@ -50,9 +50,16 @@ class AttuneGroup(click.Group):
             _fail(str(exc), exc.exit_code)
         except Exception as exc:
             if debug:
-                raise
+                traceback.print_exc()
             _fail(f"internal error ({type(exc).__name__}: {exc}) — this is a bug in Attune; please report it with the output of the same command run with --debug", EXIT_BUG)
         sys.exit(code or 0)
+
+    def invoke(self, ctx):
+        # Caught here, before click's own handler (which prints a blank line) sees it.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted — no partial file was left; finished outputs are intact") from None
 
 
 def _length(ctx, param, value):

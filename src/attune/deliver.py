@@ -24,6 +24,7 @@ import importlib
 import json
 import multiprocessing
 import os
+import signal
 import shutil
 import time
 import zipfile
@@ -529,12 +530,56 @@ def _output_root(out_dir: Path) -> Path:
     return out_dir.resolve()
 
 
+_worker_busy = False
+
+
+def _worker_stop(signum, frame) -> None:
+    """SIGTERM in a pool worker: a render in progress unwinds (removing its temporary files);
+    an idle worker leaves at once and quietly."""
+    if _worker_busy:
+        raise KeyboardInterrupt
+    os._exit(130)
+
+
+def _worker_init() -> None:
+    """Pool workers ignore Ctrl-C (the terminal sends it to the whole group); the parent stops them
+    with SIGTERM instead, so that each can clean up and none prints a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+
+
+def _run_job_in_worker(job: _Job) -> dict[str, Any]:
+    global _worker_busy
+    _worker_busy = True
+    try:
+        return _run_job(job)
+    except KeyboardInterrupt:
+        # Stopped by the parent: the render has unwound (temporary files removed, ffmpeg and the
+        # speech worker stopped); leave now rather than wait idle for work that will not come.
+        os._exit(130)
+    finally:
+        _worker_busy = False
+
+
+def _stop_workers(pool: concurrent.futures.ProcessPoolExecutor, timeout_s: float = 5.0) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + timeout_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+
+
 def _run_pool(pending: list[tuple[Client, TrackSpec, _Job]], workers: int, record: Callable[..., None]) -> None:
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
     futures: dict[concurrent.futures.Future, tuple[Client, TrackSpec, _Job]] = {}
     try:
         for client, spec, job in pending:
-            futures[pool.submit(_run_job, job)] = (client, spec, job)
+            futures[pool.submit(_run_job_in_worker, job)] = (client, spec, job)
         for future in concurrent.futures.as_completed(futures):
             client, spec, job = futures[future]
             try:
@@ -545,7 +590,7 @@ def _run_pool(pending: list[tuple[Client, TrackSpec, _Job]], workers: int, recor
     except BaseException:
         for future in futures:
             future.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_workers(pool)
         raise
     pool.shutdown(wait=True)
 

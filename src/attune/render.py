@@ -23,7 +23,7 @@ from .atomic import atomic_path, check_writable
 from .beds import BED_REFERENCE_LUFS, make_bed, parse_background
 from .bells import bell_strike
 from .captions import Cue, write_vtt
-from .errors import SettingsError
+from .errors import SettingsError, VoiceError
 from .export import FORMATS, Encoder, check_bitrate, encoder_gain_db
 from .loudness import LoudnessMeter
 from .mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, measure_lufs
@@ -136,8 +136,12 @@ def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | No
     bells = (script.bells_start, script.bells_end) if request.bells is None else (request.bells, request.bells)
     rate = request.rate_wpm if request.rate_wpm is not None else (script.rate_wpm or DEFAULT_RATE_WPM)
     pitch = request.pitch if request.pitch is not None else script.pitch
-    voice_spec = request.voice or script.voice
-    voice_id = resolve_voice(voice_spec, speech.voices(), variants=speech.synthesizer.variants(), language=script.language)
+    try:
+        voice_id = resolve_voice(request.voice or script.voice, speech.voices(), variants=speech.synthesizer.variants(), language=script.language)
+    except VoiceError as exc:
+        if request.voice is None and script.voice is not None:  # the voice was named in the script
+            exc.path, exc.line = script.path, script.voice_line
+        raise
     voice = VoiceSettings(voice_id, float(rate), pitch)
     sentences = spoken_sentences(script)
     keys = speech.ensure(sentences, voice, (lambda d, t: progress("speaking", d / t)) if progress else None)

@@ -134,6 +134,8 @@ class Script:
     #: The raw `background` value (a string or a mapping), validated by `attune.beds`.
     background: Any = None
     background_line: int | None = None
+    #: The line of the `voice` key, so an unknown voice is reported where it was written.
+    voice_line: int | None = None
     bells_start: bool = False
     bells_end: bool = False
     #: Placeholder values in force (the script's `vars` overlaid with the caller's).
@@ -656,6 +658,8 @@ class _Yaml:
             if key in fields:
                 value = self.string(key, fields[key][1])
                 out[key] = (value.strip() or None) if value is not None else None
+        if "voice" in fields:
+            out["voice_line"] = self.line(fields["voice"][1])
         if "rate" in fields:
             out["rate_wpm"] = float(self.number("rate", fields["rate"][1], *RATE_WPM_RANGE, whole=False,
                                                 hint="give words per minute, e.g. rate: 150"))

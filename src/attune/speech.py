@@ -302,7 +302,11 @@ class SpeechCache:
             samples, rate_hz = read_wav_mono(wav)
         clip = process_clip(samples, rate_hz, text, voice.rate_wpm)
         tmp = final.with_name(f".{final.name}.{os.getpid()}.part")
-        with open(tmp, "wb") as fh:
-            np.save(fh, clip)
-        os.replace(tmp, final)
+        try:
+            with open(tmp, "wb") as fh:
+                np.save(fh, clip)
+            os.replace(tmp, final)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
         self.synthesized += 1
