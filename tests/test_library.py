@@ -53,9 +53,9 @@ def test_library_has_the_practices():
         "compassion-in-the-body.txt", "before-a-session.md", "being-with-pain.yaml",
     }
     assert expected <= names
-    readme = (SCRIPTS_DIR / "README.md").read_text(encoding="utf-8")
+    readme = (SCRIPTS_DIR.parent / "README.md").read_text(encoding="utf-8")
     for name in names:
-        assert name in readme, f"scripts/README.md does not describe {name}"
+        assert name in readme, f"README.md does not describe {name}"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=IDS)

@@ -27,7 +27,8 @@ def check_script(path: Path, vars: Mapping[str, str] | None = None) -> str:
             elif isinstance(item, Bell):
                 bells += section.repeat
     optional = sum(1 for s in script.sections if s.optional)
-    parts = [f"{len(script.sections)} sections" + (f" ({optional} optional)" if optional else ""), f"{words} words",
+    count = len(script.sections)
+    parts = [f"{count} section{'s' if count != 1 else ''}" + (f" ({optional} optional)" if optional else ""), f"{words} words",
              f"pauses from {format_duration(pauses_min)}" + (", open-ended" if open_ended else "")]
     if bells or script.bells_start or script.bells_end:
         parts.append(f"{bells + script.bells_start + script.bells_end} bells")

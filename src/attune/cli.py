@@ -190,7 +190,7 @@ def plan(script, length, as_json, voice, rate_wpm, pitch, vars, bells, cache_dir
         click.echo(f"dropped optional sections: {', '.join(result.dropped_sections)}")
     for e in result.events:
         text = e.text if len(e.text) <= 60 else e.text[:59] + "…"
-        click.echo(f"{_clock(e.start_s)}  {e.kind:<6} {e.duration_s:8.3f}s  {e.section[:18]:<18} {text}")
+        click.echo(f"{_clock(e.start_s)}  {e.kind:<6} {e.duration_s:8.3f}s  {e.section[:18]:<18} {text}".rstrip())
 
 
 def _clock(seconds: float) -> str:
@@ -245,9 +245,10 @@ def voices(language):
         synth.close()
     if not found:
         raise AttuneError(f"no voice speaks {language!r}", "run `attune voices` without --language to see them all")
-    click.echo(f"{'id':<22} {'name':<28} {'language':<10} gender")
-    for v in found:
-        click.echo(f"{v.id:<22} {v.name:<28} {','.join(v.languages):<10} {v.gender or '-'}")
+    rows = [(v.id, v.name, ",".join(v.languages), v.gender or "-") for v in found]
+    widths = [max(len(r[i]) for r in rows + [("id", "name", "language", "gender")]) for i in range(3)]
+    for row in [("id", "name", "language", "gender")] + rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
     if variants:
         click.echo(f"\nespeak variants (append to any voice, e.g. en-us+f3): {' '.join('+' + x for x in variants[:40])}…")
 
