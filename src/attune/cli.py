@@ -161,7 +161,8 @@ def render(script, output, length, voice, rate_wpm, pitch, vars, bells, cache_di
         if bar is not None:
             bar.__exit__(None, None, None)
     speech = f"{result.synthesized} sentences synthesised" if result.synthesized else "speech from cache"
-    click.echo(f"{result.output_path}  {format_duration(result.duration_s)}  {result.loudness_lufs:.1f} LUFS  ({speech})")
+    level = f"{result.loudness_lufs:.1f} LUFS" if result.loudness_lufs > float("-inf") else "no voice, not normalised"
+    click.echo(f"{result.output_path}  {format_duration(result.duration_s)}  {level}  ({speech})")
     if result.captions_path:
         click.echo(f"{result.captions_path}  captions")
 

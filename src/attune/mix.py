@@ -43,6 +43,10 @@ class Envelope:
     y: np.ndarray
 
     def render(self, start: int, n: int) -> np.ndarray:
+        lo, hi = np.searchsorted(self.x, [start, start + n - 1], side="right")
+        # Most blocks lie inside one flat stretch (full level, or fully ducked): fill a constant.
+        if lo == hi and (lo == 0 or lo == len(self.x) or self.y[lo - 1] == self.y[lo]):
+            return np.full(n, self.y[min(max(lo - 1, 0), len(self.y) - 1)], dtype=np.float32)
         return np.interp(np.arange(start, start + n, dtype=np.float64), self.x, self.y).astype(np.float32)
 
 

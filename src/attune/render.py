@@ -76,6 +76,8 @@ class RenderResult:
     voice_id: str
     transcript: str
     plan: Plan
+    #: The integrated loudness the mix was normalised to (measured in the first pass, then gained);
+    #: -inf for a track with no voice, which is not normalised.
     loudness_lufs: float
     synthesized: int
 
@@ -220,14 +222,12 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     gain_db = -codec_db
     if has_voice:
         gain_db += request.loudness_lufs - measure_lufs(mixer, measured)
-    meter = LoudnessMeter(SAMPLE_RATE, 2)
     with contextlib.ExitStack() as stack:
         tmp_audio = stack.enter_context(atomic_path(output))
         tmp_vtt = stack.enter_context(atomic_path(captions_path)) if captions_path else None
         written = 0
         with Encoder(tmp_audio, request.fmt, request.bitrate, SAMPLE_RATE) as encoder:
             for block in mastered_blocks(mixer, db_to_gain(gain_db), CEILING_DBTP - codec_db):
-                meter.add(block)
                 encoder.write(block)
                 written += block.shape[0]
                 if progress:
@@ -244,7 +244,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     return RenderResult(
         output_path=output, captions_path=captions_path, duration_s=plan.duration_s, title=script.title,
         description=script.description, artist=request.artist or script.author, voice_id=prepared.voice.voice_id,
-        transcript=transcript(plan), plan=plan, loudness_lufs=meter.integrated_lufs() + codec_db, synthesized=speech.synthesized,
+        transcript=transcript(plan), plan=plan, loudness_lufs=request.loudness_lufs if has_voice else float("-inf"), synthesized=speech.synthesized,
     )
 
 
