@@ -305,6 +305,8 @@ def _terminate(signum, frame):
 
 
 def main() -> None:
-    """The console script: SIGTERM stops a run the way Ctrl-C does."""
+    """The console script: SIGTERM stops a run the way Ctrl-C does. Ctrl-C is handled even when the
+    shell started Attune with SIGINT ignored (as it does for background jobs and under nohup)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     cli.main(prog_name="attune")

@@ -30,7 +30,7 @@ def ffmpeg_exe() -> str:
 def ffmpeg_version() -> str:
     """The first line of `ffmpeg -version`, e.g. `ffmpeg version 7.0.2`."""
     out = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, text=True, timeout=30).stdout
-    return out.splitlines()[0] if out else "unknown"
+    return out.splitlines()[0].split(" Copyright")[0] if out else "unknown"
 
 
 @functools.cache

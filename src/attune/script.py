@@ -422,7 +422,7 @@ def _fill(name: str, line: int, ctx: _Context) -> str:
     if name in ctx.vars:
         return ctx.vars[name]
     hint = f"give it a value with --var {name}=VALUE or a `vars:` entry ({name}: …)"
-    close = _suggest(name, ctx.vars)
+    close = next((known for known in ctx.vars if known.lower() == name.lower()), None) or _suggest(name, ctx.vars)
     if close:
         hint = f"did you mean {{{close}}}? Or {hint}"
     raise ctx.error(f"undefined placeholder {{{name}}}", hint, line)
