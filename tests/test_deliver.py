@@ -11,14 +11,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 import zipfile
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import feedparser
 import pytest
@@ -31,54 +27,7 @@ from attune.errors import LengthError, OutputError, ScriptError, SettingsError
 from attune.ffmpeg import ffmpeg_exe
 from attune.tags import Chapter, write_tags
 
-try:
-    from attune.render import RenderRequest, RenderResult
-
-    STAND_INS = False
-except ImportError:  # the renderer (or a module it needs) has not landed yet: same contract, stand-ins
-    STAND_INS = True
-
-    @dataclass(frozen=True)
-    class RenderRequest:  # type: ignore[no-redef]
-        script_path: Path
-        output_path: Path | None = None
-        length_s: float | None = None
-        voice: str | None = None
-        rate_wpm: float | None = None
-        pitch: int | None = None
-        background: Any = None
-        background_db: float | None = None
-        vars: Mapping[str, str] = field(default_factory=dict)
-        fmt: str = "mp3"
-        bitrate: str = "128k"
-        loudness_lufs: float = -16.0
-        bells: bool | None = None
-        captions: bool = False
-        cover: Path | None = None
-        artist: str | None = None
-        album: str | None = None
-        track: tuple[int, int] | None = None
-
-    @dataclass(frozen=True)
-    class RenderResult:  # type: ignore[no-redef]
-        output_path: Path
-        captions_path: Path | None
-        duration_s: float
-        title: str
-        description: str | None
-        artist: str | None
-        voice_id: str
-        transcript: str
-
-
-@pytest.fixture(autouse=True)
-def render_module(monkeypatch):
-    """With stand-ins, `attune.render` is a module holding them (run_batch builds requests from it)."""
-    if STAND_INS:
-        module = types.ModuleType("attune.render")
-        module.RenderRequest, module.RenderResult = RenderRequest, RenderResult
-        module.render, module.request_fingerprint = fake_render, fake_fingerprint
-        monkeypatch.setitem(sys.modules, "attune.render", module)
+from attune.render import RenderRequest, RenderResult
 
 
 _SILENCE: dict[float, bytes] = {}
@@ -399,8 +348,6 @@ def test_bad_settings_fail_before_any_work(tmp_path):
 
 
 def test_default_fingerprint_is_the_renderers(tmp_path):
-    if STAND_INS:
-        pytest.skip("attune.render is not importable yet: the stand-ins are in use")
     roster = make_project(tmp_path)
     out = tmp_path / "out"
     run_batch(roster, out, jobs=1, render_fn=fake_render)

@@ -1,0 +1,92 @@
+"""`attune batch` end to end with the real engine: real MP3s, feeds, pages, manifest, zips."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+
+import feedparser
+import mutagen.id3
+import pytest
+from click.testing import CliRunner
+
+from attune.cli import cli
+from audio_helpers import decode
+
+pytestmark = pytest.mark.engine
+
+SCRIPT = """\
+title: Short practice
+sections:
+  - name: Arriving
+    text: |
+      Welcome, {name}. [pause 2s..]
+  - name: Closing
+    text: |
+      Thank you. [pause 1s]
+"""
+
+ROSTER = """\
+practitioner: Dr. Rivera
+title: Weekly practice
+defaults: {length: 20s, background: drone}
+clients:
+  - name: Ana
+    tracks:
+      - script: short.yaml
+      - script: short.yaml
+        length: 25s
+        voice: en-us+f3
+  - name: "../../<b>Bo</b>"
+    tracks:
+      - script: short.yaml
+      - script: missing.yaml
+"""
+
+
+def test_batch_delivers_real_tracks(tmp_path, shared_engine_cache):
+    (tmp_path / "short.yaml").write_text(SCRIPT)
+    (tmp_path / "roster.yaml").write_text(ROSTER)
+    out = tmp_path / "deliver"
+    args = ["batch", str(tmp_path / "roster.yaml"), "-o", str(out), "--jobs", "2",
+            "--base-url", "https://example.org/p/", "--cache-dir", str(shared_engine_cache)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output  # one track's script is missing
+    assert "missing.yaml" in result.stdout and "3 rendered" in result.stdout and "1 failed" in result.stdout
+
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert len(manifest["tracks"]) == 3
+    for track in manifest["tracks"]:
+        for entry in track["files"].values():
+            path = out / entry["path"]
+            assert path.resolve().is_relative_to(out.resolve())
+            data = path.read_bytes()
+            assert entry["bytes"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
+        mp3 = out / track["files"]["mp3"]["path"]
+        audio, sr = decode(mp3)
+        assert abs(audio.shape[0] / sr - track["files"]["mp3"]["duration_s"]) < 0.05
+        tags = mutagen.id3.ID3(mp3)
+        assert str(tags["TPE1"]) == "Dr. Rivera" and str(tags["TALB"]) == "Weekly practice"
+        assert [str(c.sub_frames["TIT2"]) for c in sorted(tags.getall("CHAP"), key=lambda c: c.start_time)] == ["Arriving", "Closing"]
+        assert (mp3.with_suffix(".vtt")).read_text("utf-8").startswith("WEBVTT")
+
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert folders == ["ana", "b-bo-b"]
+    for folder in folders:
+        feed = feedparser.parse((out / folder / "feed.xml").read_bytes())
+        assert not feed.bozo
+        for entry in feed.entries:
+            enclosure = entry.enclosures[0]
+            local = out / folder / enclosure.href.rsplit("/", 1)[-1]
+            assert enclosure.href.startswith("https://example.org/p/")
+            assert int(enclosure.length) == local.stat().st_size
+        page = (out / folder / "index.html").read_text("utf-8")
+        assert "<b>Bo</b>" not in page
+        with zipfile.ZipFile(out / f"{folder}.zip") as archive:
+            assert any(name.endswith(".mp3") for name in archive.namelist())
+    ana = feedparser.parse((out / "ana" / "feed.xml").read_bytes())
+    assert [e.itunes_duration for e in ana.entries] == ["00:00:20", "00:00:25"]
+
+    again = CliRunner().invoke(cli, args)
+    assert "3 unchanged" in again.stdout
