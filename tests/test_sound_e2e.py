@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from attune.loudness import LoudnessMeter
-from attune.render import RenderRequest, render
+from attune.render import RenderRequest, plan_script, render
 from audio_helpers import decode, ffmpeg_ebur128, rms_dbfs, spectrum_peaks
 
 pytestmark = pytest.mark.engine
@@ -36,6 +36,23 @@ def script_file(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def rendered(script_file, shared_engine_cache, tmp_path_factory):
+    """Render each background once for the module; tests measure the same files."""
+    folder = tmp_path_factory.mktemp("renders")
+    done = {}
+
+    def get(background, **options):
+        key = (json.dumps(background, sort_keys=True), tuple(sorted(options.items())))
+        if key not in done:
+            out = folder / f"r{len(done)}.mp3"
+            result = render(RenderRequest(script_file, out, length_s=45.0, background=background, **options), cache_dir=shared_engine_cache)
+            done[key] = (result, out)
+        return done[key]
+
+    return get
+
+
 def windows(result, kind, margin_s=1.2):
     """Audio windows inside every event of `kind`, away from its edges (ramps, bell tails)."""
     return [(e.start_s + margin_s, e.start_s + e.duration_s - 0.3) for e in result.plan.events
@@ -47,9 +64,8 @@ def cut(audio, sr, span):
 
 
 @pytest.mark.parametrize("background", ["none", "drone", "binaural", "pink-noise", "brown-noise", "white-noise", "soft-rain.ogg"])
-def test_every_background_meets_loudness_and_levels(script_file, tmp_path, shared_engine_cache, background):
-    out = tmp_path / "t.mp3"
-    result = render(RenderRequest(script_file, out, length_s=45.0, background=background, vars={"name": "Ana"}), cache_dir=shared_engine_cache)
+def test_every_background_meets_loudness_and_levels(rendered, background):
+    result, out = rendered(background)
     audio, sr = decode(out)
     assert abs(audio.shape[0] / sr - 45.0) < 0.05
     independent = ffmpeg_ebur128(out)
@@ -69,9 +85,8 @@ def test_every_background_meets_loudness_and_levels(script_file, tmp_path, share
         assert min(speech) - max(pauses) >= 10
 
 
-def test_binaural_beat_is_in_the_left_and_right_spectra(script_file, tmp_path, shared_engine_cache):
-    out = tmp_path / "b.mp3"
-    result = render(RenderRequest(script_file, out, length_s=45.0, background={"kind": "binaural", "carrier_hz": 180, "beat_hz": 6}), cache_dir=shared_engine_cache)
+def test_binaural_beat_is_in_the_left_and_right_spectra(rendered):
+    result, out = rendered({"kind": "binaural", "carrier_hz": 180, "beat_hz": 6})
     audio, sr = decode(out)
     pause = max(windows(result, "pause"), key=lambda w: w[1] - w[0])
     piece = cut(audio, sr, pause)
@@ -81,9 +96,8 @@ def test_binaural_beat_is_in_the_left_and_right_spectra(script_file, tmp_path, s
     assert right == pytest.approx(186.0, abs=0.5)
 
 
-def test_bell_rings_and_decays(script_file, tmp_path, shared_engine_cache):
-    out = tmp_path / "bell.mp3"
-    result = render(RenderRequest(script_file, out, length_s=45.0, background="none"), cache_dir=shared_engine_cache)
+def test_bell_rings_and_decays(rendered):
+    result, out = rendered("none")
     bell = result.plan.events[0]
     assert bell.kind == "bell" and bell.duration_s == pytest.approx(7.0)
     audio, sr = decode(out)
@@ -97,12 +111,13 @@ def test_bell_rings_and_decays(script_file, tmp_path, shared_engine_cache):
     assert levels[-1] < peak - 25
 
 
-def test_bells_flag_and_plan_show_bell_events(script_file, tmp_path, shared_engine_cache):
-    with_bells = render(RenderRequest(script_file, tmp_path / "a.mp3", length_s=45.0, bells=True), cache_dir=shared_engine_cache)
-    kinds = [e.kind for e in with_bells.plan.events]
+def test_bells_flag_and_plan_show_bell_events(script_file, shared_engine_cache):
+    with_bells = plan_script(RenderRequest(script_file, length_s=45.0, bells=True), cache_dir=shared_engine_cache)
+    kinds = [e.kind for e in with_bells.events]
     assert kinds[0] == "bell" and kinds[-1] == "bell"
-    without = render(RenderRequest(script_file, tmp_path / "b.mp3", length_s=45.0, bells=False), cache_dir=shared_engine_cache)
-    assert "bell" not in [e.kind for e in without.plan.events]
+    assert with_bells.events[-1].duration_s == pytest.approx(7.0)
+    without = plan_script(RenderRequest(script_file, length_s=45.0, bells=False), cache_dir=shared_engine_cache)
+    assert "bell" not in [e.kind for e in without.events]
 
 
 def test_loudness_target_option(script_file, tmp_path, shared_engine_cache):

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +113,6 @@ def _bed_spec(script: Script, request: RenderRequest):
     else:
         spec = parse_background(script.background, base_dir=Path(script.path).parent, path=script.path, line=script.background_line)
     if spec is not None and request.background_db is not None:
-        from dataclasses import replace
-
         spec = replace(spec, gain_db=request.background_db)
     return spec
 
