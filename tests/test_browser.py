@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from test_deliver import fake_fingerprint, fake_render, make_project, render_module  # noqa: F401  (render_module: autouse)
+from test_deliver import fake_fingerprint, fake_render, make_project
 
 from attune.deliver import run_batch
 

@@ -441,6 +441,7 @@ def run_batch(
     render_fn = render_fn or api.render
     fingerprint_fn = fingerprint_fn or api.request_fingerprint
 
+    started = time.time() - 1.0  # mtime granularity
     out_root = _output_root(Path(out_dir))
     manifest_path = out_root / MANIFEST_NAME
     previous = _load_manifest(manifest_path)
@@ -510,6 +511,7 @@ def run_batch(
         # Interrupted (or broken): what finished is recorded, so that a re-run skips it.
         with contextlib.suppress(Exception):
             _write_manifest(manifest_path, roster, keys, entries)
+        _sweep_temporaries(out_root, started)
         raise
     _write_manifest(manifest_path, roster, keys, entries)
 
@@ -517,6 +519,15 @@ def run_batch(
         client_entries = [entries[key] for key in keys if key in entries and entries[key]["client_slug"] == client.slug]
         _publish_client(roster, client, out_root, client_entries, base_url)
     return BatchReport([results[key] for key in keys], manifest_path, out_root, base_url, len(roster.clients))
+
+
+def _sweep_temporaries(out_root: Path, since: float) -> None:
+    """Backstop after an interrupted batch: remove temporary outputs (`.NAME.*.part`) that this run's
+    workers left behind, e.g. a worker stopped hard mid-cleanup. Only files from this run are touched."""
+    for tmp in out_root.rglob(".*.part"):
+        with contextlib.suppress(OSError):
+            if tmp.is_file() and tmp.stat().st_mtime >= since:
+                tmp.unlink()
 
 
 def _output_root(out_dir: Path) -> Path:
