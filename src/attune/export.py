@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioError, SettingsError
+from . import procs
 from .ffmpeg import ffmpeg_exe
 
 FORMATS = ("mp3", "wav")
@@ -67,7 +68,7 @@ class Encoder:
     def __enter__(self) -> Encoder:
         self._stderr = tempfile.TemporaryFile()
         try:
-            self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True)
+            self._proc = procs.start(self.argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True)
         except OSError as exc:
             raise AudioError(f"could not start ffmpeg: {exc}", "run `attune doctor`") from None
         return self

@@ -28,6 +28,7 @@ from typing import Protocol
 import numpy as np
 from scipy.signal import resample_poly
 
+from . import procs
 from .errors import SpeechError
 from .ffmpeg import configure_pydub
 from .espeak import espeak_variants, find_espeak
@@ -108,7 +109,7 @@ class Pyttsx3Synthesizer:
         self._stderr = tempfile.TemporaryFile()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
-            self._proc = subprocess.Popen(
+            self._proc = procs.start(
                 self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                 text=True, encoding="utf-8", bufsize=1, env=env, start_new_session=True,
             )
