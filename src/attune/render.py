@@ -11,7 +11,7 @@ import contextlib
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,17 @@ def transcript(plan: Plan) -> str:
     return "\n\n".join(" ".join(p) for p in parts)
 
 
+@contextlib.contextmanager
+def _speech_cache(synthesizer: Synthesizer | None, cache_dir: Path | None) -> Iterator[SpeechCache]:
+    """The speech cache over `synthesizer`, or over a pyttsx3 worker that is stopped afterwards."""
+    synth = synthesizer or Pyttsx3Synthesizer()
+    try:
+        yield SpeechCache(synth, cache_dir)
+    finally:
+        if synthesizer is None:
+            synth.close()
+
+
 def default_output(script_path: Path, fmt: str) -> Path:
     return Path("output") / f"{Path(script_path).stem}.{fmt}"
 
@@ -188,14 +199,8 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     captions_path = output.with_suffix(".vtt") if request.captions else None
     if request.cover is not None:
         check_cover(Path(request.cover))
-    own_synth = synthesizer is None
-    synth = synthesizer or Pyttsx3Synthesizer()
-    speech = SpeechCache(synth, cache_dir)
-    try:
+    with _speech_cache(synthesizer, cache_dir) as speech:
         prepared = prepare(request, speech, progress)
-    finally:
-        if own_synth:
-            synth.close()
     bed = make_bed(prepared.bed_spec, SAMPLE_RATE) if prepared.bed_spec is not None else None
     plan, script = prepared.plan, prepared.script
 
@@ -248,13 +253,8 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
 
 def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None) -> Plan:
     """The plan `render` would follow for `request` (synthesising only speech not yet cached)."""
-    own_synth = synthesizer is None
-    synth = synthesizer or Pyttsx3Synthesizer()
-    try:
-        return prepare(request, SpeechCache(synth, cache_dir)).plan
-    finally:
-        if own_synth:
-            synth.close()
+    with _speech_cache(synthesizer, cache_dir) as speech:
+        return prepare(request, speech).plan
 
 
 def _file_digest(path: Path | None) -> str | None:
