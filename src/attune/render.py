@@ -124,6 +124,17 @@ def _bell_lufs() -> float:
     return meter.integrated_lufs()
 
 
+@functools.lru_cache(maxsize=2)
+def _generated_bed(spec):
+    return make_bed(spec, SAMPLE_RATE)
+
+
+def _bed(spec):
+    """Generated beds are pure functions of their spec, so a batch worker builds each one once;
+    a sound file is decoded afresh, since the file may have changed."""
+    return make_bed(spec, SAMPLE_RATE) if spec.kind == "file" else _generated_bed(spec)
+
+
 def _bell_frames() -> int:
     return int(bell_strike(SAMPLE_RATE).shape[0])
 
@@ -201,7 +212,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
         check_cover(Path(request.cover))
     with _speech_cache(synthesizer, cache_dir) as speech:
         prepared = prepare(request, speech, progress)
-    bed = make_bed(prepared.bed_spec, SAMPLE_RATE) if prepared.bed_spec is not None else None
+    bed = _bed(prepared.bed_spec) if prepared.bed_spec is not None else None
     plan, script = prepared.plan, prepared.script
 
     voice_lufs = _voice_lufs(plan, speech.load)
