@@ -275,7 +275,7 @@ def test_batch_interrupted(signum, group, work, cache, runs):
 # -- a signal that lands while ffmpeg is being started ----------------------------------------------
 
 
-def test_interrupt_while_ffmpeg_starts_leaves_no_part(tmp_path, cache, monkeypatch):
+def test_interrupt_while_ffmpeg_starts_leaves_no_part(tmp_path, cache, monkeypatch, request):
     """A real SIGINT that lands while the encoder's Popen is running (after the fork): it is held back
     until Popen returns, then the new ffmpeg is stopped before the interrupt goes on, so no orphan can
     recreate the temporary `.part` after the cleanup removed it."""
@@ -294,6 +294,9 @@ def test_interrupt_while_ffmpeg_starts_leaves_no_part(tmp_path, cache, monkeypat
                 os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, after the fork, before Popen returns
 
     monkeypatch.setattr(attune.procs.subprocess, "Popen", SignalledPopen)
+    # Ctrl-C handled as the console script handles it, even if this test run inherited SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     (tmp_path / "practice.yaml").write_text(SCRIPT, encoding="utf-8")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
