@@ -40,10 +40,10 @@ OLD_BYTES = b"ID3 an earlier render that must survive a failed one\n"
 MARKERS_HINT = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [breath], [breath 3], [bell]"
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    """One real-engine speech cache for this module: every sentence is synthesised once."""
-    return tmp_path_factory.mktemp("cli-errors-speech")
+@pytest.fixture
+def cache(shared_engine_cache) -> Path:
+    """The session's real-engine speech cache (conftest): every sentence is synthesised once."""
+    return shared_engine_cache
 
 
 @pytest.fixture

@@ -44,9 +44,10 @@ STOP_TIMEOUT_S = 5.0
 LENGTH = "3m"
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("interrupt-speech")
+@pytest.fixture
+def cache(shared_engine_cache) -> Path:
+    """The session's real-engine speech cache (conftest): every sentence is synthesised once."""
+    return shared_engine_cache
 
 
 @pytest.fixture
