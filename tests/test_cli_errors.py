@@ -12,7 +12,6 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -231,10 +230,10 @@ def test_placeholder_filled_by_var(tmp_path):
      " — see `attune render --help`"),
     (["--var", "x"], "Invalid value for '--var': 'x' is not KEY=VALUE — write --var name=Ana — see `attune render --help`"),
     (["--rate", "1000"],
-     "Invalid value for '--rate': 1000.0 is not in the range 80<=x<=400. — see `attune render --help`"),
+     "Invalid value for '--rate': 1000.0 is not in the range 80<=x<=400 — see `attune render --help`"),
     (["--format", "ogg"],
-     "Invalid value for '--format': 'ogg' is not one of 'mp3', 'wav'. — see `attune render --help`"),
-    (["--bogus"], "No such option '--bogus'. — see `attune render --help`"),
+     "Invalid value for '--format': 'ogg' is not one of 'mp3', 'wav' — see `attune render --help`"),
+    (["--bogus"], "No such option '--bogus' — see `attune render --help`"),
 ])
 def test_render_bad_usage(args, message, good, out_dir, cache):
     assert_error(render(good, out_dir / "new.mp3", cache, *args), 2, message)
@@ -252,7 +251,7 @@ def test_unknown_command():
 
 def test_output_that_is_a_folder_is_usage(good, out_dir, cache):
     assert_error(render(good, out_dir, cache), 2,
-                 f"Invalid value for '-o' / '--output': File '{out_dir}' is a directory. — see `attune render --help`")
+                 f"Invalid value for '-o' / '--output': File '{out_dir}' is a directory — see `attune render --help`")
     assert_untouched(out_dir)
 
 
@@ -488,12 +487,12 @@ def test_check_several_files(tmp_path, good):
 
 
 def test_check_all_good_exits_0(good, tmp_path):
-    other = write(tmp_path, "other.txt", "---\ntitle: Other\n---\nHello. [pause 5s]\n")
+    other = write(tmp_path, "other.txt", "---\ntitle: Other\n---\nHello there. [pause 5s]\n")
     result = invoke("check", good, other)
     assert result.exit_code == 0
     assert result.stderr == ""
     assert result.stdout.splitlines() == [f"ok  {good}: 1 section, 3 words, pauses from 2s",
-                                          f"ok  {other}: 1 section, 1 words, pauses from 5s"]
+                                          f"ok  {other}: 1 section, 2 words, pauses from 5s"]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -11,6 +11,10 @@ from .script import Bell, Pause, Speech, load_script
 from .speech import count_words
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def check_script(path: Path, vars: Mapping[str, str] | None = None) -> str:
     """Raise the script's first error, or return a one-line summary of it."""
     script = load_script(path, vars)
@@ -27,9 +31,8 @@ def check_script(path: Path, vars: Mapping[str, str] | None = None) -> str:
             elif isinstance(item, Bell):
                 bells += section.repeat
     optional = sum(1 for s in script.sections if s.optional)
-    count = len(script.sections)
-    parts = [f"{count} section{'s' if count != 1 else ''}" + (f" ({optional} optional)" if optional else ""), f"{words} words",
+    parts = [_count(len(script.sections), "section") + (f" ({optional} optional)" if optional else ""), _count(words, "word"),
              f"pauses from {format_duration(pauses_min)}" + (", open-ended" if open_ended else "")]
     if bells or script.bells_start or script.bells_end:
-        parts.append(f"{bells + script.bells_start + script.bells_end} bells")
+        parts.append(_count(bells + script.bells_start + script.bells_end, "bell"))
     return ", ".join(parts)

@@ -41,7 +41,7 @@ class AttuneGroup(click.Group):
             _fail("interrupted — no partial file was left; finished outputs are intact", EXIT_INTERRUPTED)
         except click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "attune"
-            _fail(f"{exc.format_message()} — see `{command} --help`", 2)
+            _fail(f"{exc.format_message().rstrip('.')} — see `{command} --help`", 2)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except AttuneError as exc:
@@ -120,7 +120,7 @@ def with_options(options):
     return decorate
 
 
-@click.group(cls=AttuneGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(name="attune", cls=AttuneGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show the full traceback of any error.")
 @click.version_option(package_name="attune", prog_name="attune")
 def cli(debug: bool) -> None:

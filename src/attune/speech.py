@@ -295,9 +295,14 @@ class SpeechCache:
     def _synthesize(self, text: str, voice: VoiceSettings, key: str) -> None:
         final = self.path(key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="attune-tts-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="attune-tts-", ignore_cleanup_errors=True) as scratch:
             wav = Path(scratch) / "speech.wav"
-            self.synthesizer.synthesize(text, voice, wav)
+            try:
+                self.synthesizer.synthesize(text, voice, wav)
+            except BaseException:
+                # Stop the engine before its scratch folder goes: it may still be writing there.
+                self.synthesizer.close()
+                raise
             if not wav.exists() or wav.stat().st_size <= 44:
                 raise SpeechError(f"the speech engine wrote no audio for {_excerpt(text)}", "try again; if it persists, run `attune doctor`")
             samples, rate_hz = read_wav_mono(wav)

@@ -76,7 +76,8 @@ def _match_base(base: str, voices: Sequence[VoiceInfo]) -> str:
         names = ", ".join(f"{v.name} ({v.id})" for v in by_name[:4])
         raise VoiceError(f"voice '{base}' matches several voices: {names}", "give an id from `attune voices`")
     keys = list(dict.fromkeys([lang for v in voices for lang in v.languages] + [v.id.rsplit("/", 1)[-1] for v in voices] + [v.name for v in voices]))
-    close = difflib.get_close_matches(base, keys, n=3, cutoff=0.6)
+    by_lower = {key.lower(): key for key in reversed(keys)}
+    close = [by_lower[k] for k in difflib.get_close_matches(base.lower(), list(by_lower), n=3, cutoff=0.6)]
     hint = (f"did you mean {', '.join(close)}? " if close else "") + "Run `attune voices` to list them"
     raise VoiceError(f"unknown voice '{base}'", hint)
 
