@@ -75,3 +75,9 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 def shared_engine_cache(tmp_path_factory) -> Path:
     """One real-engine speech cache shared by the end-to-end tests (speech is slow to repeat)."""
     return tmp_path_factory.mktemp("engine-cache")
+
+
+@pytest.fixture
+def cache(shared_engine_cache) -> Path:
+    """The session's real-engine speech cache, for tests that pass it as --cache-dir."""
+    return shared_engine_cache

@@ -40,12 +40,6 @@ MARKERS_HINT = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [breath]
 
 
 @pytest.fixture
-def cache(shared_engine_cache) -> Path:
-    """The session's real-engine speech cache (conftest): every sentence is synthesised once."""
-    return shared_engine_cache
-
-
-@pytest.fixture
 def good(tmp_path) -> Path:
     path = tmp_path / "good.yaml"
     path.write_text(GOOD, encoding="utf-8")

@@ -45,12 +45,6 @@ LENGTH = "3m"
 
 
 @pytest.fixture
-def cache(shared_engine_cache) -> Path:
-    """The session's real-engine speech cache (conftest): every sentence is synthesised once."""
-    return shared_engine_cache
-
-
-@pytest.fixture
 def work(tmp_path) -> Path:
     """A folder whose name is unique to this test, so its processes can be found by their command lines."""
     folder = tmp_path / f"attune-interrupt-{uuid.uuid4().hex[:12]}"
