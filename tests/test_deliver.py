@@ -306,6 +306,46 @@ def test_jobs_2_renders_in_worker_processes(tmp_path):
     assert str(os.getpid()) not in pids and 1 <= len(pids) <= 2
 
 
+def test_pool_gets_the_longest_tracks_first(tmp_path, monkeypatch):
+    import attune.deliver as deliver
+
+    roster = make_project(tmp_path, ROSTER.replace("length: 2s", "length: 3s").replace(
+        "      - script: scripts/missing.txt\n", "      - script: scripts/scan.txt\n        length: 2s\n"))
+    submitted = []
+    real_pool = deliver._run_pool
+
+    def recording_pool(pending, workers, record):
+        submitted.extend(job.request.length_s for _, _, job in pending)
+        real_pool(pending, workers, record)
+
+    monkeypatch.setattr(deliver, "_run_pool", recording_pool)
+    report = run(roster, tmp_path / "out", jobs=2)
+    assert all(o.ok for o in report.outcomes)
+    assert submitted == [3.0, 2.0, 1.0, 1.0, 1.0]  # ties keep roster order
+    assert [o.track for o in report.outcomes][:2] == ["01-loving-kindness", "02-evening-scan"]  # reported in roster order
+
+
+def test_batch_parent_does_not_load_the_renderer():
+    """The parent builds requests and fingerprints; numpy and scipy load only where tracks render."""
+    code = ("import sys, attune.deliver, attune.request\n"
+            "from pathlib import Path\n"
+            "attune.request.request_fingerprint(attune.request.RenderRequest(Path('x.yaml')))\n"
+            "print(sorted(m for m in ('numpy', 'scipy', 'pydub', 'attune.render') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_workers_fork_from_a_preloaded_server_where_possible():
+    import attune.deliver as deliver
+
+    context = deliver._pool_context()
+    if sys.platform.startswith("linux"):
+        assert context.get_start_method() == "forkserver"
+        assert "attune.render" in deliver._WORKER_PRELOAD
+    else:
+        assert context.get_start_method() in ("forkserver", "spawn")
+
+
 def test_zip_contents(tmp_path):
     roster = make_project(tmp_path)
     out = tmp_path / "out"

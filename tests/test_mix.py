@@ -69,6 +69,20 @@ def test_duck_and_fade_envelopes():
     assert fade[0] == 0 and fade[-1] == pytest.approx(0, abs=1e-4) and fade[plan.n_frames // 2] == 1
 
 
+def test_envelope_constant_only_inside_flat_stretches():
+    plan = make_plan(passages=2, speech_s=4.0, pause_s=20.0)
+    duck = duck_envelope(plan)
+    for start, n in [(0, 1000), (plan.events[2].start_frame - 2 * SR, 1000), (plan.events[2].start_frame - SR // 2, SR), (0, plan.n_frames)]:
+        values = duck.render(start, n)
+        flat = duck.constant(start, n)
+        if flat is None:
+            assert values.min() != values.max()
+        else:
+            assert np.all(values == np.float32(flat))
+    assert duck.constant(0, 1000) == pytest.approx(db_to_gain(DUCK_DB))
+    assert duck.constant(plan.events[2].start_frame - SR // 2, SR) is None  # the ramp down
+
+
 def test_mastering_gain_and_limiter_ceiling():
     plan = make_plan()
     mixer = Mixer(plan, CLIPS.__getitem__)

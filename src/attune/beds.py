@@ -97,7 +97,8 @@ class Bed(Protocol):
     """An endless background: any stretch of it, deterministically."""
 
     def render(self, start_frame: int, n_frames: int) -> np.ndarray:
-        """Frames start_frame .. start_frame + n_frames - 1, shaped (n_frames, 2), float32."""
+        """Frames start_frame .. start_frame + n_frames - 1, shaped (n_frames, 2), float32: a new array,
+        which the caller may modify."""
         ...
 
 

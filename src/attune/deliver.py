@@ -12,7 +12,10 @@ DIR/<client>.zip                  the recordings, captions, page (and cover) to 
 Every path is built from slugs and checked to stay inside DIR; every file is written atomically.
 One failing track never stops the others: its error is recorded in the report. A track whose
 request fingerprint matches the manifest, and whose files are intact, is not rendered again.
-Tracks render in `jobs` worker processes (spawned: no inherited engine state).
+Tracks render in `jobs` worker processes, longest first. Workers are forked from a forkserver that
+has already imported the renderer (numpy, scipy…), so each starts in milliseconds and none inherits
+the parent's state; where there is no forkserver (Windows), they are spawned. The parent itself
+never imports the renderer unless it renders (`--jobs 1`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .atomic import atomic_path, write_text
 from .errors import AttuneError, OutputError, ScriptError, SettingsError
 from .feed import FeedChannel, FeedItem, check_base_url, feed_xml, file_url, guid_for
 from .page import PageTrack, page_html
+from .request import RenderRequest, request_fingerprint
 from .roster import Client, Roster, TrackSpec, load_roster
 from .tags import cover_mime, set_title
 
@@ -106,7 +110,7 @@ class _Job:
     key: str  # the mp3 path relative to DIR, e.g. "ana/01-loving-kindness.mp3"
     request: Any
     title_override: str | None
-    render_fn: Callable[..., Any]
+    render_fn: Callable[..., Any] | None  # None: attune.render.render, imported where the job runs
     fingerprint_fn: Callable[[Any], str]
     cache_dir: Path | None
     out_root: Path
@@ -186,7 +190,8 @@ def _run_job(job: _Job) -> dict[str, Any]:
     """Render one track; never raises for a track problem: returns {"ok": False, "error": …} instead."""
     try:
         fingerprint = job.fingerprint_fn(job.request)
-        result = job.render_fn(job.request, cache_dir=job.cache_dir)
+        render_fn = job.render_fn or importlib.import_module("attune.render").render
+        result = render_fn(job.request, cache_dir=job.cache_dir)
         mp3 = _inside(job.out_root, Path(result.output_path))
         if mp3 != _inside(job.out_root, Path(job.request.output_path)):
             raise OutputError(f"the renderer wrote {mp3}, not {job.request.output_path}", "this is a bug in the renderer")
@@ -392,8 +397,8 @@ def _write_zip(zip_path: Path, folder: str, members: list[Path]) -> None:
 # -- the batch ---------------------------------------------------------------------------------------
 
 
-def _request(api: Any, roster: Roster, spec: TrackSpec, output_path: Path) -> Any:
-    return api.RenderRequest(
+def _request(roster: Roster, spec: TrackSpec, output_path: Path) -> RenderRequest:
+    return RenderRequest(
         script_path=spec.script,
         output_path=output_path,
         length_s=spec.length_s,
@@ -436,10 +441,7 @@ def run_batch(
     if base_url is not None:
         base_url = check_base_url(base_url)
     roster = load_roster(roster_path)
-    api = importlib.import_module("attune.render")  # imported late: it pulls in numpy and the speech engine
-
-    render_fn = render_fn or api.render
-    fingerprint_fn = fingerprint_fn or api.request_fingerprint
+    fingerprint_fn = fingerprint_fn or request_fingerprint
 
     started = time.time() - 1.0  # mtime granularity
     out_root = _output_root(Path(out_dir))
@@ -464,7 +466,7 @@ def run_batch(
                 problem = ScriptError(f"the script {spec.script_text} {what}", "check the path: it is relative to the roster file", path=str(roster.path), line=spec.line)
             else:
                 try:
-                    job = _Job(key, _request(api, roster, spec, mp3), spec.title, render_fn, fingerprint_fn, cache_dir, out_root, meta)
+                    job = _Job(key, _request(roster, spec, mp3), spec.title, render_fn, fingerprint_fn, cache_dir, out_root, meta)
                 except AttuneError as exc:  # a setting the renderer refuses outright
                     problem = exc
             if problem is not None:
@@ -506,6 +508,8 @@ def run_batch(
             for client, spec, job in pending:
                 record(client, spec, job, _run_job(job))
         else:
+            # Longest first, so that the last track to finish is a short one (less time with one core idle).
+            pending.sort(key=lambda item: -(item[1].length_s or 0.0))
             _run_pool(pending, workers, record)
     except BaseException:
         # Interrupted (or broken): what finished is recorded, so that a re-run skips it.
@@ -585,8 +589,24 @@ def _stop_workers(pool: concurrent.futures.ProcessPoolExecutor, timeout_s: float
             process.kill()
 
 
+#: What the forkserver imports once, before it forks any worker.
+_WORKER_PRELOAD = ["attune.render"]
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Forkserver where there is one (Linux, macOS): workers start as forks of a process that has
+    already imported the renderer, instead of each spending a second or more importing it.
+    The forkserver itself is started from a clean interpreter, so no worker inherits the caller's
+    threads or state. Elsewhere (Windows), spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_WORKER_PRELOAD)  # takes effect when the server first starts
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def _run_pool(pending: list[tuple[Client, TrackSpec, _Job]], workers: int, record: Callable[..., None]) -> None:
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_worker_init)
     futures: dict[concurrent.futures.Future, tuple[Client, TrackSpec, _Job]] = {}
     try:
         for client, spec, job in pending:

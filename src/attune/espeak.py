@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import importlib.metadata
 import os
 import sys
 from dataclasses import dataclass
@@ -63,3 +64,20 @@ def espeak_variants() -> list[str]:
         if folder.is_dir():
             return sorted(p.name for p in folder.iterdir() if p.is_file())
     return []
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def engine_description() -> str:
+    """Which engine pyttsx3 will drive here, e.g. `pyttsx3 2.99, espeak-ng (espeakng-loader 0.2.4)`."""
+    lib = find_espeak()
+    if lib is not None:
+        origin = f"espeakng-loader {_version('espeakng-loader')}" if lib.source == "espeakng-loader" else f"system {os.path.realpath(lib.library_path) if os.path.exists(lib.library_path) else lib.library_path}"
+        return f"pyttsx3 {_version('pyttsx3')}, espeak-ng ({origin})"
+    driver = {"win32": "sapi5", "darwin": "nsss"}.get(sys.platform, "espeak (libespeak-ng not found)")
+    return f"pyttsx3 {_version('pyttsx3')}, {driver}"

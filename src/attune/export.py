@@ -76,7 +76,7 @@ class Encoder:
     def write(self, block: np.ndarray) -> None:
         assert self._proc is not None and self._proc.stdin is not None
         try:
-            self._proc.stdin.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
+            self._proc.stdin.write(memoryview(np.ascontiguousarray(block, dtype="<f4")).cast("B"))
         except BrokenPipeError:
             self._fail()
 

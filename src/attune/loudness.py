@@ -273,8 +273,8 @@ def _ramp_half_frames(sample_rate: int) -> int:
     return max(1, min(wanted, fits))
 
 
-def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44100) -> np.ndarray:
-    """Return the middle n frames of `x` (shaped (n + 2*LIMITER_CONTEXT_FRAMES, ch)), true peak <= ceiling.
+def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44100, gain: float = 1.0) -> np.ndarray:
+    """Return the middle n frames of `x` × `gain` (x shaped (n + 2*LIMITER_CONTEXT_FRAMES, ch)), true peak <= ceiling.
 
     Method: a required gain r = min(1, ceiling / peak) per frame, where peak is the larger of the
     frame's own |sample| and the 4x-oversampled (Annex 2) peaks of the two intervals touching it;
@@ -282,8 +282,11 @@ def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44
     around frame i lies inside the minimum windows that contain i, so g <= r everywhere, g is flat
     for ±F frames around each peak, and gain changes are straight ramps of 2H+1 frames (~8 ms).
 
+    The gain is applied in float32, exactly as `limit_block(x * np.float32(gain))` would.
+
     Cost: a window whose samples are all more than 6.1 dB under the ceiling (the Annex 2 filter's
-    worst-case overshoot, so no inter-sample over is possible) costs one max/min pass and a copy.
+    worst-case overshoot, so no inter-sample over is possible) costs one max/min pass and one
+    multiply into the output.
     Otherwise only the intervals within the filter's reach of those "hot" samples are interpolated,
     and the gain curve is computed only around the frames that are actually over.
     The output for a frame depends only on input within ±LIMITER_CONTEXT_FRAMES of it, bit for bit.
@@ -296,14 +299,17 @@ def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44
     if not math.isfinite(ceiling_dbtp):
         raise ValueError(f"ceiling_dbtp must be finite, got {ceiling_dbtp!r}")
     n_total = x.shape[0]
-    out = np.array(x[c : n_total - c], dtype=np.float32)
-    if out.shape[0] == 0:
-        return out
+    g = np.float32(gain)
+    if n_total == 2 * c:
+        return np.zeros((0, x.shape[1]), dtype=np.float32)
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
     hot_level = ceiling / _OVERSHOOT_BOUND
     # Fast path: nothing within 6.1 dB of the ceiling anywhere in the window.
-    if max(float(x.max()), -float(x.min())) <= hot_level:
-        return out
+    if max(float(x.max()), -float(x.min())) * abs(float(g)) <= hot_level:
+        return np.multiply(x[c : n_total - c], g, dtype=np.float32)
+    if g != 1:
+        x = np.multiply(x, g, dtype=np.float32)
+    out = np.array(x[c : n_total - c], dtype=np.float32)
     frames, required = _over_frames(x, ceiling, hot_level)
     if len(frames):
         _apply_gain(out, frames, required, _ramp_half_frames(sample_rate), n_total)

@@ -43,11 +43,19 @@ class Envelope:
     y: np.ndarray
 
     def render(self, start: int, n: int) -> np.ndarray:
-        lo, hi = np.searchsorted(self.x, [start, start + n - 1], side="right")
-        # Most blocks lie inside one flat stretch (full level, or fully ducked): fill a constant.
-        if lo == hi and (lo == 0 or lo == len(self.x) or self.y[lo - 1] == self.y[lo]):
-            return np.full(n, self.y[min(max(lo - 1, 0), len(self.y) - 1)], dtype=np.float32)
+        flat = self.constant(start, n)
+        if flat is not None:
+            return np.full(n, flat, dtype=np.float32)
         return np.interp(np.arange(start, start + n, dtype=np.float64), self.x, self.y).astype(np.float32)
+
+    def constant(self, start: int, n: int) -> float | None:
+        """The gain over frames [start, start+n) when it is the same for all of them, else None.
+
+        Most blocks lie inside one flat stretch (full level, or fully ducked)."""
+        lo, hi = np.searchsorted(self.x, [start, start + n - 1], side="right")
+        if lo == hi and (lo == 0 or lo == len(self.x) or self.y[lo - 1] == self.y[lo]):
+            return float(self.y[min(max(lo - 1, 0), len(self.y) - 1)])
+        return None
 
 
 def duck_envelope(plan: Plan, duck_db: float = DUCK_DB) -> Envelope:
@@ -99,13 +107,25 @@ class Mixer:
 
     def render(self, start: int, n: int) -> np.ndarray:
         """Frames [start, start+n) of the mix; frames outside the track are silent."""
-        out = np.zeros((n, 2), dtype=np.float32)
         lo, hi = max(start, 0), min(start + n, self.n_frames)
         if hi <= lo:
-            return out
+            return np.zeros((n, 2), dtype=np.float32)
         if self.bed is not None and self.bed_gain > 0:
-            gain = self._duck.render(lo, hi - lo) * self._fade.render(lo, hi - lo) * np.float32(self.bed_gain)
-            out[lo - start:hi - start] += self.bed.render(lo, hi - lo) * gain[:, None]
+            # The bed's block is a new array: scale it in place and, when it spans the whole block
+            # (nearly always), use it as the block itself.
+            bed = self.bed.render(lo, hi - lo)
+            duck, fade = self._duck.constant(lo, hi - lo), self._fade.constant(lo, hi - lo)
+            if duck is not None and fade is not None:
+                bed *= np.float32(duck * fade * self.bed_gain)
+            else:
+                bed *= (self._duck.render(lo, hi - lo) * self._fade.render(lo, hi - lo) * np.float32(self.bed_gain))[:, None]
+            if lo == start and hi - lo == n:
+                out = bed
+            else:
+                out = np.zeros((n, 2), dtype=np.float32)
+                out[lo - start:hi - start] = bed
+        else:
+            out = np.zeros((n, 2), dtype=np.float32)
         first = bisect.bisect_left(self._starts, lo - self._longest)
         last = bisect.bisect_right(self._starts, hi)
         for event in self._events[first:last]:
@@ -147,8 +167,5 @@ def measure_lufs(mixer: Mixer, progress: Callable[[int], None] | None = None) ->
 def mastered_blocks(mixer: Mixer, gain: float, ceiling_dbtp: float = CEILING_DBTP) -> Iterator[np.ndarray]:
     """Second pass: the mix with `gain` applied and true peaks held under `ceiling_dbtp`."""
     context = LIMITER_CONTEXT_FRAMES
-    g = np.float32(gain)
     for start, n in mixer.blocks():
-        window = mixer.render(start - context, n + 2 * context)
-        window *= g
-        yield limit_block(window, ceiling_dbtp, SAMPLE_RATE)
+        yield limit_block(mixer.render(start - context, n + 2 * context), ceiling_dbtp, SAMPLE_RATE, gain)

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import json
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import __version__
 from .atomic import atomic_path, check_writable
 from .beds import BED_REFERENCE_LUFS, make_bed, parse_background
 from .bells import bell_strike
@@ -29,38 +26,14 @@ from .loudness import LoudnessMeter
 from .mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, measure_lufs
 from .plan import SAMPLE_RATE, Plan, make_plan, spoken_sentences
 from .script import Script, load_script
-from .speech import Pyttsx3Synthesizer, SpeechCache, Synthesizer, VoiceSettings, engine_description
+from .request import DEFAULT_LOUDNESS_LUFS, RenderRequest, request_fingerprint
+from .speech import Pyttsx3Synthesizer, SpeechCache, Synthesizer, VoiceSettings
 from .tags import Chapter, check_cover, write_tags
 from .voices import resolve_voice
 
 DEFAULT_RATE_WPM = 140.0
-DEFAULT_LOUDNESS_LUFS = -16.0
 #: Progress callbacks receive (stage, fraction done); stages: "speaking", "measuring", "encoding".
 Progress = Callable[[str, float], None]
-
-
-@dataclass(frozen=True)
-class RenderRequest:
-    """Everything a render needs; None means "the script's own setting, else Attune's default"."""
-
-    script_path: Path
-    output_path: Path | None = None
-    length_s: float | None = None
-    voice: str | None = None
-    rate_wpm: float | None = None
-    pitch: int | None = None
-    background: Any = None
-    background_db: float | None = None
-    vars: Mapping[str, str] = field(default_factory=dict)
-    fmt: str = "mp3"
-    bitrate: str = "128k"
-    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS
-    bells: bool | None = None
-    captions: bool = False
-    cover: Path | None = None
-    artist: str | None = None
-    album: str | None = None
-    track: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -266,22 +239,3 @@ def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthe
     """The plan `render` would follow for `request` (synthesising only speech not yet cached)."""
     with _speech_cache(synthesizer, cache_dir) as speech:
         return prepare(request, speech).plan
-
-
-def _file_digest(path: Path | None) -> str | None:
-    if path is None or not Path(path).is_file():
-        return None
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def request_fingerprint(request: RenderRequest) -> str:
-    """A content hash of everything that decides the output: script bytes, settings, assets, engine, version."""
-    settings = asdict(request)
-    settings.pop("output_path")
-    settings["script_path"] = _file_digest(request.script_path) or str(request.script_path)
-    settings["cover"] = _file_digest(request.cover)
-    background = request.background
-    if isinstance(background, str) and Path(background).is_file():
-        settings["background"] = _file_digest(Path(background))
-    material = json.dumps([__version__, engine_description(), settings], sort_keys=True, default=str)
-    return hashlib.sha256(material.encode()).hexdigest()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import os
 import queue
@@ -31,7 +30,7 @@ from scipy.signal import resample_poly
 from . import procs
 from .errors import SpeechError
 from .ffmpeg import configure_pydub
-from .espeak import espeak_variants, find_espeak
+from .espeak import engine_description, espeak_variants, find_espeak
 from .voices import VoiceInfo
 
 SAMPLE_RATE = 44100
@@ -75,23 +74,6 @@ def default_cache_dir() -> Path:
         return Path(os.environ["ATTUNE_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "attune"
-
-
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-def engine_description() -> str:
-    """Which engine pyttsx3 will drive here, e.g. `pyttsx3 2.99, espeak-ng (espeakng-loader 0.2.4)`."""
-    lib = find_espeak()
-    if lib is not None:
-        origin = f"espeakng-loader {_version('espeakng-loader')}" if lib.source == "espeakng-loader" else f"system {os.path.realpath(lib.library_path) if os.path.exists(lib.library_path) else lib.library_path}"
-        return f"pyttsx3 {_version('pyttsx3')}, espeak-ng ({origin})"
-    driver = {"win32": "sapi5", "darwin": "nsss"}.get(sys.platform, "espeak (libespeak-ng not found)")
-    return f"pyttsx3 {_version('pyttsx3')}, {driver}"
 
 
 class Pyttsx3Synthesizer:
