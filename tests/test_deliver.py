@@ -325,16 +325,6 @@ def test_pool_gets_the_longest_tracks_first(tmp_path, monkeypatch):
     assert [o.track for o in report.outcomes][:2] == ["01-loving-kindness", "02-evening-scan"]  # reported in roster order
 
 
-def test_batch_parent_does_not_load_the_renderer():
-    """The parent builds requests and fingerprints; numpy and scipy load only where tracks render."""
-    code = ("import sys, attune.deliver, attune.request\n"
-            "from pathlib import Path\n"
-            "attune.request.request_fingerprint(attune.request.RenderRequest(Path('x.yaml')))\n"
-            "print(sorted(m for m in ('numpy', 'scipy', 'pydub', 'attune.render') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
-
-
 def test_workers_fork_from_a_preloaded_server_where_possible():
     import attune.deliver as deliver
 

@@ -21,11 +21,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import scipy.fft
 
 from .errors import AttuneError, AudioError, SettingsError
 from .ffmpeg import configure_pydub, ffmpeg_exe
-from .loudness import LoudnessMeter
 
 #: Every bed renders at this integrated loudness (BS.1770) at gain 0.
 BED_REFERENCE_LUFS = -20.0
@@ -359,6 +357,8 @@ def _reference_gain(loops: list[np.ndarray], sample_rate: int, name: str) -> flo
     """
     longest = max(len(loop) for loop in loops)
     frames = max(longest, 10 * sample_rate)
+    from .loudness import LoudnessMeter  # scipy: imported when a bed is built, not when one is parsed
+
     meter = LoudnessMeter(sample_rate, 2)
     chunk = 1 << 16
     for start in range(0, frames, chunk):
@@ -454,6 +454,8 @@ def _drone_loops(root_hz: float, seed: int, sample_rate: int) -> list[np.ndarray
                 spectra[which][k_voice + lfo_cycles, ch] += scale * depth / 2 * np.exp(1j * (channel_phase + psi))
                 spectra[which][max(k_voice - lfo_cycles, 1), ch] += scale * depth / 2 * np.exp(1j * (channel_phase - psi))
     # Single-precision inverse FFTs (3x faster than double; the error is ~-130 dB).
+    import scipy.fft
+
     return [scipy.fft.irfft(spectrum.astype(np.complex64), n=length, axis=0) for spectrum, length in zip(spectra, lengths)]
 
 
@@ -518,6 +520,8 @@ def _noise_loops(kind: str, seed: int, sample_rate: int) -> list[np.ndarray]:
             bins[ch].imag = rng.standard_normal(len(shape), dtype=np.float32)
         bins *= shape
         # Single precision: 3x faster than double, and far more precise than noise needs.
+        import scipy.fft
+
         signal = scipy.fft.irfft(bins, n=length, axis=1)
         signal /= np.sqrt(np.mean(np.square(signal, dtype=np.float64), axis=1, keepdims=True)).astype(np.float32)
         loops.append(signal.T)

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from . import procs
 from .errors import SpeechError
@@ -204,6 +203,8 @@ def process_clip(samples: np.ndarray, rate_hz: int, text: str, rate_wpm: float) 
     stop = min(samples.size, (active[-1] + 1) * window + int(0.04 * rate_hz))
     clip = samples[start:stop].astype(np.float64)
     if rate_hz != SAMPLE_RATE:
+        from scipy.signal import resample_poly  # imported only when speech is synthesised (scipy.signal is slow to load)
+
         g = gcd(SAMPLE_RATE, rate_hz)
         clip = resample_poly(clip, SAMPLE_RATE // g, rate_hz // g)
     fade = min(int(EDGE_FADE_S * SAMPLE_RATE), clip.size // 2)
