@@ -380,6 +380,15 @@ def test_bug_in_check(good, monkeypatch):
     assert_error(invoke("check", good), 70, BUG_MESSAGE)
 
 
+def test_eof_error_is_a_bug_not_an_interrupt(good, monkeypatch):
+    # click turns EOFError into "Aborted!"; Attune never reads a terminal, so it is a bug.
+    def eof(*args, **kwargs):
+        raise EOFError("unexpected EOF")
+
+    monkeypatch.setattr(attune.check, "count_words", eof)
+    assert_error(invoke("check", good), 70, BUG_MESSAGE.replace("ZeroDivisionError: division by zero", "EOFError: unexpected EOF"))
+
+
 @pytest.mark.engine
 def test_bug_with_debug_shows_traceback_and_still_exits_70(good, out_dir, cache, monkeypatch):
     monkeypatch.setattr(attune.render, "mastered_blocks", _boom)

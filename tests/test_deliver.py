@@ -23,7 +23,7 @@ from mutagen.id3 import ID3
 from attune.atomic import atomic_path
 from attune.captions import Cue, write_vtt
 from attune.deliver import BatchReport, TrackOutcome, format_summary, mp3_duration_s, run_batch
-from attune.errors import LengthError, OutputError, ScriptError, SettingsError
+from attune.errors import AttuneError, LengthError, OutputError, ScriptError, SettingsError
 from attune.ffmpeg import ffmpeg_exe
 from attune.tags import Chapter, write_tags
 
@@ -325,13 +325,27 @@ def test_pool_gets_the_longest_tracks_first(tmp_path, monkeypatch):
     assert [o.track for o in report.outcomes][:2] == ["01-loving-kindness", "02-evening-scan"]  # reported in roster order
 
 
+def test_workers_that_cannot_start_are_one_clear_error(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    def broken_submit(self, fn, *args, **kwargs):
+        raise EOFError("unexpected EOF")  # what a dead forkserver gives
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", broken_submit)
+    roster = make_project(tmp_path)
+    with pytest.raises(AttuneError) as err:
+        run(roster, tmp_path / "out", jobs=2)
+    assert str(err.value) == "could not start 2 worker processes (EOFError: unexpected EOF) — render with --jobs 1, and run `attune doctor`"
+    assert not list((tmp_path / "out").rglob("*.mp3")) and not list((tmp_path / "out").rglob(".*.part"))
+
+
 def test_workers_fork_from_a_preloaded_server_where_possible():
     import attune.deliver as deliver
 
     context = deliver._pool_context()
     if sys.platform.startswith("linux"):
         assert context.get_start_method() == "forkserver"
-        assert "attune.render" in deliver._WORKER_PRELOAD
+        assert deliver._WORKER_PRELOAD == ["attune.preload"]
     else:
         assert context.get_start_method() in ("forkserver", "spawn")
 

@@ -26,6 +26,14 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+class _Unexpected(Exception):
+    """Carries an exception past click that click would misreport."""
+
+    def __init__(self, original: BaseException):
+        super().__init__(str(original))
+        self.original = original
+
+
 class AttuneGroup(click.Group):
     """Turns every failure into one `Error: …` line and an exit code (traceback only with --debug)."""
 
@@ -51,6 +59,8 @@ class AttuneGroup(click.Group):
         except Exception as exc:
             if debug:
                 traceback.print_exc()
+            if isinstance(exc, _Unexpected):
+                exc = exc.original
             _fail(f"internal error ({type(exc).__name__}: {exc}) — this is a bug in Attune; please report it with the output of the same command run with --debug", EXIT_BUG)
         sys.exit(code or 0)
 
@@ -60,6 +70,10 @@ class AttuneGroup(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise Interrupted("interrupted — no partial file was left; finished outputs are intact") from None
+        except EOFError as exc:
+            # click would report this as "Aborted!" (to click it means end of input at a prompt,
+            # and Attune never prompts): it is a bug, and is reported as one.
+            raise _Unexpected(exc) from exc
 
 
 def _length(ctx, param, value):

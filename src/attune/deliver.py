@@ -589,8 +589,8 @@ def _stop_workers(pool: concurrent.futures.ProcessPoolExecutor, timeout_s: float
             process.kill()
 
 
-#: What the forkserver imports once, before it forks any worker.
-_WORKER_PRELOAD = ["attune.render"]
+#: What the forkserver imports once, before it forks any worker: the renderer, warmed up.
+_WORKER_PRELOAD = ["attune.preload"]
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -610,7 +610,11 @@ def _run_pool(pending: list[tuple[Client, TrackSpec, _Job]], workers: int, recor
     futures: dict[concurrent.futures.Future, tuple[Client, TrackSpec, _Job]] = {}
     try:
         for client, spec, job in pending:
-            futures[pool.submit(_run_job_in_worker, job)] = (client, spec, job)
+            try:
+                futures[pool.submit(_run_job_in_worker, job)] = (client, spec, job)
+            except (OSError, EOFError, concurrent.futures.process.BrokenProcessPool) as exc:
+                raise AttuneError(f"could not start {workers} worker processes ({type(exc).__name__}: {exc})",
+                                  "render with --jobs 1, and run `attune doctor`") from exc
         for future in concurrent.futures.as_completed(futures):
             client, spec, job = futures[future]
             try:

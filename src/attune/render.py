@@ -21,7 +21,9 @@ from .beds import BED_REFERENCE_LUFS, make_bed, parse_background
 from .bells import bell_strike
 from .captions import Cue, write_vtt
 from .errors import SettingsError, VoiceError
+from .espeak import find_espeak
 from .export import FORMATS, Encoder, check_bitrate, encoder_gain_db
+from .ffmpeg import ffmpeg_exe
 from .loudness import LoudnessMeter
 from .mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, measure_lufs
 from .plan import SAMPLE_RATE, Plan, make_plan, spoken_sentences
@@ -110,6 +112,18 @@ def _bed(spec):
 
 def _bell_frames() -> int:
     return int(bell_strike(SAMPLE_RATE).shape[0])
+
+
+def warm_up() -> None:
+    """Fill the caches a process fills on its first render: where libespeak-ng is (a linker search),
+    the ffmpeg binary and its level calibration at the default bitrate, the bell and its loudness.
+
+    Best effort: anything that fails here fails again, properly reported, in the render itself.
+    A batch's forkserver calls this once (through `attune.preload`), so its workers start warm.
+    """
+    for step in (find_espeak, ffmpeg_exe, lambda: encoder_gain_db("mp3", "128k"), _bell_lufs):
+        with contextlib.suppress(Exception):
+            step()
 
 
 def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | None = None) -> Prepared:
