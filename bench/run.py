@@ -8,7 +8,8 @@
 3. Peak RSS of the 23-minute render and of a 3-hour sleep track (open-ended pause, brown noise).
    Target: <= 400 MiB each, and flat in track length.
 4. Warm re-render with another length and background: sentences synthesised (target: 0).
-5. Batch throughput: `attune batch --jobs 2` against `--jobs 1`. Target: >= 1.7x.
+5. Batch throughput: `attune batch --jobs 2` against `--jobs 1`, with the CPU time the machine spent
+   busy during each (so: how many cores each kept busy). Target: >= 1.7x.
 """
 
 from __future__ import annotations
@@ -63,6 +64,17 @@ def run(argv: list[str], env: dict | None = None) -> tuple[float, float]:
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(argv)}\n{proc.stderr.read().decode()}")
     return wall, usage.ru_maxrss / 1024
+
+
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy (Linux /proc/stat; NaN elsewhere). Counts every
+    process, the batch's workers and ffmpeg included, so it needs an otherwise quiet machine."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return float("nan")
+    user, nice, system, idle, iowait, irq, softirq = (int(v) for v in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def ffmpeg() -> str:
@@ -123,15 +135,18 @@ def main() -> None:
             clients = "\n".join(f"  - name: Client {i}\n    tracks:\n      - script: {ROOT / 'scripts' / 'arriving.yaml'}" for i in range(6))
             roster.write_text(f"practitioner: Bench\ntitle: Bench week\ndefaults: {{length: 5m, background: drone}}\nclients:\n{clients}\n")
             subprocess.run(ATTUNE + ["batch", str(roster), "-o", str(work / "b0"), "--jobs", "1"], env=env, check=True, capture_output=True)  # speech cached
-            ones, twos = [], []
+            runs: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
             for _ in range(args.runs):
-                ones.append(run(ATTUNE + ["batch", str(roster), "-o", str(work / "b1"), "--jobs", "1", "--force"], env)[0])
-                twos.append(run(ATTUNE + ["batch", str(roster), "-o", str(work / "b2"), "--jobs", "2", "--force"], env)[0])
-            one, two = statistics.median(ones), statistics.median(twos)
-            results.update(batch_jobs1_s=one, batch_jobs2_s=two, batch_speedup=one / two, batch_jobs1_runs_s=ones, batch_jobs2_runs_s=twos)
+                for jobs in (1, 2):
+                    before = busy_cpu_s()
+                    wall = run(ATTUNE + ["batch", str(roster), "-o", str(work / f"b{jobs}"), "--jobs", str(jobs), "--force"], env)[0]
+                    runs[jobs].append((wall, busy_cpu_s() - before))
+            (one, cpu1), (two, cpu2) = ((statistics.median(w for w, _ in runs[j]), statistics.median(c for _, c in runs[j])) for j in (1, 2))
+            results.update(batch_jobs1_s=one, batch_jobs2_s=two, batch_speedup=one / two, batch_jobs1_cpu_s=cpu1, batch_jobs2_cpu_s=cpu2,
+                           batch_jobs1_runs_s=[w for w, _ in runs[1]], batch_jobs2_runs_s=[w for w, _ in runs[2]])
             print(f"batch of 6 five-minute tracks, drone bed, speech cached ({args.runs} interleaved runs, medians)")
-            print(f"  --jobs 1                          {one:7.2f} s   1.00x")
-            print(f"  --jobs 2                          {two:7.2f} s   {one / two:.2f}x throughput   (target >= 1.7x)")
+            print(f"  --jobs 1                          {one:7.2f} s   1.00x                 CPU {cpu1:5.1f} s = {cpu1 / one:.2f} cores busy")
+            print(f"  --jobs 2                          {two:7.2f} s   {one / two:.2f}x throughput   CPU {cpu2:5.1f} s = {cpu2 / two:.2f} cores busy   (target >= 1.7x)")
         (ROOT / "bench" / "out").mkdir(exist_ok=True)
         (ROOT / "bench" / "out" / "results.json").write_text(json.dumps(results, indent=2))
     finally:

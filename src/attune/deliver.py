@@ -431,8 +431,8 @@ def run_batch(
 ) -> BatchReport:
     """Render a roster into `out_dir`; see the module docstring for the layout.
 
-    `render_fn` and `fingerprint_fn` default to `attune.render.render` and
-    `attune.render.request_fingerprint`; with `jobs` above 1 they must be module-level functions
+    `render_fn` and `fingerprint_fn` default to `attune.render.render` (imported only where a
+    track renders) and `attune.request.request_fingerprint`; with `jobs` above 1 they must be module-level functions
     (they are sent to worker processes). Raises AttuneError only for problems with the whole
     batch (the roster, the output folder, the settings); track problems are in the report.
     """

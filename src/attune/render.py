@@ -28,7 +28,7 @@ from .loudness import LoudnessMeter
 from .mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, measure_lufs
 from .plan import SAMPLE_RATE, Plan, make_plan, spoken_sentences
 from .script import Script, load_script
-from .request import DEFAULT_LOUDNESS_LUFS, RenderRequest, request_fingerprint
+from .request import RenderRequest
 from .speech import Pyttsx3Synthesizer, SpeechCache, Synthesizer, VoiceSettings
 from .tags import Chapter, check_cover, write_tags
 from .voices import resolve_voice
