@@ -59,7 +59,7 @@ def fake_render(request, *, cache_dir=None, progress=None):
     """
     script = Path(request.script_path)
     with open(script.parent / "calls.log", "a", encoding="utf-8") as log:
-        log.write(f"{os.getpid()} {request.output_path}\n")
+        log.write(f"{os.getpid()} {request.output_path} {cache_dir}\n")
     text = script.read_text(encoding="utf-8")
     lines = text.splitlines()
     if "[bogus]" in text:
@@ -323,6 +323,17 @@ def test_pool_gets_the_longest_tracks_first(tmp_path, monkeypatch):
     assert all(o.ok for o in report.outcomes)
     assert submitted == [3.0, 2.0, 1.0, 1.0, 1.0]  # ties keep roster order
     assert [o.track for o in report.outcomes][:2] == ["01-loving-kindness", "02-evening-scan"]  # reported in roster order
+
+
+def test_workers_use_the_callers_cache_dir_of_now(tmp_path, monkeypatch):
+    # Workers fork from a server started by an earlier batch, with that moment's environment:
+    # the cache folder must come from the caller, now.
+    roster = make_project(tmp_path)
+    for name in ("first", "second"):
+        monkeypatch.setenv("ATTUNE_CACHE_DIR", str(tmp_path / name))
+        run(roster, tmp_path / "out", jobs=2, force=True)
+        assert {line.split()[2] for line in calls(roster)} == {str(tmp_path / name)}
+        (roster.parent / "scripts" / "calls.log").unlink()
 
 
 def test_workers_that_cannot_start_are_one_clear_error(tmp_path, monkeypatch):

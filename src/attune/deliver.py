@@ -41,7 +41,7 @@ from .atomic import atomic_path, write_text
 from .errors import AttuneError, OutputError, ScriptError, SettingsError
 from .feed import FeedChannel, FeedItem, check_base_url, feed_xml, file_url, guid_for
 from .page import PageTrack, page_html
-from .request import RenderRequest, request_fingerprint
+from .request import RenderRequest, default_cache_dir, request_fingerprint
 from .roster import Client, Roster, TrackSpec, load_roster
 from .tags import cover_mime, set_title
 
@@ -442,6 +442,9 @@ def run_batch(
         base_url = check_base_url(base_url)
     roster = load_roster(roster_path)
     fingerprint_fn = fingerprint_fn or request_fingerprint
+    # Decided here, not in the workers: a forkserver's workers see the environment (and folder) of
+    # the moment the server started, which in a long-lived process may not be the caller's now.
+    cache_dir = Path(cache_dir).resolve() if cache_dir is not None else default_cache_dir()
 
     started = time.time() - 1.0  # mtime granularity
     out_root = _output_root(Path(out_dir))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -60,3 +61,11 @@ def request_fingerprint(request: RenderRequest) -> str:
         settings["background"] = _file_digest(Path(background))
     material = json.dumps([__version__, engine_description(), settings], sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+def default_cache_dir() -> Path:
+    """`$ATTUNE_CACHE_DIR`, else `$XDG_CACHE_HOME/attune`, else `~/.cache/attune`."""
+    if os.environ.get("ATTUNE_CACHE_DIR"):
+        return Path(os.environ["ATTUNE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "attune"

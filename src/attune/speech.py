@@ -30,6 +30,7 @@ from . import procs
 from .errors import SpeechError
 from .ffmpeg import configure_pydub
 from .espeak import engine_description, espeak_variants, find_espeak
+from .request import default_cache_dir
 from .voices import VoiceInfo
 
 SAMPLE_RATE = 44100
@@ -65,14 +66,6 @@ class Synthesizer(Protocol):
     def synthesize(self, text: str, voice: VoiceSettings, wav_path: Path) -> None: ...
 
     def close(self) -> None: ...
-
-
-def default_cache_dir() -> Path:
-    """`$ATTUNE_CACHE_DIR`, else `$XDG_CACHE_HOME/attune`, else `~/.cache/attune`."""
-    if os.environ.get("ATTUNE_CACHE_DIR"):
-        return Path(os.environ["ATTUNE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "attune"
 
 
 class Pyttsx3Synthesizer:
