@@ -308,8 +308,10 @@ def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44
     if max(float(x.max()), -float(x.min())) * abs(float(g)) <= hot_level:
         return np.multiply(x[c : n_total - c], g, dtype=np.float32)
     if g != 1:
-        x = np.multiply(x, g, dtype=np.float32)
-    out = np.array(x[c : n_total - c], dtype=np.float32)
+        x = np.multiply(x, g, dtype=np.float32)  # our own copy: its middle can be the output
+        out = x[c : n_total - c]
+    else:
+        out = np.array(x[c : n_total - c], dtype=np.float32)
     frames, required = _over_frames(x, ceiling, hot_level)
     if len(frames):
         _apply_gain(out, frames, required, _ramp_half_frames(sample_rate), n_total)
