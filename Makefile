@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test test-long bench setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ demo: $(STAMP)
 	$(BIN)/attune doctor
 	$(BIN)/attune render scripts/arriving.yaml --length 5m --background drone -o output/arriving.mp3 --captions
 
+# Two workers (pytest-xdist): the 2-core machine renders two tracks at once.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
+
+# Hour-long renders (marker `long`), left out of `make test` to keep it under 2 minutes; CI runs both.
+test-long: $(STAMP)
+	$(BIN)/python -m pytest -q -m long
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

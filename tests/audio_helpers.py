@@ -111,3 +111,30 @@ def ffmpeg_ebur128(path: str | Path) -> dict[str, float]:
             raise RuntimeError(f"no {key} in ffmpeg's ebur128 summary for {path}:\n{summary}")
         values[key] = float(match.group(1))
     return values
+
+
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
+    """Write float audio (frames, channels) as a 32-bit float WAV, for ffmpeg to measure."""
+    audio = np.ascontiguousarray(audio, dtype="<f4")
+    channels = audio.shape[1]
+    data = audio.tobytes()
+    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE"
+    header += b"fmt " + struct.pack("<IHHIIHH", 16, 3, channels, sample_rate, sample_rate * channels * 4, channels * 4, 32)
+    header += b"data" + struct.pack("<I", len(data))
+    Path(path).write_bytes(header + data)
+    return Path(path)
+
+
+def speech_spans_s(plan_or_json) -> list[tuple[float, float]]:
+    """(start_s, end_s) of every speech event, from a Plan or from `attune plan --json` output."""
+    if isinstance(plan_or_json, dict):
+        return [(e["start_s"], e["start_s"] + e["duration_s"]) for e in plan_or_json["events"] if e["kind"] == "speech"]
+    return [(e.start_s, e.start_s + e.duration_s) for e in plan_or_json.events if e.kind == "speech"]
+
+
+def voice_ebur128(path: str | Path, spans_s, scratch: str | Path, audio: tuple[np.ndarray, int] | None = None) -> float:
+    """The voice's integrated loudness by ffmpeg's meter: the speech events cut out of the decoded
+    file and joined, as the loudness issue defines it. `audio` is the decoded file, if already at hand."""
+    audio, sr = audio if audio is not None else decode(path)
+    voice = np.concatenate([audio[int(round(a * sr)):int(round(b * sr))] for a, b in spans_s])
+    return ffmpeg_ebur128(write_wav(Path(scratch) / "voice.wav", voice, sr))["integrated_lufs"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import wave
 from pathlib import Path
 
@@ -58,6 +59,12 @@ class FakeSynthesizer:
         pass
 
 
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    """The repository root (the practice library is in repo / "scripts")."""
+    return REPO
+
+
 @pytest.fixture
 def fake_synth() -> FakeSynthesizer:
     return FakeSynthesizer()
@@ -73,7 +80,16 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def shared_engine_cache(tmp_path_factory) -> Path:
-    """One real-engine speech cache shared by the end-to-end tests (speech is slow to repeat)."""
+    """One real-engine speech cache shared by the end-to-end tests (speech is slow to repeat).
+
+    Under pytest-xdist every worker uses the same folder: the cache is content-addressed and written
+    atomically, so workers that synthesise the same sentence at once both write the same clip, and
+    each sentence is otherwise synthesised once for the whole run."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = base.parent / "engine-cache"
+        folder.mkdir(exist_ok=True)
+        return folder
     return tmp_path_factory.mktemp("engine-cache")
 
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from attune.cli import cli
-from audio_helpers import decode
+from audio_helpers import decode, ffmpeg_ebur128
 
 pytestmark = pytest.mark.engine
 
@@ -66,6 +66,13 @@ def test_batch_delivers_real_tracks(tmp_path, shared_engine_cache):
         mp3 = out / track["files"]["mp3"]["path"]
         audio, sr = decode(mp3)
         assert abs(audio.shape[0] / sr - track["files"]["mp3"]["duration_s"]) < 0.05
+        # The manifest records what the file measures, and ffmpeg agrees.
+        independent = ffmpeg_ebur128(mp3)
+        assert track["voice_lufs"] == pytest.approx(-16.0, abs=1.0)
+        assert track["track_lufs"] == pytest.approx(independent["integrated_lufs"], abs=0.3)
+        assert track["true_peak_dbtp"] == pytest.approx(independent["true_peak_dbtp"], abs=0.3)
+        assert independent["true_peak_dbtp"] <= -1.0
+        assert track["limiter_reduction_db"] >= 0.0
         tags = mutagen.id3.ID3(mp3)
         assert str(tags["TPE1"]) == "Dr. Rivera" and str(tags["TALB"]) == "Weekly practice"
         assert [str(c.sub_frames["TIT2"]) for c in sorted(tags.getall("CHAP"), key=lambda c: c.start_time)] == ["Arriving", "Closing"]

@@ -83,7 +83,8 @@ def fake_render(request, *, cache_dir=None, progress=None):
         write_vtt(tmp_vtt, [Cue(i * step, (i + 1) * step, line) for i, line in enumerate(spoken)])
     values = dict(output_path=output, captions_path=vtt, duration_s=duration, title=title, description=f"About {title}",
                   artist=request.artist, voice_id=request.voice or "gmw/en-us", transcript="\n\n".join(spoken),
-                  plan=None, loudness_lufs=-16.0, synthesized=0)
+                  plan=None, voice_lufs=-16.0, track_lufs=-17.5, true_peak_dbtp=-2.0,
+                  limiter_reduction_db=0.0, limited_s=0.0, synthesized=0)
     return RenderResult(**{f.name: values[f.name] for f in dataclasses.fields(RenderResult)})
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from attune.cli import cli
-from attune.ffmpeg import ffmpeg_exe
+from audio_helpers import decode, ffmpeg_ebur128, speech_spans_s, voice_ebur128
 
 SCRIPTS_DIR = Path(__file__).resolve().parents[1] / "scripts"
 SCRIPTS = sorted(
@@ -22,13 +21,12 @@ IDS = [p.name for p in SCRIPTS]
 LENGTHS = {"5m": 300.0, "10m": 600.0, "20m": 1200.0}
 TOLERANCE_S = 0.05
 MIN_WORDS_AT_20M = 250
-SAMPLE_RATE = 44100
 
 
 @pytest.fixture(scope="module")
-def library_cache(tmp_path_factory) -> Path:
-    """One speech cache for the whole module: each sentence is synthesised once, then reused."""
-    return tmp_path_factory.mktemp("library-cache")
+def library_cache(shared_engine_cache) -> Path:
+    """The run's speech cache: each sentence is synthesised once, then reused."""
+    return shared_engine_cache
 
 
 def run(*args: str):
@@ -85,19 +83,17 @@ def test_spoken_text_suits_the_synthesiser(script, library_cache):
             assert not bad, f"{script.name}: {bad} in {event['text']!r}"
 
 
-def decoded_duration_s(mp3: Path) -> float:
-    pcm = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(mp3), "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE), "-"],
-        capture_output=True, check=True, timeout=120,
-    ).stdout
-    return len(pcm) / 4 / SAMPLE_RATE
-
-
 @pytest.mark.engine
 @pytest.mark.parametrize("script", SCRIPTS, ids=IDS)
 def test_renders_five_minutes(script, tmp_path, library_cache):
+    # One dense practice over a bed (beds are measured on sparse tracks in test_sound_e2e.py).
+    background = "pink-noise" if script.name == "loving-kindness.yaml" else "none"
     out = tmp_path / f"{script.stem}.mp3"
-    run("render", str(script), "--length", "5m", "-o", str(out), "--background", "none", "--cache-dir", str(library_cache))
+    run("render", str(script), "--length", "5m", "-o", str(out), "--background", background, "--cache-dir", str(library_cache))
     assert out.exists() and out.stat().st_size > 0
-    duration = decoded_duration_s(out)
-    assert abs(duration - 300.0) <= TOLERANCE_S, f"{script.name} decodes to {duration:.3f}s"
+    audio, sr = decode(out)
+    assert abs(len(audio) / sr - 300.0) <= TOLERANCE_S, f"{script.name} decodes to {len(audio) / sr:.3f}s"
+    # A dense practice: the voice at the target, measured by ffmpeg on the speech events.
+    plan = plan_json(script, "5m", library_cache)
+    assert voice_ebur128(out, speech_spans_s(plan), tmp_path, audio=(audio, sr)) == pytest.approx(-16.0, abs=1.0)
+    assert ffmpeg_ebur128(out)["true_peak_dbtp"] <= -1.0

@@ -10,7 +10,7 @@ import pyloudnorm
 import pytest
 import scipy.signal
 
-from attune.loudness import LIMITER_CONTEXT_FRAMES, LoudnessMeter, limit_block, true_peak_dbtp
+from attune.loudness import LIMITER_CONTEXT_FRAMES, LoudnessMeter, TruePeakMeter, limit_block, true_peak_dbtp
 from audio_helpers import decode, ffmpeg_ebur128
 
 SR = 44100
@@ -147,6 +147,40 @@ def test_true_peak_finds_inter_sample_overs():
     # The Annex 2 filter's passband gain is +0.014 dB (its phases sum to 1.0016).
     assert true_peak_dbtp(slow) == pytest.approx(20 * np.log10(0.5), abs=0.02)
     assert true_peak_dbtp(np.zeros((100, 2))) == -math.inf
+
+
+@pytest.mark.parametrize("name", ["tone bursts", "noise", "speech-like", "sine fs/4 full scale", "square-ish"])
+def test_streaming_true_peak_equals_the_whole_array(name):
+    x = SIGNALS[name]() if name in SIGNALS else hard_cases()[name]
+    whole = true_peak_dbtp(x)
+    for block in (len(x), 65536, 40001, 11):
+        meter = TruePeakMeter(2)
+        for start in range(0, min(len(x), 300 * block), block):
+            meter.add(x[start:start + block])
+        expected = whole if 300 * block >= len(x) else true_peak_dbtp(x[:300 * block])
+        assert meter.true_peak_dbtp() == pytest.approx(expected, abs=1e-4)
+
+
+def test_streaming_true_peak_sees_an_over_across_a_block_boundary():
+    # fs/4 at 45 degrees: samples at -3 dBFS, the waveform at 0 dBTP; cut it every 3 frames.
+    t = np.arange(SR // 10) / SR
+    x = np.sin(2 * np.pi * (SR / 4) * t + np.pi / 4)[:, None].astype(np.float32)
+    meter = TruePeakMeter(1)
+    for start in range(0, len(x), 3):
+        meter.add(x[start:start + 3])
+    assert meter.true_peak_dbtp() == pytest.approx(true_peak_dbtp(x), abs=1e-4)
+    assert TruePeakMeter(2).true_peak_dbtp() == -math.inf
+
+
+def test_ungated_loudness_stands_in_for_short_signals():
+    x = noise(0.3)
+    meter = LoudnessMeter(SR)
+    meter.add(x)
+    assert meter.integrated_lufs() == -math.inf
+    longer = LoudnessMeter(SR)
+    longer.add(noise(10.0))
+    assert meter.ungated_lufs() == pytest.approx(longer.integrated_lufs(), abs=0.3)
+    assert LoudnessMeter(SR).ungated_lufs() == -math.inf
 
 
 # -- limiter -------------------------------------------------------------------------------------

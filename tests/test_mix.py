@@ -5,7 +5,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from attune.mix import BLOCK_FRAMES, DUCK_DB, Mixer, db_to_gain, duck_envelope, fade_envelope, mastered_blocks, measure_lufs
+from attune.loudness import LimiterStats
+from attune.mix import BLOCK_FRAMES, CEILING_DBTP, DUCK_DB, Mixer, db_to_gain, duck_envelope, fade_envelope, mastered_blocks, voice_lufs
 from attune.plan import SAMPLE_RATE as SR
 from attune.plan import Event, Plan, Sentence
 
@@ -88,10 +89,41 @@ def test_mastering_gain_and_limiter_ceiling():
     mixer = Mixer(plan, CLIPS.__getitem__)
     loud = np.concatenate(list(mastered_blocks(mixer, db_to_gain(12.0))))
     assert loud.shape == (plan.n_frames, 2)
-    assert np.max(np.abs(loud)) <= db_to_gain(-1.5) + 1e-4
+    assert np.max(np.abs(loud)) <= db_to_gain(CEILING_DBTP) + 1e-4
     quiet = np.concatenate(list(mastered_blocks(mixer, 0.5)))
     np.testing.assert_allclose(quiet, mixer.render(0, plan.n_frames) * 0.5, atol=1e-6)
-    assert np.isfinite(measure_lufs(mixer))
+
+
+def test_limiter_stats_report_the_gain_reduction():
+    mixer = Mixer(make_plan(), CLIPS.__getitem__)  # tones peaking at 0.3 (-10.5 dBFS)
+    stats = LimiterStats()
+    for _ in mastered_blocks(mixer, db_to_gain(12.0), stats=stats):
+        pass
+    # +12 dB puts the peaks at +1.5 dBFS: 3.5 dB over the -2 dBTP ceiling.
+    assert CEILING_DBTP == -2.0
+    assert stats.max_reduction_db == pytest.approx(3.5, abs=0.1)
+    assert stats.limited_frames > 3 * 2 * SR * 0.9  # every speech frame of the three passages
+    calm = LimiterStats()
+    for _ in mastered_blocks(mixer, 1.0, stats=calm):
+        pass
+    assert calm.max_reduction_db == 0.0 and calm.limited_frames == 0
+
+
+def test_voice_lufs_measures_the_speech_alone_as_laid_out():
+    from attune.loudness import LoudnessMeter
+
+    plan = make_plan(passages=3, speech_s=2.0, pause_s=30.0)
+    expected = LoudnessMeter(SR, 2)
+    for i in range(3):
+        clip = CLIPS[f"k{i % 2}"]
+        expected.add(np.repeat(clip[:, None], 2, axis=1))
+    # Long pauses, a loud bed or bells change nothing: only the speech events are measured.
+    assert voice_lufs(plan, CLIPS.__getitem__) == pytest.approx(expected.integrated_lufs(), abs=1e-6)
+    silent = Plan((Event("pause", 0, SR * 10, "A"),), SR * 10, 10.0, 10.0)
+    assert voice_lufs(silent, CLIPS.__getitem__) is None
+    # Under one 400 ms gating block, the ungated loudness stands in.
+    short = Plan((Event("speech", 0, SR // 5, "A", "hi", (Sentence("hi", 0, SR // 5, "k0"),)),), SR // 5, 0.2, 0.2)
+    assert voice_lufs(short, lambda key: CLIPS[key][: SR // 5]) == pytest.approx(expected.integrated_lufs(), abs=0.2)
 
 
 def peak_traced_mib(passages):
@@ -99,7 +131,7 @@ def peak_traced_mib(passages):
     mixer = Mixer(plan, CLIPS.__getitem__, bed=ConstantBed(), bed_gain=0.01)
     tracemalloc.start()
     try:
-        measure_lufs(mixer)
+        voice_lufs(plan, CLIPS.__getitem__)
         for _ in mastered_blocks(mixer, 1.0):
             pass
         return tracemalloc.get_traced_memory()[1] / 2**20, plan.n_frames

@@ -122,7 +122,7 @@ def test_cli_render_wav_and_voice_options(script_file, tmp_path, shared_engine_c
     res = CliRunner().invoke(cli, ["render", str(script_file), "-o", str(out), "--format", "wav", "--length", "35s",
                                    "--voice", "en-us+f3", "--rate", "160", "--pitch", "60", "--var", "name=Bo", "--cache-dir", str(shared_engine_cache)])
     assert res.exit_code == 0, res.output
-    assert res.stdout.startswith(f"{out}  35s  -16.0 LUFS")
+    assert res.stdout.startswith(f"{out}  35s  voice -16.0 LUFS  track ")
     audio, sr = decode(out)
     assert abs(audio.shape[0] / sr - 35.0) < 0.002
 

@@ -101,14 +101,14 @@ def _progress_printer():
         return None, None
     bar = click.progressbar(length=1000, label="speaking ", file=sys.stderr, show_eta=False)
     bar.__enter__()
-    weights = {"speaking": (0, 50), "measuring": (50, 250), "encoding": (250, 1000)}
+    weights = {"speaking": (0, 50), "encoding": (50, 900), "re-encoding": (50, 900), "measuring": (900, 1000)}
     state = {"pos": 0}
 
     def update(stage: str, fraction: float) -> None:
         lo, hi = weights.get(stage, (0, 1000))
         pos = int(lo + (hi - lo) * min(max(fraction, 0.0), 1.0))
-        bar.label = f"{stage:<9}"
-        if pos > state["pos"]:
+        bar.label = f"{stage:<11}"
+        if pos != state["pos"]:  # a second encode starts the bar's encoding stretch again
             bar.update(pos - state["pos"])
             state["pos"] = pos
 
@@ -174,9 +174,7 @@ def render(script, output, length, voice, rate_wpm, pitch, vars, bells, cache_di
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    speech = f"{result.synthesized} sentences synthesised" if result.synthesized else "speech from cache"
-    level = f"{result.loudness_lufs:.1f} LUFS" if result.loudness_lufs > float("-inf") else "no voice, not normalised"
-    click.echo(f"{result.output_path}  {format_duration(result.duration_s)}  {level}  ({speech})")
+    click.echo(render_summary(result))
     if result.captions_path:
         click.echo(f"{result.captions_path}  captions")
 
@@ -206,6 +204,22 @@ def plan(script, length, as_json, voice, rate_wpm, pitch, vars, bells, cache_dir
     for e in result.events:
         text = e.text if len(e.text) <= 60 else e.text[:59] + "…"
         click.echo(f"{_clock(e.start_s)}  {e.kind:<6} {e.duration_s:8.3f}s  {e.section[:18]:<18} {text}".rstrip())
+
+
+def render_summary(result) -> str:
+    """`output/x.mp3  5m  voice -16.0 LUFS  track -18.4 LUFS  peak -1.3 dBTP  (3 sentences synthesised)`:
+    every figure measured on the file as written; a second line when the limiter acted."""
+    speech = f"{result.synthesized} sentence{'' if result.synthesized == 1 else 's'} synthesised" if result.synthesized else "speech from cache"
+    voice = f"voice {result.voice_lufs:.1f} LUFS" if result.voice_lufs is not None else "no voice"
+    line = (f"{result.output_path}  {format_duration(result.duration_s)}  {voice}  track {_level(result.track_lufs, 'LUFS')}  "
+            f"peak {_level(result.true_peak_dbtp, 'dBTP')}  ({speech})")
+    if result.limiter_reduction_db > 0.05:
+        line += f"\n  limiter: up to {result.limiter_reduction_db:.1f} dB of gain reduction, on {format_duration(result.limited_s)} of the track"
+    return line
+
+
+def _level(value: float, unit: str) -> str:
+    return f"{value:.1f} {unit}" if value > float("-inf") else f"-inf {unit} (silent)"
 
 
 def _clock(seconds: float) -> str:

@@ -186,6 +186,11 @@ def _inside(root: Path, path: Path) -> Path:
     return resolved
 
 
+def _rounded(value: float | None) -> float | None:
+    """A measured figure for JSON: 2 decimals; None (null) for no value or -inf (silence)."""
+    return round(value, 2) if value is not None and value > float("-inf") else None
+
+
 def _run_job(job: _Job) -> dict[str, Any]:
     """Render one track; never raises for a track problem: returns {"ok": False, "error": …} instead."""
     try:
@@ -217,6 +222,11 @@ def _run_job(job: _Job) -> dict[str, Any]:
             "artist": result.artist,
             "voice_id": result.voice_id,
             "duration_s": round(duration_s, 3),
+            # Measured on the file as written (see attune.measure); voice_lufs is null with no voice.
+            "voice_lufs": _rounded(result.voice_lufs),
+            "track_lufs": _rounded(result.track_lufs),
+            "true_peak_dbtp": _rounded(result.true_peak_dbtp),
+            "limiter_reduction_db": round(result.limiter_reduction_db, 2),
             "fingerprint": fingerprint,
             "rendered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "transcript": result.transcript,

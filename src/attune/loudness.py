@@ -1,17 +1,21 @@
 """Loudness (ITU-R BS.1770-4 / EBU R128) measured block by block, true peak, and a true-peak limiter.
 
-Three tools for the mixer, each working on float arrays shaped (frames, channels), full scale 1.0:
+Tools for the mixer and for measuring what was written, each working on float arrays shaped
+(frames, channels), full scale 1.0:
 
 - `LoudnessMeter`: integrated loudness of a stream of blocks of any size, without keeping the audio.
-- `true_peak_dbtp`: the 4x-oversampled peak of a whole array (BS.1770-4 Annex 2), for tests and reports.
+- `true_peak_dbtp`: the 4x-oversampled peak of a whole array (BS.1770-4 Annex 2), for tests.
+- `TruePeakMeter`: the same true peak for a stream of blocks, oversampling only where it can matter.
 - `limit_block`: a look-around true-peak limiter that is a pure function of a window of input, so the
-  mixer can call it on overlapping windows of a random-access mix and the blocks join seamlessly.
+  mixer can call it on overlapping windows of a random-access mix and the blocks join seamlessly;
+  `LimiterStats` records how much gain reduction it applied.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.ndimage
@@ -156,6 +160,16 @@ class LoudnessMeter:
         used = head + (self._step_boundary(k1) - self._step_boundary(k0 + 1)) * per
         self._partial = values[used:].copy()
 
+    def ungated_lufs(self) -> float:
+        """The K-weighted loudness of everything added, with no gating (-0.691 + 10 log10 of the mean
+        channel-weighted square): for signals too short for a 400 ms block. -inf for silence or nothing."""
+        # Step energies and the partial step's squares are already channel-weighted (for stereo, the
+        # squares of L + iR's two parts: G_L = G_R = 1).
+        energy = float(np.sum(self._step_energy[: self._steps_done])) + float(np.sum(self._partial, dtype=np.float64))
+        if self._frames == 0 or energy <= 0:
+            return -math.inf
+        return -0.691 + 10.0 * math.log10(energy / self._frames)
+
     def integrated_lufs(self) -> float:
         """Integrated (gated) loudness of everything added so far, in LUFS; -inf for silence or < 400 ms.
 
@@ -248,6 +262,58 @@ def true_peak_dbtp(x: np.ndarray, sample_rate: int = 44100) -> float:
     return 20.0 * math.log10(peak) if peak > 0 else -math.inf
 
 
+class TruePeakMeter:
+    """The true peak (BS.1770-4 Annex 2) of a stream of blocks, exactly as `true_peak_dbtp` of the whole.
+
+    Feed blocks shaped (frames, channels) with `add`; `true_peak_dbtp()` includes the filter's ring
+    after the last sample (the stream is taken to be followed by silence, and preceded by it).
+    Only intervals that could beat the peak found so far are oversampled (an interval can rise at most
+    `_OVERSHOOT_BOUND` times above the samples around it), so a long track costs little more than a
+    max/abs pass over it.
+    """
+
+    #: Frames kept from one block to the next: one interval's support (x[m-5 .. m+6]) minus one.
+    _HISTORY = _TAPS
+
+    def __init__(self, channels: int = 2):
+        if channels < 1:
+            raise ValueError(f"channels must be >= 1, got {channels!r}")
+        self.channels = channels
+        self._history = np.zeros((self._HISTORY, channels), dtype=np.float32)
+        self._peak = 0.0
+        self._finished = False
+
+    def add(self, block: np.ndarray) -> None:
+        """Add the next block of audio (any length)."""
+        if self._finished:
+            raise ValueError("this TruePeakMeter has been read; make a new one for another stream")
+        block = np.asarray(block, dtype=np.float32)
+        if block.ndim == 1:
+            block = block[:, None]
+        if block.ndim != 2 or block.shape[1] != self.channels:
+            raise ValueError(f"expected a block shaped (frames, {self.channels}), got {block.shape}")
+        if block.shape[0] == 0:
+            return
+        self._scan(np.concatenate([self._history, block]))
+
+    def _scan(self, x: np.ndarray) -> None:
+        # Intervals m in [5, len - 7] have their support in x. The next window starts _HISTORY frames
+        # before this one ends, so its first estimable interval is this one's last + 1: none is missed.
+        frame_peak = _frame_peaks(x)
+        self._peak = max(self._peak, float(frame_peak.max()))
+        _, interval_peak = _hot_interval_peaks(x, frame_peak, self._peak / _OVERSHOOT_BOUND)
+        if len(interval_peak):
+            self._peak = max(self._peak, float(interval_peak.max()))
+        self._history = x[-self._HISTORY :].copy()
+
+    def true_peak_dbtp(self) -> float:
+        """The true peak of everything added, in dBTP (-inf for silence). Ends the stream."""
+        if not self._finished:
+            self._scan(np.concatenate([self._history, np.zeros((self._HISTORY, self.channels), dtype=np.float32)]))
+            self._finished = True
+        return 20.0 * math.log10(self._peak) if self._peak > 0 else -math.inf
+
+
 # ---------------------------------------------------------------------------------------------
 # True-peak limiter
 # ---------------------------------------------------------------------------------------------
@@ -273,7 +339,26 @@ def _ramp_half_frames(sample_rate: int) -> int:
     return max(1, min(wanted, fits))
 
 
-def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44100, gain: float = 1.0) -> np.ndarray:
+@dataclass
+class LimiterStats:
+    """How hard the limiter worked: its deepest gain reduction and how many output frames it touched."""
+
+    min_gain: float = 1.0
+    limited_frames: int = 0
+
+    @property
+    def max_reduction_db(self) -> float:
+        """The deepest gain reduction applied, in dB (0.0 when the limiter never acted)."""
+        return -20.0 * math.log10(self.min_gain) if self.min_gain < 1.0 else 0.0
+
+    def add(self, gain: np.ndarray) -> None:
+        if gain.size:
+            self.min_gain = min(self.min_gain, float(gain.min()))
+            self.limited_frames += int(np.count_nonzero(gain < 1.0))
+
+
+def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44100, gain: float = 1.0,
+                stats: LimiterStats | None = None) -> np.ndarray:
     """Return the middle n frames of `x` × `gain` (x shaped (n + 2*LIMITER_CONTEXT_FRAMES, ch)), true peak <= ceiling.
 
     Method: a required gain r = min(1, ceiling / peak) per frame, where peak is the larger of the
@@ -290,7 +375,8 @@ def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44
     Otherwise only the intervals within the filter's reach of those "hot" samples are interpolated,
     and the gain curve is computed only around the frames that are actually over.
     The output for a frame depends only on input within ±LIMITER_CONTEXT_FRAMES of it, bit for bit.
-    Never modifies `x`; returns a new float32 array.
+    Never modifies `x`; returns a new float32 array. `stats`, when given, collects the gain reduction
+    applied to the output frames.
     """
     x = np.asarray(x)
     c = LIMITER_CONTEXT_FRAMES
@@ -314,16 +400,42 @@ def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44
         out = np.array(x[c : n_total - c], dtype=np.float32)
     frames, required = _over_frames(x, ceiling, hot_level)
     if len(frames):
-        _apply_gain(out, frames, required, _ramp_half_frames(sample_rate), n_total)
+        _apply_gain(out, frames, required, _ramp_half_frames(sample_rate), n_total, stats)
     return out
 
 
 def _over_frames(x: np.ndarray, ceiling: float, hot_level: float) -> tuple[np.ndarray, np.ndarray]:
     """The frames whose true peak exceeds the ceiling (sorted) and r = ceiling / peak for each."""
+    frame_peak = _frame_peaks(x)
+    intervals, interval_peak = _hot_interval_peaks(x, frame_peak, hot_level)
+    over = interval_peak > ceiling
+    # An over inside interval m is charged to both of its frames, m and m+1, as is a frame's own sample.
+    peak = frame_peak.copy()
+    over_intervals, over_values = intervals[over], interval_peak[over]
+    for frames in (over_intervals, over_intervals + 1):
+        peak[frames] = np.maximum(peak[frames], over_values)
+    frames = np.flatnonzero(peak > ceiling)
+    return frames, ceiling / peak[frames].astype(np.float64)
+
+
+def _frame_peaks(x: np.ndarray) -> np.ndarray:
+    """max over channels of |x|, per frame."""
+    return functools.reduce(np.maximum, [np.abs(x[:, ch]) for ch in range(x.shape[1])])
+
+
+def _hot_interval_peaks(x: np.ndarray, frame_peak: np.ndarray, hot_level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The intervals m (between frames m and m+1) that could peak above `hot_level` × the Annex 2
+    filter's largest gain, and the 4x-oversampled peak of each (max over phases and channels).
+
+    Only intervals with their whole support x[m-5 .. m+6] inside the window are estimated. An interval
+    whose support holds no sample above `hot_level` cannot exceed `hot_level * _OVERSHOOT_BOUND`,
+    so it is skipped: on speech and music only a small fraction of intervals is computed.
+    """
     n_total, channels = x.shape
-    frame_peak = functools.reduce(np.maximum, [np.abs(x[:, ch]) for ch in range(channels)])
     hot = np.flatnonzero(frame_peak > hot_level)
     first, last = 5, n_total - 7  # intervals with their whole support x[m-5..m+6] in the window
+    if last < first:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     intervals = None
     if len(hot) < n_total // 8:
         # Intervals m whose support contains a hot frame h, i.e. m in [h-6, h+5] (a dilation of `hot`).
@@ -342,6 +454,8 @@ def _over_frames(x: np.ndarray, ceiling: float, hot_level: float) -> tuple[np.nd
         for ch in range(channels):
             column = np.ascontiguousarray(x[:, ch])
             columns.append(np.stack([column[11 - k : 11 - k + count] for k in range(_TAPS)]))
+    if len(intervals) == 0:
+        return intervals, np.zeros(0, dtype=np.float32)
     # (phases, taps) x (taps, intervals): the four phase estimates of every interval, every channel.
     # np.einsum, not `@`: OpenBLAS spreads this thin product over threads that spin-wait, which cost
     # 5 ms of CPU per call instead of 0.5 ms on a busy 2-core machine.
@@ -349,17 +463,11 @@ def _over_frames(x: np.ndarray, ceiling: float, hot_level: float) -> tuple[np.nd
         np.maximum,
         [np.abs(np.einsum("pk,kn->pn", _PHASES32, column.astype(np.float32, copy=False))).max(axis=0) for column in columns],
     )
-    over = interval_peak > ceiling
-    # An over inside interval m is charged to both of its frames, m and m+1, as is a frame's own sample.
-    peak = frame_peak.copy()
-    over_intervals, over_values = intervals[over], interval_peak[over]
-    for frames in (over_intervals, over_intervals + 1):
-        peak[frames] = np.maximum(peak[frames], over_values)
-    frames = np.flatnonzero(peak > ceiling)
-    return frames, ceiling / peak[frames].astype(np.float64)
+    return intervals, interval_peak
 
 
-def _apply_gain(out: np.ndarray, frames: np.ndarray, required: np.ndarray, half: int, n_total: int) -> None:
+def _apply_gain(out: np.ndarray, frames: np.ndarray, required: np.ndarray, half: int, n_total: int,
+                stats: LimiterStats | None = None) -> None:
     """Multiply `out` (the window's middle) by g = mean_±half(min_±(half+F)(r)), computed per cluster of overs.
 
     r is 1 except at `frames`; g can only dip below 1 within ±reach (= 2*half + F) of an over, and it
@@ -384,4 +492,7 @@ def _apply_gain(out: np.ndarray, frames: np.ndarray, required: np.ndarray, half:
         a = max(lo + half, c)
         b = min(hi - half, n_total - c)
         if a < b:
-            out[a - c : b - c] *= gain[a - lo - half : b - lo - half, None]
+            applied = gain[a - lo - half : b - lo - half]
+            out[a - c : b - c] *= applied[:, None]
+            if stats is not None:
+                stats.add(applied)

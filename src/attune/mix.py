@@ -1,9 +1,10 @@
 """Mix a plan into audio, block by block: speech and bells over a ducked, faded background bed.
 
 The mix is a pure function of the frame range asked for (`Mixer.render(start, n)`), so the track
-never sits in memory at once: loudness is measured in a first pass over blocks, then the blocks
-are rendered again with the gain and a true-peak limiter and streamed to the encoder. Only clips
-that overlap the block being rendered are loaded (a few at a time, kept in a small LRU cache).
+never sits in memory at once. The voice is the loudness anchor: `voice_lufs` measures the speech
+alone, as laid out, and the bed and bells are set relative to it; `mastered_blocks` then renders
+the blocks with the gain and a true-peak limiter for the encoder. Only clips that overlap the block
+being rendered are loaded (a few at a time, kept in a small LRU cache).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .loudness import LIMITER_CONTEXT_FRAMES, LoudnessMeter, limit_block
+from .loudness import LIMITER_CONTEXT_FRAMES, LimiterStats, LoudnessMeter, limit_block
 from .plan import SAMPLE_RATE, Plan
 
 BLOCK_FRAMES = 65536
@@ -27,8 +28,9 @@ BED_FADE_IN_S = 4.0
 BED_FADE_OUT_S = 6.0
 #: A bell sits this far below the voice in loudness.
 BELL_RELATIVE_DB = -4.0
-#: The limiter's ceiling: 0.5 dB under the -1 dBTP target, headroom for the MP3 encoder's overshoot.
-CEILING_DBTP = -1.5
+#: The limiter's ceiling: 1 dB under the -1 dBTP limit, headroom for a lossy encoder's overshoot
+#: (measured on the decoded file; a render that still comes out over is encoded again).
+CEILING_DBTP = -2.0
 
 
 def db_to_gain(db: float) -> float:
@@ -154,18 +156,31 @@ class Mixer:
             yield start, min(block_frames, self.n_frames - start)
 
 
-def measure_lufs(mixer: Mixer, progress: Callable[[int], None] | None = None) -> float:
-    """First pass: the integrated loudness of the whole mix, measured block by block."""
+def voice_lufs(plan: Plan, load_clip: Callable[[str], np.ndarray]) -> float | None:
+    """The integrated loudness (BS.1770) of the voice alone, as the plan lays it out: every speech event
+    back to back, sentence gaps included, nothing under it and no bells. None when nothing is spoken.
+
+    Speech of less than one 400 ms gating block has no integrated loudness; its ungated K-weighted
+    loudness stands in for it.
+    """
+    spans = plan.speech_spans()
+    if not spans:
+        return None
+    mixer = Mixer(plan, load_clip)  # no bed, no bell: the voice only
     meter = LoudnessMeter(SAMPLE_RATE, 2)
-    for start, n in mixer.blocks():
-        meter.add(mixer.render(start, n))
-        if progress:
-            progress(n)
-    return meter.integrated_lufs()
+    for start, end in spans:
+        for at in range(start, end, BLOCK_FRAMES):
+            meter.add(mixer.render(at, min(BLOCK_FRAMES, end - at)))
+    lufs = meter.integrated_lufs()
+    if not np.isfinite(lufs):
+        lufs = meter.ungated_lufs()
+    return lufs if np.isfinite(lufs) else None
 
 
-def mastered_blocks(mixer: Mixer, gain: float, ceiling_dbtp: float = CEILING_DBTP) -> Iterator[np.ndarray]:
-    """Second pass: the mix with `gain` applied and true peaks held under `ceiling_dbtp`."""
+def mastered_blocks(mixer: Mixer, gain: float, ceiling_dbtp: float = CEILING_DBTP, stats: LimiterStats | None = None) -> Iterator[np.ndarray]:
+    """The mix with `gain` applied and true peaks held under `ceiling_dbtp`, block by block.
+
+    `stats`, when given, collects how much gain reduction the limiter applied."""
     context = LIMITER_CONTEXT_FRAMES
     for start, n in mixer.blocks():
-        yield limit_block(mixer.render(start - context, n + 2 * context), ceiling_dbtp, SAMPLE_RATE, gain)
+        yield limit_block(mixer.render(start - context, n + 2 * context), ceiling_dbtp, SAMPLE_RATE, gain, stats)

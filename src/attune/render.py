@@ -1,8 +1,10 @@
 """Render a script into a finished track: the library entry point (`attune.render(...)`).
 
-Script → speech clips (cached) → plan (fitted to the length) → mix in blocks → loudness pass →
-mastered blocks streamed to the encoder → tags and captions → renamed into place.
-Everything that can be checked is checked before any audio work starts.
+Script → speech clips (cached) → plan (fitted to the length) → the voice measured alone, and the bed
+and bells set relative to it → mastered blocks streamed to the encoder → the written file decoded
+and measured (voice, track, true peak; encoded again with more headroom if the codec overshot) →
+tags and captions → renamed into place. Everything that can be checked is checked before any audio
+work starts.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from .atomic import atomic_path, check_writable
 from .beds import BED_REFERENCE_LUFS, make_bed, parse_background
 from .bells import bell_strike
 from .captions import Cue, write_vtt
-from .errors import SettingsError, VoiceError
+from .errors import AudioError, SettingsError, VoiceError
 from .espeak import find_espeak
 from .export import FORMATS, Encoder, check_bitrate, encoder_gain_db
 from .ffmpeg import ffmpeg_exe
-from .loudness import LoudnessMeter
-from .mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, measure_lufs
+from .loudness import LimiterStats, LoudnessMeter
+from .measure import Measurement, measure_file
+from .mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, voice_lufs
 from .plan import SAMPLE_RATE, Plan, make_plan, spoken_sentences
 from .script import Script, load_script
 from .request import RenderRequest
@@ -34,7 +37,20 @@ from .tags import Chapter, check_cover, write_tags
 from .voices import resolve_voice
 
 DEFAULT_RATE_WPM = 140.0
-#: Progress callbacks receive (stage, fraction done); stages: "speaking", "measuring", "encoding".
+#: The voice loudness targets Attune accepts. Above -14 LUFS speech would need heavy limiting to keep
+#: its peaks under the ceiling (the limiter catches peaks; it is not a normaliser).
+LOUDNESS_RANGE_LUFS = (-40.0, -14.0)
+#: The true peak every delivered file stays at or under, as decoded and measured.
+PEAK_LIMIT_DBTP = -1.0
+#: Our own measurement must show this much more headroom, so that another meter (ffmpeg's ebur128
+#: resamples to 192 kHz where we use the Annex 2 filter) cannot find the file over the limit.
+PEAK_MARGIN_DB = 0.2
+#: A voice measured further than this from the target in the written file is encoded again with the
+#: difference corrected (heavy limiting, or a loud bed under the speech, can move it).
+VOICE_TOLERANCE_LU = 0.3
+#: At most this many encodes of one track (the first, and corrections).
+MAX_MASTERING_PASSES = 3
+#: Progress callbacks receive (stage, fraction done); stages: "speaking", "encoding", "measuring".
 Progress = Callable[[str, float], None]
 
 
@@ -51,9 +67,14 @@ class RenderResult:
     voice_id: str
     transcript: str
     plan: Plan
-    #: The integrated loudness the mix was normalised to (measured in the first pass, then gained);
-    #: -inf for a track with no voice, which is not normalised.
-    loudness_lufs: float
+    #: Measured on the file as written (decoded): the BS.1770 integrated loudness of the speech events
+    #: (None for a track with no voice), of the whole track, and the true peak.
+    voice_lufs: float | None
+    track_lufs: float
+    true_peak_dbtp: float
+    #: The deepest gain reduction the true-peak limiter applied (0.0: it never acted), and for how long.
+    limiter_reduction_db: float
+    limited_s: float
     synthesized: int
 
 
@@ -72,8 +93,10 @@ def _check_settings(request: RenderRequest) -> None:
     if request.fmt not in FORMATS:
         raise SettingsError(f"unknown format {request.fmt!r}", "use --format mp3 or --format wav")
     check_bitrate(request.bitrate)
-    if not -40.0 <= request.loudness_lufs <= -5.0:
-        raise SettingsError(f"loudness target {request.loudness_lufs:g} LUFS is out of range", "use a value from -40 to -5, such as -16")
+    if not LOUDNESS_RANGE_LUFS[0] <= request.loudness_lufs <= LOUDNESS_RANGE_LUFS[1]:
+        low, high = LOUDNESS_RANGE_LUFS
+        raise SettingsError(f"loudness target {request.loudness_lufs:g} LUFS is out of range",
+                            f"use a value from {low:g} to {high:g}, such as -16 (louder voices would need heavy limiting to stay under -1 dBTP)")
     if request.rate_wpm is not None and not 80 <= request.rate_wpm <= 400:
         raise SettingsError(f"rate {request.rate_wpm:g} words per minute is out of range", "use a rate from 80 to 400, such as 140")
     if request.pitch is not None and not 0 <= request.pitch <= 100:
@@ -148,19 +171,6 @@ def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | No
     return Prepared(script, plan, voice, bed_spec, bells)
 
 
-def _voice_lufs(plan: Plan, load: Callable[[str], np.ndarray]) -> float:
-    """The loudness of the voice alone, from each distinct clip (mono on both channels)."""
-    meter = LoudnessMeter(SAMPLE_RATE, 2)
-    seen: set[str] = set()
-    for event in plan.events:
-        for sentence in event.sentences:
-            if sentence.clip_key not in seen:
-                seen.add(sentence.clip_key)
-                clip = load(sentence.clip_key)
-                meter.add(np.repeat(clip[:, None], 2, axis=1))
-    return meter.integrated_lufs()
-
-
 def transcript(plan: Plan) -> str:
     """The spoken text: sentences joined by spaces, sections separated by blank lines."""
     parts: list[list[str]] = []
@@ -202,37 +212,47 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     bed = _bed(prepared.bed_spec) if prepared.bed_spec is not None else None
     plan, script = prepared.plan, prepared.script
 
-    voice_lufs = _voice_lufs(plan, speech.load)
-    has_voice = np.isfinite(voice_lufs)
-    reference = voice_lufs if has_voice else request.loudness_lufs
+    # The voice is the anchor: measured alone, as laid out, it is brought to the target; the bed and
+    # the bells keep their levels relative to it. With no voice, they are set relative to the target.
+    voice_raw_lufs = voice_lufs(plan, speech.load)
+    reference = voice_raw_lufs if voice_raw_lufs is not None else request.loudness_lufs
     mixer = Mixer(
         plan, speech.load,
         bed=bed, bed_gain=db_to_gain(reference + prepared.bed_spec.gain_db - BED_REFERENCE_LUFS) if bed is not None else 0.0,
         bell=bell_strike(SAMPLE_RATE), bell_gain=db_to_gain(reference + BELL_RELATIVE_DB - _bell_lufs()),
     )
-    total = max(plan.n_frames, 1)
-    done = [0]
-
-    def measured(n: int) -> None:
-        done[0] += n
-        if progress:
-            progress("measuring", done[0] / total)
-
     # The encoder's own level change is compensated here, so the file as decoded meets the targets.
     codec_db = encoder_gain_db(request.fmt, request.bitrate)
-    gain_db = -codec_db
-    if has_voice:
-        gain_db += request.loudness_lufs - measure_lufs(mixer, measured)
+    gain_db = request.loudness_lufs - reference - codec_db
+    ceiling_dbtp = CEILING_DBTP - codec_db
     with contextlib.ExitStack() as stack:
         tmp_audio = stack.enter_context(atomic_path(output))
         tmp_vtt = stack.enter_context(atomic_path(captions_path)) if captions_path else None
-        written = 0
-        with Encoder(tmp_audio, request.fmt, request.bitrate, SAMPLE_RATE) as encoder:
-            for block in mastered_blocks(mixer, db_to_gain(gain_db), CEILING_DBTP - codec_db):
-                encoder.write(block)
-                written += block.shape[0]
-                if progress:
-                    progress("encoding", written / total)
+        for attempt in range(MAX_MASTERING_PASSES):
+            stats = LimiterStats()
+            _encode(mixer, tmp_audio, request, db_to_gain(gain_db), ceiling_dbtp, stats, progress, "encoding" if attempt == 0 else "re-encoding")
+            if progress:
+                progress("measuring", 0.0)
+            measured = measure_file(tmp_audio, plan.speech_spans())
+            if progress:
+                progress("measuring", 1.0)
+            _check_length(measured, plan, output)
+            over_db = measured.true_peak_dbtp - (PEAK_LIMIT_DBTP - PEAK_MARGIN_DB)
+            voice_off_db = request.loudness_lufs - measured.voice_lufs if measured.voice_lufs is not None else 0.0
+            if over_db <= 0 and abs(voice_off_db) <= VOICE_TOLERANCE_LU:
+                break
+            # Correct by what was measured and encode again: first the ceiling, when the codec overshot
+            # (more headroom for the limiter), else the gain, when the voice moved (a loud bed under the
+            # speech, or limiting).
+            if over_db > 0:
+                ceiling_dbtp -= over_db + 0.3
+            else:
+                gain_db += voice_off_db
+        else:
+            if over_db > 0:
+                raise AudioError(f"the encoded file peaks at {measured.true_peak_dbtp:.1f} dBTP, over the {PEAK_LIMIT_DBTP:g} dBTP ceiling, "
+                                 f"after {MAX_MASTERING_PASSES} encodes", "try a higher --bitrate or a lower --loudness; please report this",
+                                 path=str(output))
         artist = request.artist or script.author
         if request.fmt == "mp3":
             write_tags(
@@ -245,8 +265,33 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     return RenderResult(
         output_path=output, captions_path=captions_path, duration_s=plan.duration_s, title=script.title,
         description=script.description, artist=request.artist or script.author, voice_id=prepared.voice.voice_id,
-        transcript=transcript(plan), plan=plan, loudness_lufs=request.loudness_lufs if has_voice else float("-inf"), synthesized=speech.synthesized,
+        transcript=transcript(plan), plan=plan, voice_lufs=measured.voice_lufs, track_lufs=measured.track_lufs,
+        true_peak_dbtp=measured.true_peak_dbtp, limiter_reduction_db=stats.max_reduction_db,
+        limited_s=stats.limited_frames / SAMPLE_RATE, synthesized=speech.synthesized,
     )
+
+
+def _encode(mixer: Mixer, path: Path, request: RenderRequest, gain: float, ceiling_dbtp: float, stats: LimiterStats,
+            progress: Progress | None, stage: str) -> None:
+    """One mastering pass: every block of the mix, gained and limited, into the encoder."""
+    total = max(mixer.n_frames, 1)
+    written = 0
+    with Encoder(path, request.fmt, request.bitrate, SAMPLE_RATE) as encoder:
+        for block in mastered_blocks(mixer, gain, ceiling_dbtp, stats):
+            encoder.write(block)
+            written += block.shape[0]
+            if progress:
+                progress(stage, written / total)
+
+
+#: A decoded file may differ from the plan by at most this much (a codec that pads or trims more is a bug).
+_LENGTH_TOLERANCE_S = 0.001
+
+
+def _check_length(measured: Measurement, plan: Plan, output: Path) -> None:
+    if abs(measured.duration_s - plan.duration_s) > _LENGTH_TOLERANCE_S:
+        raise AudioError(f"the encoded file decodes to {measured.duration_s:.3f}s, not the planned {plan.duration_s:.3f}s",
+                         "this is a bug in Attune's encoder settings; please report it", path=str(output))
 
 
 def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None) -> Plan:
