@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-long bench setup clean
+.PHONY: demo test test-fast test-long lint bench setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,20 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/attune doctor
-	$(BIN)/attune render scripts/arriving.yaml --length 5m --background drone -o output/arriving.mp3 --captions
+	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving.mp3 --captions
 
-# Two workers (pytest-xdist): the 2-core machine renders two tracks at once.
-test: $(STAMP)
+# Lint (ruff) and types (mypy) first, then the suite on two workers (pytest-xdist): the 2-core
+# machine renders two tracks at once.
+test: lint
 	$(BIN)/python -m pytest -q -n 2
+
+# The inner loop: no real speech engine, no browser, no hour-long renders.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m "not engine and not browser and not long"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 
 # Hour-long renders (marker `long`), left out of `make test` to keep it under 2 minutes; CI runs both.
 test-long: $(STAMP)

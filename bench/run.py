@@ -132,7 +132,7 @@ def main() -> None:
             print(f"  peak RSS                          {peak:7.0f} MiB       (target <= 400 MiB)")
 
             roster = work / "roster.yaml"
-            clients = "\n".join(f"  - name: Client {i}\n    tracks:\n      - script: {ROOT / 'scripts' / 'arriving.yaml'}" for i in range(6))
+            clients = "\n".join(f"  - name: Client {i}\n    tracks:\n      - script: arriving" for i in range(6))
             roster.write_text(f"practitioner: Bench\ntitle: Bench week\ndefaults: {{length: 5m, background: drone}}\nclients:\n{clients}\n")
             subprocess.run(ATTUNE + ["batch", str(roster), "-o", str(work / "b0"), "--jobs", "1"], env=env, check=True, capture_output=True)  # speech cached
             runs: dict[int, list[tuple[float, float]]] = {1: [], 2: []}

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from attune.cli import cli
-from audio_helpers import decode, ffmpeg_ebur128
+from helpers.audio import decode, ffmpeg_ebur128
 
 pytestmark = pytest.mark.engine
 

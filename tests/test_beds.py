@@ -11,10 +11,12 @@ import pyloudnorm
 import pytest
 import scipy.signal
 
-from attune import beds
-from attune.beds import ASSETS_DIR, BED_KINDS, BED_REFERENCE_LUFS, BedSpec, make_bed, parse_background
+from attune.audio import sound_file
+from attune.audio.background import BED_KINDS, BedSpec, parse_background
+from attune.audio.beds import BED_REFERENCE_LUFS, make_bed
 from attune.errors import AudioError, SettingsError
-from audio_helpers import rms_dbfs, spectrum_peaks
+from attune.library import SOUNDS_DIR
+from helpers.audio import rms_dbfs, spectrum_peaks
 
 SR = 44100
 SYNTH_KINDS = [k for k in BED_KINDS if k != "none"]
@@ -156,7 +158,7 @@ def test_file_bed_loops_without_a_seam(tmp_path):
 def test_file_bed_mono_becomes_stereo_and_long_files_are_cut(tmp_path, monkeypatch):
     t = np.arange(4 * SR) / SR
     path = write_wav(tmp_path / "mono.wav", 0.3 * np.sin(2 * np.pi * 300 * t), SR)
-    monkeypatch.setattr(beds, "FILE_BED_MAX_S", 3.0)
+    monkeypatch.setattr(sound_file, "FILE_BED_MAX_S", 3.0)
     b = make_bed(parse_background(str(path), base_dir=tmp_path), SR)
     x = b.render(0, SR)
     assert np.array_equal(x[:, 0], x[:, 1])
@@ -165,7 +167,7 @@ def test_file_bed_mono_becomes_stereo_and_long_files_are_cut(tmp_path, monkeypat
 
 def test_bundled_rain_is_a_usable_bed():
     spec = parse_background("soft-rain.ogg", base_dir=Path("/nonexistent"))
-    assert spec == BedSpec("file", path=ASSETS_DIR / "soft-rain.ogg")
+    assert spec == BedSpec("file", path=SOUNDS_DIR / "soft-rain.ogg")
     x = make_bed(spec, SR).render(0, 10 * SR)
     assert pyloudnorm.Meter(SR).integrated_loudness(x.astype(np.float64)) == pytest.approx(BED_REFERENCE_LUFS, abs=0.5)
 
@@ -232,7 +234,7 @@ def test_parse_errors_have_exact_text(tmp_path, value, message):
 def test_missing_and_undecodable_files_are_audio_errors(tmp_path):
     with pytest.raises(AudioError) as err:
         parse_background("rain.ogg", base_dir=tmp_path, path="s.yaml", line=3)
-    assert str(err.value) == f"s.yaml:3: background file 'rain.ogg' not found — looked in {tmp_path} and {ASSETS_DIR}; did you mean 'soft-rain.ogg'?"
+    assert str(err.value) == f"s.yaml:3: background file 'rain.ogg' not found — looked in {tmp_path} and {SOUNDS_DIR}; did you mean 'soft-rain.ogg'?"
     with pytest.raises(AudioError) as err:
         parse_background({"file": "sub/rain.wav"}, base_dir=tmp_path)
     assert str(err.value) == f"background file 'sub/rain.wav' not found — looked in {tmp_path}"

@@ -1,4 +1,4 @@
-"""attune.bells: the singing-bowl strike, and audio_assets/make_assets.py regenerating the shipped sounds."""
+"""attune.audio.bells: the singing-bowl strike, and tools/make_sounds.py regenerating the bundled sounds."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attune.bells import BELL_DURATION_S, bell_strike
-from audio_helpers import decode, rms_dbfs, spectrum_peaks
+from attune.audio.bells import BELL_DURATION_S, bell_strike
+from attune.library import SOUNDS_DIR
+from helpers.audio import decode, rms_dbfs, spectrum_peaks
 
 SR = 44100
-ASSETS = Path(__file__).resolve().parents[1] / "audio_assets"
+ASSETS = SOUNDS_DIR
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "make_sounds.py"
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +75,10 @@ def test_strike_partials_are_inharmonic_bowl_modes(bell):
     assert len(close) == 2 and 0.2 < abs(close[1][0] - close[0][0]) < 5.0
 
 
-# -- audio_assets ------------------------------------------------------------------------------------
+# -- bundled sounds ------------------------------------------------------------------------------------
 
 def load_make_assets():
-    spec = importlib.util.spec_from_file_location("make_assets", ASSETS / "make_assets.py")
+    spec = importlib.util.spec_from_file_location("make_sounds", TOOL)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -87,12 +89,12 @@ def test_make_assets_regenerates_the_shipped_files(tmp_path):
     assert sorted(p.name for p in made) == ["singing-bowl.flac", "soft-rain.ogg"]
     for path in made:
         shipped = ASSETS / path.name
-        assert shipped.exists(), f"{shipped} is missing: run python audio_assets/make_assets.py"
+        assert shipped.exists(), f"{shipped} is missing: run python tools/make_sounds.py"
         if path.read_bytes() != shipped.read_bytes():
             # Another ffmpeg build may package the same samples differently: then the samples must match.
             fresh, _ = decode(path)
             kept, _ = decode(shipped)
-            assert np.array_equal(fresh, kept), f"{shipped} differs from what make_assets.py makes"
+            assert np.array_equal(fresh, kept), f"{shipped} differs from what tools/make_sounds.py makes"
 
 
 def test_shipped_assets_are_what_they_claim(bell):
@@ -105,4 +107,4 @@ def test_shipped_assets_are_what_they_claim(bell):
     assert sample_rate == SR and rain.shape[1] == 2
     assert 20.0 <= rain.shape[0] / SR <= 30.0
     assert np.abs(rain).max() < 0.6
-    assert (ASSETS / "README.md").read_text().count("make_assets.py") >= 2
+    assert (ASSETS / "README.md").read_text().count("tools/make_sounds.py") >= 2

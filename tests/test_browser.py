@@ -23,9 +23,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from test_deliver import fake_fingerprint, fake_render, make_project
 
-from attune.deliver import run_batch
+from attune.delivery.batch import run_batch
+from test_deliver import fake_fingerprint, fake_render, make_project
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from attune.captions import Cue, timestamp, vtt_text, write_vtt
+from attune.media.captions import Cue, timestamp, vtt_text, write_vtt
 
 
 def test_exact_output():

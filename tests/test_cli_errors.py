@@ -17,14 +17,15 @@ from click.testing import CliRunner
 
 import attune.check
 import attune.render
-from attune.beds import ASSETS_DIR
-from attune.bells import bell_strike
+from attune.audio.bells import bell_strike
 from attune.cli import cli
 from attune.durations import format_duration
-from attune.plan import SAMPLE_RATE
-from attune.render import RenderRequest, plan_script
+from attune.library import SOUNDS_DIR
+from attune.render import plan_script
+from attune.request import RenderRequest
 from attune.script import MAX_SCRIPT_BYTES
-from audio_helpers import decode, rms_dbfs
+from attune.timebase import SAMPLE_RATE
+from helpers.audio import decode, rms_dbfs
 
 GOOD = """\
 title: Evening calm
@@ -302,9 +303,9 @@ def test_unknown_voice_in_script_names_its_line(tmp_path, out_dir, cache):
 def test_background_file_missing(tmp_path, out_dir, cache, good, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert_error(render(good, out_dir / "new.mp3", cache, "--background", "rain.mp3"), 1,
-                 f"background file 'rain.mp3' not found — looked in {tmp_path} and {ASSETS_DIR}")
+                 f"background file 'rain.mp3' not found — looked in {tmp_path} and {SOUNDS_DIR}")
     script = write(tmp_path, "rainy.yaml", "title: Rainy\nbackground: rain.mp3\nsections:\n  - text: Welcome.\n")
-    message = f"{script}:2: background file 'rain.mp3' not found — looked in {tmp_path} and {ASSETS_DIR}"
+    message = f"{script}:2: background file 'rain.mp3' not found — looked in {tmp_path} and {SOUNDS_DIR}"
     assert_error(invoke("check", script), 1, message)
     assert_error(render(script, out_dir / "new.mp3", cache), 1, message)
     assert_untouched(out_dir)

@@ -20,15 +20,13 @@ import feedparser
 import pytest
 from mutagen.id3 import ID3
 
-from attune.atomic import atomic_path
-from attune.captions import Cue, write_vtt
-from attune.deliver import BatchReport, TrackOutcome, format_summary, mp3_duration_s, run_batch
+from attune.delivery.batch import BatchReport, TrackOutcome, format_summary, run_batch
 from attune.errors import AttuneError, LengthError, OutputError, ScriptError, SettingsError
-from attune.ffmpeg import ffmpeg_exe
-from attune.tags import Chapter, write_tags
-
-from attune.render import RenderRequest, RenderResult
-
+from attune.media.captions import Cue, write_vtt
+from attune.media.tags import Chapter, write_tags
+from attune.render import RenderResult
+from attune.system.atomic import atomic_path
+from attune.system.ffmpeg import ffmpeg_exe
 
 _SILENCE: dict[float, bytes] = {}
 
@@ -63,16 +61,16 @@ def fake_render(request, *, cache_dir=None, progress=None):
     text = script.read_text(encoding="utf-8")
     lines = text.splitlines()
     if "[bogus]" in text:
-        raise ScriptError("unknown marker [bogus]", "use [pause 10s] or [breath]", path=str(script), line=1 + next(i for i, l in enumerate(lines) if "[bogus]" in l))
+        raise ScriptError("unknown marker [bogus]", "use [pause 10s] or [breath]", path=str(script), line=1 + next(i for i, line in enumerate(lines) if "[bogus]" in line))
     if "CRASH" in text:
         raise RuntimeError("the fake renderer broke")
     if "SLOW" in text and (script.parent / "slow.flag").exists():
         time.sleep(0.3)
-    duration = request.length_s or 1.0
+    duration = request.settings.length_s or 1.0
     if duration > 60:
         raise LengthError(f"the script needs at least 1m, not {duration:g}s", "ask for a longer length")
     title = lines[0].removeprefix("title:").strip()
-    spoken = [line.format(**request.vars) for line in lines[1:] if line.strip()]
+    spoken = [line.format(**request.settings.vars) for line in lines[1:] if line.strip()]
     output = Path(request.output_path)
     vtt = output.with_suffix(".vtt")
     with atomic_path(output) as tmp_mp3, atomic_path(vtt) as tmp_vtt:
@@ -82,7 +80,7 @@ def fake_render(request, *, cache_dir=None, progress=None):
         step = duration / max(1, len(spoken))
         write_vtt(tmp_vtt, [Cue(i * step, (i + 1) * step, line) for i, line in enumerate(spoken)])
     values = dict(output_path=output, captions_path=vtt, duration_s=duration, title=title, description=f"About {title}",
-                  artist=request.artist, voice_id=request.voice or "gmw/en-us", transcript="\n\n".join(spoken),
+                  artist=request.artist, voice_id=request.settings.voice or "gmw/en-us", transcript="\n\n".join(spoken),
                   plan=None, voice_lufs=-16.0, track_lufs=-17.5, true_peak_dbtp=-2.0,
                   limiter_reduction_db=0.0, limited_s=0.0, synthesized=0)
     return RenderResult(**{f.name: values[f.name] for f in dataclasses.fields(RenderResult)})
@@ -188,7 +186,7 @@ def test_layout_manifest_and_safety(tmp_path):
     assert [t["files"]["mp3"]["path"] for t in manifest["tracks"]] == [
         "ana/01-loving-kindness.mp3", "ana/02-evening-scan.mp3", "x/01-loving-kindness.mp3", "script-alert-1-script/02-loving-kindness.mp3"]
     for track in manifest["tracks"]:
-        for kind, info in track["files"].items():
+        for _kind, info in track["files"].items():
             path = out / info["path"]
             assert info["bytes"] == path.stat().st_size and info["sha256"] == sha256(path)
         assert track["files"]["mp3"]["duration_s"] == pytest.approx(track["length_s"], abs=0.001)
@@ -308,18 +306,18 @@ def test_jobs_2_renders_in_worker_processes(tmp_path):
 
 
 def test_pool_gets_the_longest_tracks_first(tmp_path, monkeypatch):
-    import attune.deliver as deliver
+    import attune.delivery.batch as batch
 
     roster = make_project(tmp_path, ROSTER.replace("length: 2s", "length: 3s").replace(
         "      - script: scripts/missing.txt\n", "      - script: scripts/scan.txt\n        length: 2s\n"))
     submitted = []
-    real_pool = deliver._run_pool
+    real_pool = batch.run_pool
 
     def recording_pool(pending, workers, record):
-        submitted.extend(job.request.length_s for _, _, job in pending)
+        submitted.extend(job.request.settings.length_s for _, job in pending)
         real_pool(pending, workers, record)
 
-    monkeypatch.setattr(deliver, "_run_pool", recording_pool)
+    monkeypatch.setattr(batch, "run_pool", recording_pool)
     report = run(roster, tmp_path / "out", jobs=2)
     assert all(o.ok for o in report.outcomes)
     assert submitted == [3.0, 2.0, 1.0, 1.0, 1.0]  # ties keep roster order
@@ -352,12 +350,12 @@ def test_workers_that_cannot_start_are_one_clear_error(tmp_path, monkeypatch):
 
 
 def test_workers_fork_from_a_preloaded_server_where_possible():
-    import attune.deliver as deliver
+    from attune.delivery import pool
 
-    context = deliver._pool_context()
+    context = pool.pool_context()
     if sys.platform.startswith("linux"):
         assert context.get_start_method() == "forkserver"
-        assert deliver._WORKER_PRELOAD == ["attune.preload"]
+        assert pool.WORKER_PRELOAD == ["attune.delivery.preload"]
     else:
         assert context.get_start_method() in ("forkserver", "spawn")
 
@@ -412,7 +410,7 @@ def test_default_fingerprint_is_the_renderers(tmp_path):
 
 
 def test_outcome_fields():
-    outcome = TrackOutcome(client="A", track="01-x", ok=False, skipped=False, error="e", mp3=None)
+    outcome = TrackOutcome(client="A", track="01-x", ok=False, skipped=False, error="e", audio=None)
     report = BatchReport([outcome], Path("m.json"), Path("out"), base_url="https://x/", clients=1)
     assert report.failures == [outcome]
     assert format_summary(report) == "failed: A / 01-x: e\n1 track for 1 client: 0 rendered, 0 unchanged, 1 failed → out"
@@ -529,30 +527,3 @@ def test_damaged_manifest_means_render_again(tmp_path):
     (out / "manifest.json").write_text(json.dumps(tampered))
     third = run(roster, out)
     assert [o.skipped for o in third.outcomes if o.ok] == [False, True, True, True]
-
-
-def mp3_bytes(rate: int, channels: int, seconds: float, *, pipe: bool = False) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        target = "-" if pipe else str(Path(tmp) / "a.mp3")
-        out = subprocess.run(
-            [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"anullsrc=r={rate}:cl={'mono' if channels == 1 else 'stereo'}",
-             "-t", str(seconds), "-c:a", "libmp3lame", "-b:a", "64k", "-f", "mp3", target],
-            check=True, capture_output=True, timeout=30,
-        )
-        return out.stdout if pipe else Path(target).read_bytes()
-
-
-@pytest.mark.parametrize("rate, channels, seconds", [(44100, 2, 1.5), (48000, 1, 0.75), (22050, 1, 2.0), (16000, 2, 1.25), (24000, 2, 3.0)])
-def test_mp3_duration_is_what_players_report(tmp_path, rate, channels, seconds):
-    path = tmp_path / "a.mp3"
-    path.write_bytes(mp3_bytes(rate, channels, seconds))
-    write_tags(path, title="T" * 500)  # a large ID3 tag in front
-    assert mp3_duration_s(path) == pytest.approx(seconds, abs=0.0005)
-
-
-def test_mp3_duration_without_xing_header_and_of_non_mp3(tmp_path):
-    path = tmp_path / "a.mp3"
-    path.write_bytes(mp3_bytes(44100, 1, 2.0, pipe=True))
-    assert mp3_duration_s(path) == pytest.approx(2.0, abs=0.1)
-    path.write_bytes(b"not audio at all" * 10)
-    assert mp3_duration_s(path) is None

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from attune.export import PIPE_BYTES, Encoder, encoder_gain_db
-from audio_helpers import decode
+from attune.media.encode import PIPE_BYTES, Encoder, encoder_gain_db
+from helpers.audio import decode
 
 SR = 44100
 

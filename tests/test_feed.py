@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import feedparser
 import pytest
 
+from attune.delivery.feed import ITUNES_NS, PODCAST_NS, FeedChannel, FeedItem, check_base_url, feed_xml, file_url, guid_for, itunes_duration, write_feed
 from attune.errors import SettingsError
-from attune.feed import ITUNES_NS, PODCAST_NS, FeedChannel, FeedItem, check_base_url, feed_xml, file_url, guid_for, itunes_duration, write_feed
 
 HOSTILE = "<script>alert(1)</script> & \"quotes\" 'single' ]]> \x00\x0b\u2028"
 CLEAN = "<script>alert(1)</script> & \"quotes\" 'single' ]]> \u2028"
@@ -25,7 +25,7 @@ def channel(**overrides) -> FeedChannel:
 
 
 def item(n: int = 1, **overrides) -> FeedItem:
-    fields = dict(title=f"Track {n}", guid=guid_for("ana", f"0{n}-track.mp3"), published=datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc),
+    fields = dict(title=f"Track {n}", guid=guid_for("ana", f"0{n}-track.mp3"), published=datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC),
                   url=f"https://example.org/p/ana/0{n}-track.mp3", length_bytes=123456 + n, duration_s=905.4, number=n,
                   description="About it", transcript_url=f"https://example.org/p/ana/0{n}-track.vtt", transcript_language="en")
     fields.update(overrides)

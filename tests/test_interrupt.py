@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from audio_helpers import decode
+from helpers.audio import decode
 
 pytestmark = [
     pytest.mark.engine,
@@ -211,8 +211,8 @@ def test_render_interrupted_while_speaking(work, runs, tmp_path):
     target.write_bytes(OLD_BYTES)
     cache = tmp_path / "fresh-cache"
     run = runs(["render", work / "long.yaml", "-o", target, "--cache-dir", cache], work)
-    run.wait_until(lambda: run.has_child("attune.speech_worker") and len(list(cache.rglob("*.npy"))) >= 2, "speaking")
-    assert any("attune.speech_worker" in cmd for cmd in run.children.values())
+    run.wait_until(lambda: run.has_child("attune.speech.engines.pyttsx3_worker") and len(list(cache.rglob("*.npy"))) >= 2, "speaking")
+    assert any("attune.speech.engines.pyttsx3_worker" in cmd for cmd in run.children.values())
 
     assert_interrupted(*run.signal(signal.SIGINT, group=True))
     assert target.read_bytes() == OLD_BYTES
@@ -274,9 +274,9 @@ def test_interrupt_while_ffmpeg_starts_leaves_no_part(tmp_path, cache, monkeypat
     """A real SIGINT that lands while the encoder's Popen is running (after the fork): it is held back
     until Popen returns, then the new ffmpeg is stopped before the interrupt goes on, so no orphan can
     recreate the temporary `.part` after the cleanup removed it."""
-    import attune.procs
     from click.testing import CliRunner
 
+    import attune.system.procs
     from attune.cli import cli
 
     started: list[subprocess.Popen] = []
@@ -288,7 +288,7 @@ def test_interrupt_while_ffmpeg_starts_leaves_no_part(tmp_path, cache, monkeypat
                 started.append(self)
                 os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, after the fork, before Popen returns
 
-    monkeypatch.setattr(attune.procs.subprocess, "Popen", SignalledPopen)
+    monkeypatch.setattr(attune.system.procs.subprocess, "Popen", SignalledPopen)
     # Ctrl-C handled as the console script handles it, even if this test run inherited SIGINT ignored.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))

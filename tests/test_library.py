@@ -1,5 +1,6 @@
-"""The practice library in scripts/: every practice checks, plans to exactly 5, 10 and 20 minutes,
-speaks enough at 20 minutes, and renders to a real 5-minute MP3 with the real engine."""
+"""The built-in practice library (package data in src/attune/practices/): every practice checks,
+plans to exactly 5, 10 and 20 minutes, speaks enough at 20 minutes, and renders to a real 5-minute
+MP3 with the real engine. `attune library` lists them, and a practice renders by name from any folder."""
 
 from __future__ import annotations
 
@@ -11,12 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from attune.cli import cli
-from audio_helpers import decode, ffmpeg_ebur128, speech_spans_s, voice_ebur128
+from attune.library import PRACTICES_DIR, practices
+from helpers.audio import decode, ffmpeg_ebur128, speech_spans_s, voice_ebur128
 
-SCRIPTS_DIR = Path(__file__).resolve().parents[1] / "scripts"
-SCRIPTS = sorted(
-    p for pattern in ("*.yaml", "*.md", "*.txt") for p in SCRIPTS_DIR.glob(pattern) if p.name != "README.md"
-)
+SCRIPTS = practices()
 IDS = [p.name for p in SCRIPTS]
 LENGTHS = {"5m": 300.0, "10m": 600.0, "20m": 1200.0}
 TOLERANCE_S = 0.05
@@ -51,9 +50,10 @@ def test_library_has_the_practices():
         "compassion-in-the-body.txt", "before-a-session.md", "being-with-pain.yaml",
     }
     assert expected <= names
-    readme = (SCRIPTS_DIR.parent / "README.md").read_text(encoding="utf-8")
-    for name in names:
-        assert name in readme, f"README.md does not describe {name}"
+    assert {p.parent for p in SCRIPTS} == {PRACTICES_DIR}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for script in SCRIPTS:
+        assert f"`{script.stem}`" in readme, f"README.md does not describe {script.stem}"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=IDS)

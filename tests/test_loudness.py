@@ -10,8 +10,10 @@ import pyloudnorm
 import pytest
 import scipy.signal
 
-from attune.loudness import LIMITER_CONTEXT_FRAMES, LoudnessMeter, TruePeakMeter, limit_block, true_peak_dbtp
-from audio_helpers import decode, ffmpeg_ebur128
+from attune.audio.limiter import LIMITER_CONTEXT_FRAMES, limit_block
+from attune.audio.meter import LoudnessMeter
+from attune.audio.peak import TruePeakMeter, true_peak_dbtp
+from helpers.audio import decode, ffmpeg_ebur128
 
 SR = 44100
 C = LIMITER_CONTEXT_FRAMES
@@ -258,11 +260,11 @@ def test_limiter_input_checks():
 def test_limiter_fast_path_skips_the_interpolation(monkeypatch):
     # A window with every sample more than 6.1 dB under the ceiling cannot have an inter-sample
     # over, so the oversampling is never run for it; a hot window still is.
-    import attune.loudness
+    import attune.audio.limiter
 
     calls = []
-    real = attune.loudness._over_frames
-    monkeypatch.setattr(attune.loudness, "_over_frames", lambda *a: calls.append(1) or real(*a))
+    real = attune.audio.limiter._over_frames
+    monkeypatch.setattr(attune.audio.limiter, "_over_frames", lambda *a: calls.append(1) or real(*a))
     quiet = np.random.default_rng(0).uniform(-0.4, 0.4, (65536 + 2 * C, 2)).astype(np.float32)  # the bound: 0.416
     assert np.array_equal(limit_block(quiet), quiet[C:-C]) and calls == []
     limit_block(hard_cases()["sine fs/4 full scale"][: 65536 + 2 * C])

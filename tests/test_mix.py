@@ -5,10 +5,10 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from attune.loudness import LimiterStats
-from attune.mix import BLOCK_FRAMES, CEILING_DBTP, DUCK_DB, Mixer, db_to_gain, duck_envelope, fade_envelope, mastered_blocks, voice_lufs
-from attune.plan import SAMPLE_RATE as SR
+from attune.audio.limiter import LimiterStats
+from attune.audio.mix import BLOCK_FRAMES, CEILING_DBTP, DUCK_DB, Mixer, db_to_gain, duck_envelope, fade_envelope, mastered_blocks, voice_lufs
 from attune.plan import Event, Plan, Sentence
+from attune.timebase import SAMPLE_RATE as SR
 
 
 def tone_clip(seconds, freq_hz=200.0, amp=0.3):
@@ -110,7 +110,7 @@ def test_limiter_stats_report_the_gain_reduction():
 
 
 def test_voice_lufs_measures_the_speech_alone_as_laid_out():
-    from attune.loudness import LoudnessMeter
+    from attune.audio.meter import LoudnessMeter
 
     plan = make_plan(passages=3, speech_s=2.0, pause_s=30.0)
     expected = LoudnessMeter(SR, 2)
@@ -140,7 +140,7 @@ def peak_traced_mib(passages):
 
 
 def test_memory_does_not_grow_with_track_length():
-    short_mib, short_frames = peak_traced_mib(2)     # ~2 minutes
+    short_mib, _short_frames = peak_traced_mib(2)     # ~2 minutes
     long_mib, long_frames = peak_traced_mib(20)      # ~20 minutes
     whole_track_mib = long_frames * 2 * 4 / 2**20
     assert long_mib < 4 * BLOCK_FRAMES * 2 * 4 * 8 / 2**20  # a few blocks' worth

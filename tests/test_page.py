@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from attune.page import PageTrack, listening_time, page_html, write_page
+from attune.delivery.page import PageTrack, listening_time, page_html, write_page
 
 HOSTILE = '<script>alert(1)</script> & "x" \'y\' <img src=x onerror=alert(2)>'
 

@@ -3,15 +3,17 @@
 import pytest
 
 from attune.errors import LengthError
-from attune.plan import PASSAGE_GAP_S, SAMPLE_RATE, SENTENCE_GAP_S, make_plan, spoken_sentences
+from attune.plan import PASSAGE_GAP_S, SENTENCE_GAP_S, make_plan, spoken_sentences
 from attune.script import Bell, Pause, Script, Section, Speech
+from attune.settings import TrackSettings
+from attune.timebase import SAMPLE_RATE
 
 SR = SAMPLE_RATE
 BELL = 7 * SR
 
 
-def script(*sections, **kw):
-    return Script(path="t.yaml", title="T", sections=tuple(sections), **kw)
+def script(*sections, **settings):
+    return Script(path="t.yaml", title="T", sections=tuple(sections), settings=TrackSettings(**settings))
 
 
 def section(name, *items, optional=False, repeat=1):
@@ -124,3 +126,12 @@ def test_pause_only_script_plans():
     p = plan(s, 600.0)
     assert [e.kind for e in p.events] == ["bell", "pause", "bell"]
     assert p.n_frames == 600 * SR
+
+
+def test_a_length_that_cannot_be_rounded_is_a_bug_not_another_length(monkeypatch):
+    import attune.plan
+
+    monkeypatch.setattr(attune.plan, "_round_preserving_total", lambda slots, values, total: None)
+    s = script(section("A", Speech("a.", 1), Pause(10, 100, 2)))
+    with pytest.raises(attune.plan.PlanningBug, match=r"^t\.yaml: the plan for 50s \(2205000 frames\) could not be rounded to whole frames$"):
+        make_plan(s, {"a.": "k"}, {"k": SR}, 50.0, bell_frames=BELL)

@@ -9,9 +9,11 @@ import pytest
 
 import attune.render
 from attune.errors import AudioError
-from attune.render import RenderRequest, render
-from audio_helpers import ffmpeg_ebur128, speech_spans_s, voice_ebur128
-from conftest import FakeSynthesizer
+from attune.render import render
+from attune.request import RenderRequest
+from attune.settings import TrackSettings
+from helpers.audio import ffmpeg_ebur128, speech_spans_s, voice_ebur128
+from helpers.fakes import FakeSynthesizer
 
 SCRIPT = """\
 title: Sparse
@@ -35,9 +37,9 @@ def spy(monkeypatch, fake_measurements=()):
     ceilings, real_encode, real_measure = [], attune.render._encode, attune.render.measure_file
     edits = list(fake_measurements)
 
-    def encode(mixer, path, request, gain, ceiling_dbtp, *rest):
+    def encode(mixer, path, fmt, bitrate, gain, ceiling_dbtp, *rest):
         ceilings.append((gain, ceiling_dbtp))
-        return real_encode(mixer, path, request, gain, ceiling_dbtp, *rest)
+        return real_encode(mixer, path, fmt, bitrate, gain, ceiling_dbtp, *rest)
 
     def measure(*args, **kwargs):
         measured = real_measure(*args, **kwargs)
@@ -51,7 +53,7 @@ def spy(monkeypatch, fake_measurements=()):
 def test_voice_is_the_anchor_and_figures_are_measured(script_file, tmp_path, monkeypatch):
     encodes = spy(monkeypatch)
     out = tmp_path / "a.mp3"
-    result = render(RenderRequest(script_file, out, length_s=90.0, background="pink-noise"), synthesizer=FakeSynthesizer())
+    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=90.0, background="pink-noise")), synthesizer=FakeSynthesizer())
     assert len(encodes) == 1
     assert voice_ebur128(out, speech_spans_s(result.plan), tmp_path) == pytest.approx(-16.0, abs=0.5)
     independent = ffmpeg_ebur128(out)
@@ -62,7 +64,7 @@ def test_voice_is_the_anchor_and_figures_are_measured(script_file, tmp_path, mon
 
 def test_an_encoder_overshoot_is_measured_and_encoded_again_with_more_headroom(script_file, tmp_path, monkeypatch):
     encodes = spy(monkeypatch, [{"true_peak_dbtp": -0.4}])
-    result = render(RenderRequest(script_file, tmp_path / "a.mp3", length_s=60.0), synthesizer=FakeSynthesizer())
+    result = render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
     assert len(encodes) == 2
     (gain_1, ceiling_1), (gain_2, ceiling_2) = encodes
     assert gain_2 == gain_1
@@ -74,7 +76,7 @@ def test_a_voice_off_target_is_corrected_by_the_difference(script_file, tmp_path
     # The first file is said to measure 0.8 LU low: the second encode is 0.8 dB louder, which the
     # real measurement then finds 0.8 LU high, so the third comes back to the first gain.
     encodes = spy(monkeypatch, [{"voice_lufs": -16.8}])
-    result = render(RenderRequest(script_file, tmp_path / "a.mp3", length_s=60.0), synthesizer=FakeSynthesizer())
+    result = render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
     assert [gain / encodes[0][0] for gain, _ in encodes] == pytest.approx([1.0, 10 ** (0.8 / 20), 1.0], abs=1e-3)
     assert {ceiling for _, ceiling in encodes} == {encodes[0][1]}
     assert result.voice_lufs == pytest.approx(-16.0, abs=0.3)
@@ -85,7 +87,7 @@ def test_a_file_that_stays_over_the_ceiling_is_never_delivered(script_file, tmp_
     out = tmp_path / "a.mp3"
     out.write_bytes(b"old")
     with pytest.raises(AudioError, match=r"peaks at 0\.5 dBTP, over the -1 dBTP ceiling, after 3 encodes"):
-        render(RenderRequest(script_file, out, length_s=60.0), synthesizer=FakeSynthesizer())
+        render(RenderRequest(script_file, out, settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
     assert len(encodes) == 3
     assert out.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp3", "sparse.yaml"]
@@ -94,11 +96,11 @@ def test_a_file_that_stays_over_the_ceiling_is_never_delivered(script_file, tmp_
 def test_a_file_that_decodes_to_the_wrong_length_is_an_error(script_file, tmp_path, monkeypatch):
     spy(monkeypatch, [{"n_frames": 44100 * 60 + 441}])
     with pytest.raises(AudioError, match=r"decodes to 60\.010s, not the planned 60\.000s"):
-        render(RenderRequest(script_file, tmp_path / "a.mp3", length_s=60.0), synthesizer=FakeSynthesizer())
+        render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
     assert not (tmp_path / "a.mp3").exists()
 
 
 @pytest.mark.parametrize("target", [-13.9, -40.5])
 def test_loudness_target_range(script_file, tmp_path, target):
     with pytest.raises(attune.errors.SettingsError, match=r"use a value from -40 to -14"):
-        render(RenderRequest(script_file, tmp_path / "a.mp3", loudness_lufs=target), synthesizer=FakeSynthesizer())
+        render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(loudness_lufs=target)), synthesizer=FakeSynthesizer())

@@ -11,8 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from attune.cli import cli
-from attune.render import RenderRequest, render
-from audio_helpers import decode, ffmpeg_ebur128
+from attune.render import render
+from attune.request import RenderRequest
+from attune.settings import TrackSettings
+from helpers.audio import decode, ffmpeg_ebur128
 
 pytestmark = pytest.mark.engine
 
@@ -60,7 +62,7 @@ def window(audio, sr, a_s, b_s, margin_s=0.06):
 
 def test_render_exact_length_silent_pauses_audible_speech(script_file, tmp_path, shared_engine_cache):
     out = tmp_path / "out.mp3"
-    result = render(RenderRequest(script_file, out, length_s=45.0, background="none", vars={"name": "Ana"}, captions=True), cache_dir=shared_engine_cache)
+    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0, background="none", vars={"name": "Ana"}), captions=True), cache_dir=shared_engine_cache)
     audio, sr = decode(out)
     assert sr == 44100 and audio.shape[1] == 2
     assert abs(audio.shape[0] / sr - 45.0) < 0.05
@@ -91,7 +93,7 @@ def test_plan_json_matches_render_to_the_millisecond(script_file, tmp_path, shar
     res = runner.invoke(cli, ["plan", str(script_file), "--length", "40s", "--json", "--cache-dir", str(shared_engine_cache)])
     assert res.exit_code == 0, res.output
     planned = json.loads(res.stdout)
-    result = render(RenderRequest(script_file, tmp_path / "o.mp3", length_s=40.0, background="none"), cache_dir=shared_engine_cache)
+    result = render(RenderRequest(script_file, tmp_path / "o.mp3", settings=TrackSettings(length_s=40.0, background="none")), cache_dir=shared_engine_cache)
     assert planned == result.plan.to_json()
     assert planned["duration_s"] == 40.0
     assert planned["max_s"] is not None and planned["min_s"] < 40.0
@@ -99,19 +101,19 @@ def test_plan_json_matches_render_to_the_millisecond(script_file, tmp_path, shar
 
 def test_rerender_with_other_length_and_background_does_no_synthesis(script_file, tmp_path):
     cache = tmp_path / "cache"
-    first = render(RenderRequest(script_file, tmp_path / "a.mp3", length_s=40.0, background="none"), cache_dir=cache)
+    first = render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=40.0, background="none")), cache_dir=cache)
     assert first.synthesized > 0
-    second = render(RenderRequest(script_file, tmp_path / "b.mp3", length_s=55.0, background="drone"), cache_dir=cache)
+    second = render(RenderRequest(script_file, tmp_path / "b.mp3", settings=TrackSettings(length_s=55.0, background="drone")), cache_dir=cache)
     assert second.synthesized == 0
     audio, sr = decode(tmp_path / "b.mp3")
     assert abs(audio.shape[0] / sr - 55.0) < 0.05
 
 
 def test_optional_section_dropped_when_short(script_file, tmp_path, shared_engine_cache):
-    full = render(RenderRequest(script_file, tmp_path / "a.mp3", length_s=60.0), cache_dir=shared_engine_cache)
+    full = render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=60.0)), cache_dir=shared_engine_cache)
     assert "Extra" in {e.section for e in full.plan.events}
     short_s = full.plan.min_s + 0.5
-    short = render(RenderRequest(script_file, tmp_path / "b.mp3", length_s=short_s), cache_dir=shared_engine_cache)
+    short = render(RenderRequest(script_file, tmp_path / "b.mp3", settings=TrackSettings(length_s=short_s)), cache_dir=shared_engine_cache)
     assert short.plan.dropped_sections == ("Extra",)
     audio, sr = decode(tmp_path / "b.mp3")
     assert abs(audio.shape[0] / sr - short_s) < 0.05
@@ -150,7 +152,7 @@ def test_cli_render_wav_and_voice_options(script_file, tmp_path, shared_engine_c
 def test_markdown_and_text_scripts_render(tmp_path, shared_engine_cache, suffix, body):
     path = tmp_path / f"p{suffix}"
     path.write_text(textwrap.dedent(body))
-    result = render(RenderRequest(path, tmp_path / "p.mp3", length_s=25.0), cache_dir=shared_engine_cache)
+    result = render(RenderRequest(path, tmp_path / "p.mp3", settings=TrackSettings(length_s=25.0)), cache_dir=shared_engine_cache)
     audio, sr = decode(tmp_path / "p.mp3")
     assert abs(audio.shape[0] / sr - 25.0) < 0.05
     assert "not spoken" not in result.transcript

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from attune.delivery.roster import load_roster, parse_roster_text, slugify, track_stem
 from attune.errors import ScriptError
-from attune.roster import load_roster, parse_roster_text, slugify, track_stem
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
@@ -63,21 +63,24 @@ def test_good_roster(tmp_path):
     first, second = ana.tracks
     assert first.script == base / "scripts" / "loving-kindness.yaml"
     assert (first.script_text, first.line, first.number, first.total, first.file_stem) == ("scripts/loving-kindness.yaml", 11, 1, 2, "01-loving-kindness")
-    assert (first.length_s, first.voice, first.background, first.title) == (900.0, "en-us+f3", "drone", None)
-    assert first.vars == {"place": "the garden", "name": "Ana", "greeting": "Hola"}
+    f = first.settings
+    assert (f.length_s, f.voice, f.background.value, first.title) == (900.0, "en-us+f3", "drone", None)
+    assert f.vars == {"place": "the garden", "name": "Ana", "greeting": "Hola"}
     assert second.script == tmp_path.resolve() / "shared" / "body scan.md"
     assert second.file_stem == "02-evening-body-scan" and second.title == "Évening Body Scan"
-    assert (second.length_s, second.voice, second.rate_wpm, second.pitch) == (600.0, "en-us", 140.0, 40)
-    assert (second.background, second.background_db, second.bells) == (str(base / "sounds" / "rain.wav"), -24.5, False)
-    assert second.vars == {"place": "the garden", "name": "Ana", "greeting": "Hi", "extra": "7"}
-    assert zoe.tracks[0].vars == {"place": "the garden", "name": "Zo"}
+    t = second.settings
+    assert (t.length_s, t.voice, t.rate_wpm, t.pitch) == (600.0, "en-us", 140.0, 40)
+    # A sound file resolves against the roster's folder.
+    assert (t.background.value, t.background.base_dir, t.background_db, t.bells_start, t.bells_end) == ("sounds/rain.wav", base, -24.5, False, False)
+    assert t.vars == {"place": "the garden", "name": "Ana", "greeting": "Hi", "extra": "7"}
+    assert zoe.tracks[0].settings.vars == {"place": "the garden", "name": "Zo"}
 
 
 def test_minimal_roster_defaults(tmp_path):
     roster = parse_roster_text("practitioner: Kim\nclients:\n  - name: Bo\n    tracks: [{script: a.txt}]\n", path=tmp_path / "r.yaml")
     assert (roster.title, roster.description, roster.language, roster.cover) == ("Practice with Kim", None, "en", None)
     (track,) = roster.clients[0].tracks
-    assert (track.length_s, track.voice, track.background, track.vars) == (None, None, None, {"name": "Bo"})
+    assert (track.settings.length_s, track.settings.voice, track.settings.background, track.settings.vars) == (None, None, None, {"name": "Bo"})
 
 
 def test_missing_script_is_not_a_roster_error(tmp_path):
@@ -90,7 +93,9 @@ def test_background_mapping_file_is_resolved(tmp_path):
         "practitioner: Kim\nclients:\n  - name: Bo\n    tracks: [{script: a.txt, background: {file: rain.ogg, gain_db: -20}}]\n",
         path=tmp_path / "sub" / "r.yaml",
     )
-    assert roster.clients[0].tracks[0].background == {"file": str(tmp_path.resolve() / "sub" / "rain.ogg"), "gain_db": -20}
+    background = roster.clients[0].tracks[0].settings.background
+    assert (background.value, background.base_dir) == ({"file": "rain.ogg", "gain_db": -20}, tmp_path.resolve() / "sub")
+    assert (background.path, background.line) == (str(tmp_path / "sub" / "r.yaml"), 4)
 
 
 def test_many_tracks_get_wider_numbers():
@@ -131,7 +136,11 @@ ERRORS = [
     (HEAD + "      - script: a.yaml\n        length: 0s\n", 6, "length '0s' is zero — write a positive duration such as 10m"),
     (HEAD + "      - script: a.yaml\n        length: 13h\n", 6, "length '13h' is longer than the 12h limit — use a duration of 12h or less"),
     (HEAD + "      - script: a.yaml\n        rate: fast\n", 6, "'rate' must be a number, not text"),
-    (HEAD + "      - script: a.yaml\n        rate: -3\n", 6, "'rate' must be a positive number of words per minute — write e.g. rate: 140"),
+    # The same ranges as a script's, so a roster's bad rate fails here, not mid-batch.
+    (HEAD + "      - script: a.yaml\n        rate: -3\n", 6, "rate -3 words per minute is out of range — use a rate from 80 to 400, such as 140"),
+    (HEAD + "      - script: a.yaml\n        rate: 50\n", 6, "rate 50 words per minute is out of range — use a rate from 80 to 400, such as 140"),
+    (HEAD + "      - script: a.yaml\n        pitch: 101\n", 6, "pitch 101 is out of range — use a whole number from 0 to 100 (50 is the voice's normal pitch)"),
+    (HEAD + "      - script: a.yaml\n        background_db: 6\n", 6, "background level 6 dB is out of range — use a value from -60 to 0, such as -22"),
     (HEAD + "      - script: a.yaml\n        pitch: 4.5\n", 6, "'pitch' must be a whole number, not a number — write e.g. pitch: 40"),
     (HEAD + "      - script: a.yaml\n        bells: sometimes\n", 6, "'bells' must be true or false, not text"),
     (HEAD + "      - script: a.yaml\n        background: [a, b]\n", 6, "'background' must be a name such as drone, a sound file or a mapping, not a list"),

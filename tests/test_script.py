@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from attune.errors import ScriptError
 from attune.script import (
     BREATH_S,
-    MAX_SCRIPT_BYTES,
     MARKERS_HINT,
+    MAX_SCRIPT_BYTES,
     Bell,
     Pause,
     Script,
@@ -20,6 +21,7 @@ from attune.script import (
     parse_script_text,
     split_sentences,
 )
+from attune.settings import Background, TrackSettings
 
 
 def dedent(text: str) -> str:
@@ -294,11 +296,12 @@ def test_full_yaml_script():
     script = parse(FULL_YAML)
     assert script.path == "s.yaml"
     assert script.title == "Evening calm"
-    assert (script.author, script.description, script.language, script.voice) == ("Ana Silva", "A short practice.", "no", "en-us+f3")
-    assert script.rate_wpm == 150.0 and script.pitch == 40 and script.length_s == 600
-    assert script.background == {"kind": "drone", "gain_db": -20} and script.background_line == 10
-    assert (script.bells_start, script.bells_end) == (True, False)
-    assert script.vars == {"name": "friend"}
+    settings = script.settings
+    assert (script.author, script.description, script.language, settings.voice) == ("Ana Silva", "A short practice.", "no", "en-us+f3")
+    assert settings.rate_wpm == 150.0 and settings.pitch == 40 and settings.length_s == 600
+    assert settings.background == Background({"kind": "drone", "gain_db": -20}, Path("."), "s.yaml", 10)
+    assert (settings.bells_start, settings.bells_end) == (True, False)
+    assert script.vars == settings.vars == {"name": "friend"}
     assert script.sections == (
         Section("Arrive", (Speech("Welcome, friend.", 18), Pause(5, 5, 18), Pause(18, 18, 20, "breath"),
                            Speech("Notice the breath.", 20)), 16),
@@ -311,13 +314,13 @@ def test_full_yaml_script():
 def test_yaml_minimal_defaults():
     script = parse("title: T\nsections:\n  - text: Hi.\n")
     assert script == Script("s.yaml", "T", (Section("Section 1", (Speech("Hi.", 3),), 3),))
-    assert script.background is None and script.background_line is None and script.vars == {}
+    assert script.settings == TrackSettings() and script.vars == {}
 
 
 def test_yaml_background_string_and_scalars_as_written():
     script = parse("title: 1984\nbackground: off\nlanguage: no\nsections: [{text: hi, name: 2}]\n")
-    assert (script.title, script.background, script.language, script.sections[0].name) == ("1984", "off", "no", "2")
-    assert script.background_line == 2
+    assert (script.title, script.settings.background.value, script.language, script.sections[0].name) == ("1984", "off", "no", "2")
+    assert script.settings.background.line == 2
 
 
 @pytest.mark.parametrize("style", ["|", "|-", "|+", ">", ">-", "|2"])
@@ -461,7 +464,8 @@ def test_txt_with_front_matter():
         [bell]
         """
     script = parse(text, "txt")
-    assert script.title == "Body scan" and script.length_s == 900 and script.rate_wpm == 140 and script.bells_start and script.bells_end
+    settings = script.settings
+    assert script.title == "Body scan" and settings.length_s == 900 and settings.rate_wpm == 140 and settings.bells_start and settings.bells_end
     assert script.sections == (Section("Body scan", (Speech("Settle in.", 7), Pause(5, 5, 7), Speech("Feel your feet.", 8), Bell(10)), 7),)
 
 

@@ -7,6 +7,7 @@ is checked against ffmpeg's own ebur128 meter on the file Attune wrote.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -15,10 +16,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from attune.audio.meter import LoudnessMeter
 from attune.cli import cli
-from attune.loudness import LoudnessMeter
-from attune.render import RenderRequest, plan_script, render
-from audio_helpers import decode, ffmpeg_ebur128, rms_dbfs, speech_spans_s, spectrum_peaks, voice_ebur128
+from attune.render import plan_script, render
+from attune.request import RenderRequest
+from attune.settings import TrackSettings
+from helpers.audio import decode, ffmpeg_ebur128, rms_dbfs, spectrum_peaks, speech_spans_s, voice_ebur128
 
 pytestmark = pytest.mark.engine
 
@@ -56,7 +59,7 @@ def rendered(script_file, shared_engine_cache, tmp_path_factory):
         key = (json.dumps(background, sort_keys=True), length_s, tuple(sorted(options.items())))
         if key not in done:
             out = folder / f"r{len(done)}.mp3"
-            result = render(RenderRequest(script_file, out, length_s=length_s, background=background, **options), cache_dir=shared_engine_cache)
+            result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=length_s, background=background, **options)), cache_dir=shared_engine_cache)
             done[key] = (result, out)
         return done[key]
 
@@ -153,7 +156,7 @@ def test_a_track_with_no_voice_puts_its_bells_4_db_under_the_target(tmp_path, sh
     script = tmp_path / "sit.yaml"
     script.write_text("title: Silent sit\nbells: {start: true, end: true}\nsections:\n  - text: '[pause 20s] [bell] [pause 10s]'\n")
     out = tmp_path / "sit.mp3"
-    result = render(RenderRequest(script, out, loudness_lufs=-18.0), cache_dir=shared_engine_cache)
+    result = render(RenderRequest(script, out, settings=TrackSettings(loudness_lufs=-18.0)), cache_dir=shared_engine_cache)
     assert result.voice_lufs is None
     audio, sr = decode(out)
     for bell in (e for e in result.plan.events if e.kind == "bell"):
@@ -185,16 +188,16 @@ def test_bell_rings_and_decays(rendered):
     rings_s = 0.5 * sum(1 for level in levels if level > peak - 40)
     assert rings_s >= 2.0
     tail = levels[levels.index(peak):]
-    assert all(b <= a + 1.0 for a, b in zip(tail, tail[1:]))  # decays, without swelling back
+    assert all(b <= a + 1.0 for a, b in itertools.pairwise(tail))  # decays, without swelling back
     assert levels[-1] < peak - 25
 
 
 def test_bells_flag_and_plan_show_bell_events(script_file, shared_engine_cache):
-    with_bells = plan_script(RenderRequest(script_file, length_s=80.0, bells=True), cache_dir=shared_engine_cache)
+    with_bells = plan_script(RenderRequest(script_file, settings=TrackSettings(length_s=80.0, bells_start=True, bells_end=True)), cache_dir=shared_engine_cache)
     kinds = [e.kind for e in with_bells.events]
     assert kinds[0] == "bell" and kinds[-1] == "bell"
     assert with_bells.events[-1].duration_s == pytest.approx(7.0)
-    without = plan_script(RenderRequest(script_file, length_s=80.0, bells=False), cache_dir=shared_engine_cache)
+    without = plan_script(RenderRequest(script_file, settings=TrackSettings(length_s=80.0, bells_start=False, bells_end=False)), cache_dir=shared_engine_cache)
     assert "bell" not in [e.kind for e in without.events]
 
 
@@ -202,7 +205,7 @@ def test_tags_chapters_and_captions_of_a_real_render(script_file, tmp_path, shar
     cover = tmp_path / "cover.png"
     cover.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     out = tmp_path / "tagged.mp3"
-    result = render(RenderRequest(script_file, out, length_s=80.0, captions=True, cover=cover, artist="Dr. Rivera", album="Week 1"), cache_dir=shared_engine_cache)
+    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=80.0), captions=True, cover=cover, artist="Dr. Rivera", album="Week 1"), cache_dir=shared_engine_cache)
     tags = mutagen.id3.ID3(out)
     assert tags.version[:2] == (2, 4)
     assert str(tags["TIT2"]) == "Quiet sit" and str(tags["TPE1"]) == "Dr. Rivera" and str(tags["TALB"]) == "Week 1"
@@ -220,5 +223,5 @@ def test_tags_chapters_and_captions_of_a_real_render(script_file, tmp_path, shar
 @pytest.mark.long
 def test_an_hour_long_sparse_track(script_file, tmp_path, shared_engine_cache):
     out = tmp_path / "hour.mp3"
-    result = render(RenderRequest(script_file, out, length_s=3600.0, background="brown-noise"), cache_dir=shared_engine_cache)
+    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=3600.0, background="brown-noise")), cache_dir=shared_engine_cache)
     assert_measured_and_honest(result, out, tmp_path)

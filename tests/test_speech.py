@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 
 from attune.errors import SpeechError, VoiceError
-from attune.speech import SAMPLE_RATE, Pyttsx3Synthesizer, SpeechCache, VoiceSettings, process_clip
-from attune.voices import VoiceInfo, filter_voices, resolve_voice
-from conftest import FakeSynthesizer
+from attune.speech.cache import SpeechCache
+from attune.speech.clips import process_clip
+from attune.speech.engines.base import VoiceSettings
+from attune.speech.engines.pyttsx3 import Pyttsx3Synthesizer
+from attune.speech.voices import VoiceInfo, filter_voices, resolve_voice
+from attune.timebase import SAMPLE_RATE
+from helpers.fakes import FakeSynthesizer
 
 VOICE = VoiceSettings("gmw/en-us", 140.0, 50)
 
@@ -78,7 +82,7 @@ def fake_worker(tmp_path, body):
 
 
 def test_hung_engine_times_out(tmp_path, monkeypatch):
-    monkeypatch.setattr("attune.speech.SPEAK_TIMEOUT_S", 1.0)
+    monkeypatch.setattr("attune.speech.worker.SPEAK_TIMEOUT_S", 1.0)
     argv = fake_worker(tmp_path, """
         import sys, json, time
         for line in sys.stdin:
@@ -134,3 +138,28 @@ def test_language_default_and_filter():
     assert resolve_voice(None, VOICES, language="es") == "roa/es"
     assert [v.id for v in filter_voices(VOICES, "es")] == ["roa/es", "roa/es-419"]
     assert [v.id for v in filter_voices(VOICES, "en")] == ["gmw/en-us", "gmw/en"]
+
+
+def test_cache_writers_sharing_a_pid_do_not_collide(tmp_path, monkeypatch):
+    # Machines and containers sharing a cache repeat PIDs: temporary names must not come from them.
+    import os
+    import threading
+
+    monkeypatch.setattr(os, "getpid", lambda: 4242)
+    caches = [SpeechCache(FakeSynthesizer(), tmp_path) for _ in range(4)]
+    errors = []
+
+    def work(cache):
+        try:
+            cache.ensure([f"Sentence {n}." for n in range(6)], VOICE)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(cache,)) for cache in caches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(list(tmp_path.rglob("*.npy"))) == 6
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith((".part", ".tmp"))]

@@ -12,8 +12,8 @@ from mutagen.id3 import ID3, CTOCFlags
 from mutagen.mp3 import MP3
 
 from attune.errors import OutputError, SettingsError
-from attune.ffmpeg import ffmpeg_exe
-from attune.tags import MAX_COVER_BYTES, Chapter, check_cover, set_title, write_tags
+from attune.media.tags import MAX_COVER_BYTES, Chapter, check_cover, set_title, write_tags
+from attune.system.ffmpeg import ffmpeg_exe
 
 
 def tiny_png() -> bytes:

@@ -2,13 +2,14 @@
 
     from pathlib import Path
     import attune
-    result = attune.render(attune.RenderRequest(Path("scripts/arriving.yaml"), length_s=300))
-    print(result.output_path, result.duration_s)
+    settings = attune.TrackSettings(length_s=300, background="drone")
+    result = attune.render(attune.RenderRequest(Path("my-practice.yaml"), settings=settings))
+    print(result.output_path, result.duration_s, result.voice_lufs)
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["AttuneError", "RenderRequest", "RenderResult", "plan_script", "render", "__version__"]
+__all__ = ["AttuneError", "RenderRequest", "RenderResult", "TrackSettings", "__version__", "plan_script", "render"]
 
 
 def __getattr__(name: str):
@@ -17,7 +18,15 @@ def __getattr__(name: str):
         from .errors import AttuneError
 
         return AttuneError
-    if name in ("RenderRequest", "RenderResult", "plan_script", "render"):
+    if name == "TrackSettings":
+        from .settings import TrackSettings
+
+        return TrackSettings
+    if name == "RenderRequest":
+        from .request import RenderRequest
+
+        return RenderRequest
+    if name in ("RenderResult", "plan_script", "render"):
         from . import render as _render
 
         return getattr(_render, name)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from .beds import parse_background
+from .audio.background import parse_background
 from .durations import format_duration
-from .script import Bell, Pause, Speech, load_script
-from .speech import count_words
+from .library import resolve_script
+from .script import Bell, Pause, Speech, count_words, load_script
 
 
 def _count(n: int, noun: str) -> str:
@@ -17,9 +17,12 @@ def _count(n: int, noun: str) -> str:
 
 def check_script(path: Path, vars: Mapping[str, str] | None = None) -> str:
     """Raise the script's first error, or return a one-line summary of it."""
-    script = load_script(path, vars)
-    parse_background(script.background, base_dir=Path(script.path).parent, path=script.path, line=script.background_line)
-    words = pauses_min = bells = 0
+    script = load_script(resolve_script(path), vars)
+    background = script.settings.background
+    if background is not None:
+        parse_background(background.value, base_dir=background.base_dir, path=background.path, line=background.line)
+    words = bells = 0
+    pauses_min = 0.0
     open_ended = False
     for section in script.sections:
         for item in section.items:
@@ -33,6 +36,7 @@ def check_script(path: Path, vars: Mapping[str, str] | None = None) -> str:
     optional = sum(1 for s in script.sections if s.optional)
     parts = [_count(len(script.sections), "section") + (f" ({optional} optional)" if optional else ""), _count(words, "word"),
              f"pauses from {format_duration(pauses_min)}" + (", open-ended" if open_ended else "")]
-    if bells or script.bells_start or script.bells_end:
-        parts.append(_count(bells + script.bells_start + script.bells_end, "bell"))
+    opening, closing = bool(script.settings.bells_start), bool(script.settings.bells_end)
+    if bells or opening or closing:
+        parts.append(_count(bells + opening + closing, "bell"))
     return ", ".join(parts)

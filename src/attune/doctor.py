@@ -14,10 +14,14 @@ from . import __version__
 def run_doctor(echo: Callable[[str], None]) -> bool:
     """Print a report; return False when something Attune needs is missing."""
     from .errors import AttuneError
-    from .espeak import find_espeak
-    from .ffmpeg import ffmpeg_exe, ffmpeg_version
-    from .speech import Pyttsx3Synthesizer, SpeechCache, VoiceSettings, default_cache_dir, engine_description
-    from .voices import resolve_voice
+    from .request import default_cache_dir
+    from .speech.cache import SpeechCache
+    from .speech.engines.base import VoiceSettings
+    from .speech.engines.espeak import engine_description, find_espeak
+    from .speech.engines.pyttsx3 import Pyttsx3Synthesizer
+    from .speech.voices import resolve_voice
+    from .system.ffmpeg import ffmpeg_exe, ffmpeg_version
+    from .timebase import SAMPLE_RATE
 
     ok = True
     echo(f"attune {__version__} on Python {platform.python_version()} ({platform.system()})")
@@ -38,7 +42,7 @@ def run_doctor(echo: Callable[[str], None]) -> bool:
             cache = SpeechCache(synth, Path(scratch))
             voice = VoiceSettings(resolve_voice(None, voices, variants=synth.variants()), 140.0)
             key = cache.ensure(["Attune is ready."], voice)["Attune is ready."]
-            echo(f"         test sentence spoken with {voice.voice_id}: {cache.frames(key) / 44100:.2f}s of audio")
+            echo(f"         test sentence spoken with {voice.voice_id}: {cache.frames(key) / SAMPLE_RATE:.2f}s of audio")
     except AttuneError as exc:
         echo(f"voices:  FAILED — {exc}")
         ok = False

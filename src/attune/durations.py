@@ -44,7 +44,7 @@ def format_duration(seconds: float) -> str:
         return f"{round(seconds * 1000)}ms"
     if seconds < 60 and abs(seconds - round(seconds)) > 1e-6:
         return f"{seconds:.1f}s".replace(".0s", "s")
-    total = int(round(seconds))
+    total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     parts = []

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .durations import MAX_DURATION_S, format_duration
 from .errors import LengthError
-from .script import Bell, Pause, Script, Speech, split_sentences
+from .script import Bell, Pause, Script, Speech, count_words, split_sentences
+from .timebase import SAMPLE_RATE
 
-SAMPLE_RATE = 44100
 #: Silence between two sentences of one passage, and between passages with no marker between them.
 SENTENCE_GAP_S = 0.75
 PASSAGE_GAP_S = 1.25
+#: The time a [bell] event occupies: the strike rings out in it, and nothing else is spoken.
+BELL_DURATION_S = 7.0
+BELL_FRAMES = round(BELL_DURATION_S * SAMPLE_RATE)
 #: An elastic pause stretches in proportion to max(its minimum, this).
 MIN_STRETCH_WEIGHT_S = 1.0
 
@@ -133,7 +136,7 @@ def spoken_sentences(script: Script) -> list[str]:
 
 
 def _frames(seconds: float) -> int:
-    return int(round(seconds * SAMPLE_RATE))
+    return round(seconds * SAMPLE_RATE)
 
 
 def _layout(script: Script, keep: Sequence[bool], clip_keys: Mapping[str, str], clip_frames: Mapping[str, int], bell_frames: int, bells: tuple[bool, bool]) -> list[_Slot]:
@@ -151,7 +154,8 @@ def _layout(script: Script, keep: Sequence[bool], clip_keys: Mapping[str, str], 
             for item in section.items:
                 if isinstance(item, Speech):
                     add_gap(section.name)
-                    sentences, offset = [], 0
+                    sentences: list[Sentence] = []
+                    offset = 0
                     for text in split_sentences(item.text):
                         if sentences:
                             offset += _frames(SENTENCE_GAP_S)
@@ -205,8 +209,13 @@ def _stretch(slots: Sequence[_Slot], slack: float) -> list[float]:
     return [s.min_frames + extra.get(id(s), 0.0) for s in slots]
 
 
-def _round_preserving_total(slots: Sequence[_Slot], values: Sequence[float], total: int) -> list[int]:
-    """Round to whole frames summing to `total`; only pauses absorb the rounding (largest remainders first)."""
+class PlanningBug(RuntimeError):
+    """The planner could not lay out a length it had found feasible: a bug in Attune, never bad input."""
+
+
+def _round_preserving_total(slots: Sequence[_Slot], values: Sequence[float], total: int) -> list[int] | None:
+    """Round to whole frames summing to `total`; only pauses absorb the rounding (largest remainders
+    first). None when the pauses cannot absorb it (the caller reports that as a bug)."""
     out = [math.floor(v) for v in values]
     pauses = sorted((i for i, s in enumerate(slots) if s.kind == "pause"), key=lambda i: values[i] - out[i], reverse=True)
     spare = total - sum(out)
@@ -220,7 +229,7 @@ def _round_preserving_total(slots: Sequence[_Slot], values: Sequence[float], tot
         k += 1
         if k > 4 * len(pauses) + abs(spare) * 2:
             break
-    return out
+    return out if spare == 0 else None
 
 
 def _fits_message(intervals: Sequence[tuple[float, float]]) -> str:
@@ -254,9 +263,9 @@ def make_plan(
     `clip_keys` maps each sentence to its clip key and `clip_frames` each key to its length.
     Raises LengthError naming the range that fits when the length cannot be met.
     """
-    bells = bells if bells is not None else (script.bells_start, script.bells_end)
+    bells = bells if bells is not None else (bool(script.settings.bells_start), bool(script.settings.bells_end))
     if length_s is None:
-        length_s = script.length_s
+        length_s = script.settings.length_s
     optional = [i for i, s in enumerate(script.sections) if s.optional]
     candidates = []
     for dropped in range(len(optional) + 1):
@@ -270,7 +279,7 @@ def make_plan(
 
     if length_s is None:
         keep, slots, (lo, _) = candidates[0]
-        target = int(math.ceil(lo))
+        target = math.ceil(lo)
     else:
         target = _frames(length_s)
         chosen = next(((k, s, b) for k, s, b in candidates if b[0] <= target + 0.5 and target - 0.5 <= b[1]), None)
@@ -282,12 +291,36 @@ def make_plan(
 
     sizes = _stretch(slots, max(0.0, target - lo)) if any(s.elastic for s in slots) else [s.min_frames for s in slots]
     frames = _round_preserving_total(slots, sizes, target)
-    target = sum(frames)
+    if frames is None:
+        # A length in the feasible range always rounds to whole frames (pauses absorb up to half a
+        # frame each way): reaching here is a bug, never a reason to deliver another length.
+        raise PlanningBug(f"{script.path}: the plan for {format_duration(target / SAMPLE_RATE)} ({target} frames) "
+                          f"could not be rounded to whole frames")
     events, start = [], 0
     for slot, n in zip(slots, frames):
         if n <= 0 and slot.kind == "pause":
             continue
         events.append(Event(slot.kind, start, n, slot.section, slot.text, slot.sentences))
         start += n
-    dropped = tuple(s.name for s, k in zip(script.sections, keep) if not k)
-    return Plan(tuple(events), target, overall_min / SAMPLE_RATE, None if math.isinf(overall_max) else overall_max / SAMPLE_RATE, dropped)
+    dropped_names = tuple(s.name for s, k in zip(script.sections, keep) if not k)
+    return Plan(tuple(events), target, overall_min / SAMPLE_RATE, None if math.isinf(overall_max) else overall_max / SAMPLE_RATE, dropped_names)
+
+
+#: Seconds a sentence is estimated to take beyond its words at the rate (the clip's own margins).
+_ESTIMATE_MARGIN_S = 0.15
+
+
+def estimated_clip_frames(text: str, rate_wpm: float) -> int:
+    """How long a sentence will be when spoken, from its words and the rate: for a plan made before
+    (or without) any synthesis. The real clip decides the real plan."""
+    return _frames(count_words(text) * 60.0 / max(rate_wpm, 1.0) + _ESTIMATE_MARGIN_S)
+
+
+def estimated_plan(script: Script, rate_wpm: float, length_s: float | None = None, *, bell_frames: int = BELL_FRAMES,
+                   bells: tuple[bool, bool] | None = None) -> Plan:
+    """`make_plan` with every sentence's length estimated (`estimated_clip_frames`): what fits, roughly,
+    without the speech engine. Raises LengthError as make_plan does."""
+    sentences = spoken_sentences(script)
+    keys = {text: f"estimate:{index}" for index, text in enumerate(sentences)}
+    frames = {keys[text]: estimated_clip_frames(text, rate_wpm) for text in sentences}
+    return make_plan(script, keys, frames, length_s, bell_frames=bell_frames, bells=bells)

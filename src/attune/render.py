@@ -14,32 +14,32 @@ import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from .atomic import atomic_path, check_writable
-from .beds import BED_REFERENCE_LUFS, make_bed, parse_background
-from .bells import bell_strike
-from .captions import Cue, write_vtt
-from .errors import AudioError, SettingsError, VoiceError
-from .espeak import find_espeak
-from .export import FORMATS, Encoder, check_bitrate, encoder_gain_db
-from .ffmpeg import ffmpeg_exe
-from .loudness import LimiterStats, LoudnessMeter
-from .measure import Measurement, measure_file
-from .mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, voice_lufs
-from .plan import SAMPLE_RATE, Plan, make_plan, spoken_sentences
-from .script import Script, load_script
+from .audio.background import BedSpec, parse_background
+from .audio.beds import BED_REFERENCE_LUFS, make_bed
+from .audio.bells import bell_strike
+from .audio.limiter import LimiterStats
+from .audio.meter import LoudnessMeter
+from .audio.mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, voice_lufs
+from .errors import AudioError, VoiceError
+from .library import resolve_script
+from .media.captions import Cue, write_vtt
+from .media.encode import Encoder, encoder_gain_db
+from .media.measure import Measurement, measure_file
+from .media.tags import Chapter, check_cover, write_tags
+from .plan import Plan, make_plan, spoken_sentences
 from .request import RenderRequest
-from .speech import Pyttsx3Synthesizer, SpeechCache, Synthesizer, VoiceSettings
-from .tags import Chapter, check_cover, write_tags
-from .voices import resolve_voice
+from .script import Script, load_script
+from .settings import TrackSettings
+from .speech.cache import SpeechCache
+from .speech.engines import create_synthesizer
+from .speech.engines.base import Synthesizer, VoiceSettings
+from .speech.engines.espeak import find_espeak
+from .speech.voices import resolve_voice
+from .system.atomic import atomic_path, check_writable
+from .system.ffmpeg import ffmpeg_exe
+from .timebase import SAMPLE_RATE
 
-DEFAULT_RATE_WPM = 140.0
-#: The voice loudness targets Attune accepts. Above -14 LUFS speech would need heavy limiting to keep
-#: its peaks under the ceiling (the limiter catches peaks; it is not a normaliser).
-LOUDNESS_RANGE_LUFS = (-40.0, -14.0)
 #: The true peak every delivered file stays at or under, as decoded and measured.
 PEAK_LIMIT_DBTP = -1.0
 #: Our own measurement must show this much more headroom, so that another meter (ffmpeg's ebur128
@@ -83,35 +83,21 @@ class Prepared:
     """A script made ready to mix: its plan, voice and bed, all validated."""
 
     script: Script
+    #: The request's settings over the script's, over Attune's defaults.
+    settings: TrackSettings
     plan: Plan
     voice: VoiceSettings
-    bed_spec: Any
+    bed_spec: BedSpec | None
     bells: tuple[bool, bool]
 
 
-def _check_settings(request: RenderRequest) -> None:
-    if request.fmt not in FORMATS:
-        raise SettingsError(f"unknown format {request.fmt!r}", "use --format mp3 or --format wav")
-    check_bitrate(request.bitrate)
-    if not LOUDNESS_RANGE_LUFS[0] <= request.loudness_lufs <= LOUDNESS_RANGE_LUFS[1]:
-        low, high = LOUDNESS_RANGE_LUFS
-        raise SettingsError(f"loudness target {request.loudness_lufs:g} LUFS is out of range",
-                            f"use a value from {low:g} to {high:g}, such as -16 (louder voices would need heavy limiting to stay under -1 dBTP)")
-    if request.rate_wpm is not None and not 80 <= request.rate_wpm <= 400:
-        raise SettingsError(f"rate {request.rate_wpm:g} words per minute is out of range", "use a rate from 80 to 400, such as 140")
-    if request.pitch is not None and not 0 <= request.pitch <= 100:
-        raise SettingsError(f"pitch {request.pitch} is out of range", "use a pitch from 0 to 100 (50 is the voice's normal pitch)")
-    if request.background_db is not None and not -60.0 <= request.background_db <= 0.0:
-        raise SettingsError(f"background level {request.background_db:g} dB is out of range", "use a value from -60 to 0, such as -22")
-
-
-def _bed_spec(script: Script, request: RenderRequest):
-    if request.background is not None:
-        spec = parse_background(request.background, base_dir=Path.cwd())
-    else:
-        spec = parse_background(script.background, base_dir=Path(script.path).parent, path=script.path, line=script.background_line)
-    if spec is not None and request.background_db is not None:
-        spec = replace(spec, gain_db=request.background_db)
+def _bed_spec(settings: TrackSettings) -> BedSpec | None:
+    background = settings.background
+    if background is None:
+        return None
+    spec = parse_background(background.value, base_dir=background.base_dir, path=background.path, line=background.line)
+    if spec is not None and settings.background_db is not None:
+        spec = replace(spec, gain_db=settings.background_db)
     return spec
 
 
@@ -142,33 +128,38 @@ def warm_up() -> None:
     the ffmpeg binary and its level calibration at the default bitrate, the bell and its loudness.
 
     Best effort: anything that fails here fails again, properly reported, in the render itself.
-    A batch's forkserver calls this once (through `attune.preload`), so its workers start warm.
+    A batch's forkserver calls this once (through `attune.delivery.preload`), so its workers start warm.
     """
     for step in (find_espeak, ffmpeg_exe, lambda: encoder_gain_db("mp3", "128k"), _bell_lufs):
         with contextlib.suppress(Exception):
             step()
 
 
-def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | None = None) -> Prepared:
-    """Parse, validate, synthesise (or reuse) the speech and fit the plan; no mixing yet."""
-    _check_settings(request)
-    script = load_script(request.script_path, request.vars)
-    bed_spec = _bed_spec(script, request)
-    bells = (script.bells_start, script.bells_end) if request.bells is None else (request.bells, request.bells)
-    rate = request.rate_wpm if request.rate_wpm is not None else (script.rate_wpm or DEFAULT_RATE_WPM)
-    pitch = request.pitch if request.pitch is not None else script.pitch
+def load(request: RenderRequest) -> tuple[Script, TrackSettings]:
+    """The script, and the settings it renders with: the request's over the script's over the defaults."""
+    script = load_script(resolve_script(request.script_path), request.settings.vars)
+    return script, request.settings.over(script.settings).resolved()
+
+
+def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | None = None,
+            loaded: tuple[Script, TrackSettings] | None = None) -> Prepared:
+    """Parse (unless `loaded` is the script and settings already), validate, synthesise (or reuse) the
+    speech and fit the plan; no mixing yet."""
+    script, settings = loaded if loaded is not None else load(request)
+    bed_spec = _bed_spec(settings)
+    bells = (bool(settings.bells_start), bool(settings.bells_end))
     try:
-        voice_id = resolve_voice(request.voice or script.voice, speech.voices(), variants=speech.synthesizer.variants(), language=script.language)
+        voice_id = resolve_voice(settings.voice, speech.voices(), variants=speech.synthesizer.variants(), language=script.language)
     except VoiceError as exc:
-        if request.voice is None and script.voice is not None:  # the voice was named in the script
+        if request.settings.voice is None and script.settings.voice is not None:  # the voice was named in the script
             exc.path, exc.line = script.path, script.voice_line
         raise
-    voice = VoiceSettings(voice_id, float(rate), pitch)
+    voice = VoiceSettings(voice_id, float(settings.rate_wpm or 0), settings.pitch)
     sentences = spoken_sentences(script)
     keys = speech.ensure(sentences, voice, (lambda d, t: progress("speaking", d / t)) if progress else None)
     frames = {key: speech.frames(key) for key in keys.values()}
-    plan = make_plan(script, keys, frames, request.length_s, bell_frames=_bell_frames(), bells=bells)
-    return Prepared(script, plan, voice, bed_spec, bells)
+    plan = make_plan(script, keys, frames, settings.length_s, bell_frames=_bell_frames(), bells=bells)
+    return Prepared(script, settings, plan, voice, bed_spec, bells)
 
 
 def transcript(plan: Plan) -> str:
@@ -186,9 +177,9 @@ def transcript(plan: Plan) -> str:
 
 
 @contextlib.contextmanager
-def _speech_cache(synthesizer: Synthesizer | None, cache_dir: Path | None) -> Iterator[SpeechCache]:
-    """The speech cache over `synthesizer`, or over a pyttsx3 worker that is stopped afterwards."""
-    synth = synthesizer or Pyttsx3Synthesizer()
+def _speech_cache(synthesizer: Synthesizer | None, cache_dir: Path | None, engine: str) -> Iterator[SpeechCache]:
+    """The speech cache over `synthesizer`, or over a worker of `engine` that is stopped afterwards."""
+    synth = synthesizer or create_synthesizer(engine)
     try:
         yield SpeechCache(synth, cache_dir)
     finally:
@@ -202,35 +193,39 @@ def default_output(script_path: Path, fmt: str) -> Path:
 
 def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None, progress: Progress | None = None) -> RenderResult:
     """Render `request` to its output path (default `output/<script-stem>.mp3`) and return what was written."""
-    output = Path(request.output_path) if request.output_path is not None else default_output(request.script_path, request.fmt)
+    output = Path(request.output_path) if request.output_path is not None else default_output(request.script_path, request.settings.format)
     check_writable(output)
     captions_path = output.with_suffix(".vtt") if request.captions else None
     if request.cover is not None:
         check_cover(Path(request.cover))
-    with _speech_cache(synthesizer, cache_dir) as speech:
-        prepared = prepare(request, speech, progress)
+    loaded = load(request)
+    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or "pyttsx3") as speech:
+        prepared = prepare(request, speech, progress, loaded)
+    settings = prepared.settings
+    fmt, bitrate = settings.format, settings.bitrate or "128k"
+    target_lufs = float(settings.loudness_lufs if settings.loudness_lufs is not None else -16.0)
     bed = _bed(prepared.bed_spec) if prepared.bed_spec is not None else None
     plan, script = prepared.plan, prepared.script
 
     # The voice is the anchor: measured alone, as laid out, it is brought to the target; the bed and
     # the bells keep their levels relative to it. With no voice, they are set relative to the target.
     voice_raw_lufs = voice_lufs(plan, speech.load)
-    reference = voice_raw_lufs if voice_raw_lufs is not None else request.loudness_lufs
+    reference = voice_raw_lufs if voice_raw_lufs is not None else target_lufs
     mixer = Mixer(
         plan, speech.load,
-        bed=bed, bed_gain=db_to_gain(reference + prepared.bed_spec.gain_db - BED_REFERENCE_LUFS) if bed is not None else 0.0,
+        bed=bed, bed_gain=db_to_gain(reference + prepared.bed_spec.gain_db - BED_REFERENCE_LUFS) if prepared.bed_spec is not None else 0.0,
         bell=bell_strike(SAMPLE_RATE), bell_gain=db_to_gain(reference + BELL_RELATIVE_DB - _bell_lufs()),
     )
     # The encoder's own level change is compensated here, so the file as decoded meets the targets.
-    codec_db = encoder_gain_db(request.fmt, request.bitrate)
-    gain_db = request.loudness_lufs - reference - codec_db
+    codec_db = encoder_gain_db(fmt, bitrate)
+    gain_db = target_lufs - reference - codec_db
     ceiling_dbtp = CEILING_DBTP - codec_db
     with contextlib.ExitStack() as stack:
         tmp_audio = stack.enter_context(atomic_path(output))
         tmp_vtt = stack.enter_context(atomic_path(captions_path)) if captions_path else None
         for attempt in range(MAX_MASTERING_PASSES):
             stats = LimiterStats()
-            _encode(mixer, tmp_audio, request, db_to_gain(gain_db), ceiling_dbtp, stats, progress, "encoding" if attempt == 0 else "re-encoding")
+            _encode(mixer, tmp_audio, fmt, bitrate, db_to_gain(gain_db), ceiling_dbtp, stats, progress, "encoding" if attempt == 0 else "re-encoding")
             if progress:
                 progress("measuring", 0.0)
             measured = measure_file(tmp_audio, plan.speech_spans())
@@ -238,7 +233,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
                 progress("measuring", 1.0)
             _check_length(measured, plan, output)
             over_db = measured.true_peak_dbtp - (PEAK_LIMIT_DBTP - PEAK_MARGIN_DB)
-            voice_off_db = request.loudness_lufs - measured.voice_lufs if measured.voice_lufs is not None else 0.0
+            voice_off_db = target_lufs - measured.voice_lufs if measured.voice_lufs is not None else 0.0
             if over_db <= 0 and abs(voice_off_db) <= VOICE_TOLERANCE_LU:
                 break
             # Correct by what was measured and encode again: first the ceiling, when the codec overshot
@@ -254,7 +249,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
                                  f"after {MAX_MASTERING_PASSES} encodes", "try a higher --bitrate or a lower --loudness; please report this",
                                  path=str(output))
         artist = request.artist or script.author
-        if request.fmt == "mp3":
+        if fmt == "mp3":
             write_tags(
                 tmp_audio, title=script.title, artist=artist, album=request.album or script.title,
                 comment=script.description, track=request.track, cover=request.cover,
@@ -271,12 +266,12 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     )
 
 
-def _encode(mixer: Mixer, path: Path, request: RenderRequest, gain: float, ceiling_dbtp: float, stats: LimiterStats,
+def _encode(mixer: Mixer, path: Path, fmt: str, bitrate: str, gain: float, ceiling_dbtp: float, stats: LimiterStats,
             progress: Progress | None, stage: str) -> None:
     """One mastering pass: every block of the mix, gained and limited, into the encoder."""
     total = max(mixer.n_frames, 1)
     written = 0
-    with Encoder(path, request.fmt, request.bitrate, SAMPLE_RATE) as encoder:
+    with Encoder(path, fmt, bitrate, SAMPLE_RATE) as encoder:
         for block in mastered_blocks(mixer, gain, ceiling_dbtp, stats):
             encoder.write(block)
             written += block.shape[0]
@@ -296,5 +291,6 @@ def _check_length(measured: Measurement, plan: Plan, output: Path) -> None:
 
 def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None) -> Plan:
     """The plan `render` would follow for `request` (synthesising only speech not yet cached)."""
-    with _speech_cache(synthesizer, cache_dir) as speech:
-        return prepare(request, speech).plan
+    loaded = load(request)
+    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or "pyttsx3") as speech:
+        return prepare(request, speech, loaded=loaded).plan

@@ -9,34 +9,29 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import __version__
-from .espeak import engine_description
-
-DEFAULT_LOUDNESS_LUFS = -16.0
+from .errors import AttuneError
+from .library import resolve_script
+from .settings import Background, TrackSettings
+from .speech.engines.espeak import engine_description
 
 
 @dataclass(frozen=True)
 class RenderRequest:
-    """Everything a render needs; None means "the script's own setting, else Attune's default"."""
+    """Everything a render needs.
+
+    `settings` are the caller's (command-line flags, or a roster track's): they win over the
+    script's own settings, which win over Attune's defaults. The other fields say how the file is
+    labelled and what goes beside it.
+    """
 
     script_path: Path
     output_path: Path | None = None
-    length_s: float | None = None
-    voice: str | None = None
-    rate_wpm: float | None = None
-    pitch: int | None = None
-    background: Any = None
-    background_db: float | None = None
-    vars: Mapping[str, str] = field(default_factory=dict)
-    fmt: str = "mp3"
-    bitrate: str = "128k"
-    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS
-    bells: bool | None = None
+    settings: TrackSettings = field(default_factory=TrackSettings)
     captions: bool = False
     cover: Path | None = None
     artist: str | None = None
@@ -44,22 +39,58 @@ class RenderRequest:
     track: tuple[int, int] | None = None
 
 
-def _file_digest(path: Path | None) -> str | None:
-    if path is None or not Path(path).is_file():
+def _file_digest(path: Path) -> str | None:
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
         return None
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _backgrounds(request: RenderRequest) -> Iterator[Background]:
+    """Every background the render may use: the request's, and the script's own."""
+    if request.settings.background is not None:
+        yield request.settings.background
+    from .script import load_script  # yaml only: still light
+
+    try:
+        script = load_script(resolve_script(request.script_path), request.settings.vars)
+    except AttuneError:
+        return  # the render reports the script's problem; its bytes are in the fingerprint anyway
+    if script.settings.background is not None:
+        yield script.settings.background
+
+
+def input_files(request: RenderRequest) -> list[Path]:
+    """Every file a render of `request` reads besides the speech cache: the script, each sound file
+    a background names (the request's or the script's), the cover."""
+    from .audio.background import parse_background  # light: no numpy (files are looked up, not decoded)
+
+    files = [resolve_script(request.script_path)]
+    for background in _backgrounds(request):
+        try:
+            spec = parse_background(background.value, base_dir=background.base_dir, verify=False)
+        except AttuneError:
+            continue
+        if spec is not None and spec.path is not None:
+            files.append(spec.path)
+    if request.cover is not None:
+        files.append(Path(request.cover))
+    return files
 
 
 def request_fingerprint(request: RenderRequest) -> str:
-    """A content hash of everything that decides the output: script bytes, settings, assets, engine, version."""
-    settings = asdict(request)
-    settings.pop("output_path")
-    settings["script_path"] = _file_digest(request.script_path) or str(request.script_path)
-    settings["cover"] = _file_digest(request.cover)
-    background = request.background
-    if isinstance(background, str) and Path(background).is_file():
-        settings["background"] = _file_digest(Path(background))
-    material = json.dumps([__version__, engine_description(), settings], sort_keys=True, default=str)
+    """A content hash of everything that decides the output: every input file's bytes, the settings,
+    the labels, the speech engine and Attune's version."""
+    labels = asdict(request)
+    for name in ("output_path", "settings", "script_path", "cover"):
+        labels.pop(name)
+    # Contents only: the same inputs in another folder (or on another machine) are the same render.
+    files = [_file_digest(path) for path in input_files(request)]
+    material = json.dumps([__version__, engine_description(), request.settings.fingerprint(), labels, files], sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()
 
 

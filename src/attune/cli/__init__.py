@@ -1,0 +1,15 @@
+"""The `attune` command: a thin skin over the library. Each command parses options, makes one
+library call, and turns library errors into one line on stderr: `Error: FILE:LINE: what — how to fix`.
+
+    app.py      the group, error handling and exit codes, the console script's `main`
+    options.py  options shared by commands; flags → TrackSettings
+    render.py   render, plan          check.py  check
+    info.py     voices, doctor, library   batch.py  batch
+
+Only this package imports click.
+"""
+
+from . import batch, check, info, render  # noqa: F401  (each registers its commands)
+from .app import cli, main
+
+__all__ = ["cli", "main"]

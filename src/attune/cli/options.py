@@ -1,0 +1,81 @@
+"""Options shared by several commands, and turning command-line flags into `TrackSettings`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..durations import parse_duration
+from ..errors import LengthError
+from ..settings import Background, TrackSettings
+
+
+def length_option(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_duration(value, what="--length")
+    except LengthError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def vars_option(ctx, param, values):
+    out = {}
+    for item in values:
+        key, eq, val = item.partition("=")
+        if not eq or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE — write --var name=Ana")
+        out[key.strip()] = val
+    return out
+
+
+def progress_printer():
+    """A progress bar on stderr when it is a terminal; otherwise nothing."""
+    if not sys.stderr.isatty():
+        return None, None
+    bar = click.progressbar(length=1000, label="speaking ", file=sys.stderr, show_eta=False)
+    bar.__enter__()
+    weights = {"speaking": (0, 50), "encoding": (50, 900), "re-encoding": (50, 900), "measuring": (900, 1000)}
+    state = {"pos": 0}
+
+    def update(stage: str, fraction: float) -> None:
+        lo, hi = weights.get(stage, (0, 1000))
+        pos = int(lo + (hi - lo) * min(max(fraction, 0.0), 1.0))
+        bar.label = f"{stage:<11}"
+        if pos != state["pos"]:  # a second encode starts the bar's encoding stretch again
+            bar.update(pos - state["pos"])
+            state["pos"] = pos
+
+    return update, bar
+
+
+voice_options = [
+    click.option("--voice", help="Voice id (gmw/en-us), language (en-us, es) or name fragment; espeak variants as +f3, +m2."),
+    click.option("--rate", "rate_wpm", type=click.FloatRange(80, 400), help="Speaking rate in words per minute (default 140)."),
+    click.option("--pitch", type=click.IntRange(0, 100), help="Voice pitch 0–100, 50 is the voice's normal pitch (espeak)."),
+    click.option("--var", "vars", multiple=True, callback=vars_option, metavar="KEY=VALUE", help="Fill a {placeholder}; repeatable."),
+    click.option("--bells/--no-bells", default=None, help="Add (or remove) the opening and closing bells."),
+    click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder (default ~/.cache/attune, or $ATTUNE_CACHE_DIR)."),
+]
+
+
+def with_options(options):
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def track_settings(*, bells: bool | None = None, background: str | None = None, **values) -> TrackSettings:
+    """The command line's layer of settings (it wins over a roster's and a script's).
+
+    `--bells/--no-bells` sets both bells; a `--background` file is relative to the working folder."""
+    return TrackSettings(
+        bells_start=bells, bells_end=bells,
+        background=Background(background, base_dir=Path.cwd()) if background is not None else None,
+        **values,
+    )

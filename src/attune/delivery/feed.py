@@ -1,0 +1,146 @@
+"""A private podcast feed per client: RSS 2.0 with the itunes and podcast namespaces.
+
+Built with ElementTree, which escapes every text and attribute; characters that XML 1.0 cannot
+carry at all (NUL, most control characters) are removed first. The feed carries
+`itunes:block Yes` so that directories never list it, and no build date, so that an unchanged
+batch writes an identical feed.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ..errors import SettingsError
+from ..system.atomic import write_bytes
+
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+ET.register_namespace("itunes", ITUNES_NS)
+ET.register_namespace("podcast", PODCAST_NS)
+ET.register_namespace("atom", ATOM_NS)
+
+_XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True)
+class FeedChannel:
+    """The podcast as a whole: one client's private feed."""
+
+    title: str
+    link: str
+    description: str
+    language: str
+    author: str
+    image_url: str | None = None
+    #: The feed's own URL (atom:link rel=self), when it is published.
+    self_url: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One episode; `url` is absolute and `length_bytes` is the file's exact size."""
+
+    title: str
+    guid: str
+    published: datetime
+    url: str
+    length_bytes: int
+    duration_s: float
+    number: int | None = None
+    description: str | None = None
+    transcript_url: str | None = None
+    transcript_language: str | None = None
+
+
+def itunes_duration(seconds: float) -> str:
+    """`HH:MM:SS`, rounded to the second: 905.4 → `00:15:05`."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def guid_for(client_slug: str, file_name: str) -> str:
+    """A guid that stays the same when a track is rendered again: from where it lives, not what it holds."""
+    return f"attune:{client_slug}/{file_name}"
+
+
+def check_base_url(base_url: str) -> str:
+    """`base_url` with its path URL-quoted and one trailing slash; SettingsError unless it is http(s)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(f"--base-url {base_url!r} is not an http(s) address", "write it like https://example.com/practice/")
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=~")
+    return urlunsplit(parts._replace(path=path.rstrip("/") + "/"))
+
+
+def file_url(relative_path: str, *, base_url: str | None, root: Path) -> str:
+    """The absolute URL of a file at `relative_path` under `root`: below `base_url`, else `file://`."""
+    if base_url is not None:
+        return check_base_url(base_url) + quote(relative_path, safe="/")
+    return (Path(root).resolve() / relative_path).as_uri()
+
+
+def _clean(text: str) -> str:
+    return _XML_INVALID.sub("", str(text))
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {key: _clean(value) for key, value in attributes.items()})
+    if text is not None:
+        element.text = _clean(text)
+    return element
+
+
+def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
+    """The feed document, UTF-8 with an XML declaration."""
+    it, pc = f"{{{ITUNES_NS}}}", f"{{{PODCAST_NS}}}"
+    rss = ET.Element("rss", {"version": "2.0"})
+    ch = _sub(rss, "channel")
+    _sub(ch, "title", channel.title)
+    _sub(ch, "link", channel.link)
+    _sub(ch, "description", channel.description)
+    _sub(ch, "language", channel.language)
+    if channel.self_url:
+        _sub(ch, f"{{{ATOM_NS}}}link", href=channel.self_url, rel="self", type="application/rss+xml")
+    _sub(ch, it + "author", channel.author)
+    _sub(ch, it + "summary", channel.description)
+    if channel.image_url:
+        _sub(ch, it + "image", href=channel.image_url)
+    _sub(ch, it + "block", "Yes")
+    _sub(ch, it + "explicit", "false")
+    _sub(ch, it + "type", "episodic")
+    for item in items:
+        el = _sub(ch, "item")
+        _sub(el, "title", item.title)
+        if item.description:
+            _sub(el, "description", item.description)
+        _sub(el, "guid", item.guid, isPermaLink="false")
+        published = item.published if item.published.tzinfo else item.published.replace(tzinfo=UTC)
+        _sub(el, "pubDate", format_datetime(published.astimezone(UTC), usegmt=True))
+        _sub(el, "enclosure", url=item.url, length=str(int(item.length_bytes)), type="audio/mpeg")
+        _sub(el, it + "duration", itunes_duration(item.duration_s))
+        if item.number is not None:
+            _sub(el, it + "episode", str(item.number))
+        _sub(el, it + "explicit", "false")
+        if item.transcript_url:
+            attributes = {"url": item.transcript_url, "type": "text/vtt", "rel": "captions"}
+            if item.transcript_language:
+                attributes["language"] = item.transcript_language
+            _sub(el, pc + "transcript", **attributes)
+    ET.indent(rss)
+    return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def write_feed(path: Path, channel: FeedChannel, items: Sequence[FeedItem]) -> None:
+    """Write the feed to `path` atomically."""
+    write_bytes(Path(path), feed_xml(channel, items))

@@ -1,0 +1,110 @@
+"""One track of a batch as a job: what to render, and rendering it where the job runs.
+
+A job is picklable (it is sent to worker processes); `run_job` never raises for a track's problem:
+the `JobResult` carries the error, so one broken track never stops the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import AttuneError, OutputError
+from ..media.tags import set_title
+from .layout import inside
+from .manifest import FileEntry, TrackEntry
+
+
+@dataclass(frozen=True)
+class JobMeta:
+    """Who and what a track is, recorded in the manifest beside what was rendered."""
+
+    client: str
+    client_slug: str
+    track: str
+    number: int
+    script: str
+    length_s: float | None
+    voice: str | None
+
+
+@dataclass(frozen=True)
+class Job:
+    key: str  # the audio file's path relative to DIR, e.g. "ana/01-loving-kindness.mp3"
+    request: Any
+    title_override: str | None
+    render_fn: Callable[..., Any] | None  # None: attune.render.render, imported where the job runs
+    fingerprint_fn: Callable[[Any], str]
+    cache_dir: Path | None
+    out_root: Path
+    meta: JobMeta
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """A rendered track's manifest entry, or the error that stopped it."""
+
+    entry: TrackEntry | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.entry is not None
+
+
+def _rounded(value: float | None) -> float | None:
+    """A measured figure for JSON: 2 decimals; None (null) for no value or -inf (silence)."""
+    return round(value, 2) if value is not None and value > float("-inf") else None
+
+
+def run_job(job: Job) -> JobResult:
+    """Render one track; never raises for a track problem."""
+    try:
+        fingerprint = job.fingerprint_fn(job.request)
+        render_fn = job.render_fn or importlib.import_module("attune.render").render
+        result = render_fn(job.request, cache_dir=job.cache_dir)
+        audio = inside(job.out_root, Path(result.output_path))
+        if audio != inside(job.out_root, Path(job.request.output_path)):
+            raise OutputError(f"the renderer wrote {audio}, not {job.request.output_path}", "this is a bug in the renderer")
+        if not audio.is_file():
+            raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(audio))
+        title = result.title
+        if job.title_override and job.title_override != result.title:
+            set_title(audio, job.title_override)
+            title = job.title_override
+        duration_s = float(result.duration_s)
+        files = {audio.suffix.lstrip("."): FileEntry.of(audio, job.out_root, duration_s)}
+        if result.captions_path is not None:
+            vtt = inside(job.out_root, Path(result.captions_path))
+            if vtt.is_file():
+                files["vtt"] = FileEntry.of(vtt, job.out_root)
+        entry = TrackEntry(
+            client=job.meta.client, client_slug=job.meta.client_slug, track=job.meta.track, number=job.meta.number,
+            script=job.meta.script, length_s=job.meta.length_s, voice=job.meta.voice,
+            title=title, title_override=job.title_override, description=result.description, artist=result.artist,
+            voice_id=result.voice_id, duration_s=round(duration_s, 3), fingerprint=fingerprint,
+            rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), transcript=result.transcript, files=files,
+            voice_lufs=_rounded(result.voice_lufs), track_lufs=_rounded(result.track_lufs),
+            true_peak_dbtp=_rounded(result.true_peak_dbtp), limiter_reduction_db=round(result.limiter_reduction_db, 2),
+        )
+        return JobResult(entry=entry)
+    except AttuneError as exc:
+        return JobResult(error=str(exc))
+    except Exception as exc:  # one track's bug must not stop the batch; it is reported as such
+        return JobResult(error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def unchanged(entry: TrackEntry | None, job: Job) -> bool:
+    """The manifest's entry was rendered from the same inputs, and its files are intact."""
+    if entry is None or entry.title_override != job.title_override:
+        return False
+    try:
+        if job.fingerprint_fn(job.request) != entry.fingerprint:
+            return False
+    except Exception:  # the render will report whatever is wrong
+        return False
+    return entry.intact(job.out_root)

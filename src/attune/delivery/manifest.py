@@ -1,0 +1,141 @@
+"""The batch manifest (`DIR/manifest.json`): what was rendered, from what, with sizes, sums and figures.
+
+Typed both ways: `Manifest.load` reads the JSON into `TrackEntry` dataclasses and `Manifest.save`
+writes them back; nothing outside this module reaches into the JSON by string keys. An unreadable or
+foreign manifest reads as empty, so every track renders again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import AttuneError
+from ..system.atomic import write_text
+from .layout import inside, sha256_file
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a track, relative to the output folder."""
+
+    path: str
+    bytes: int
+    sha256: str
+    duration_s: float | None = None
+
+    @staticmethod
+    def of(path: Path, root: Path, duration_s: float | None = None) -> FileEntry:
+        """The entry for an existing file under `root`."""
+        return FileEntry(path.relative_to(root).as_posix(), path.stat().st_size, sha256_file(path),
+                         None if duration_s is None else round(duration_s, 3))
+
+    def intact(self, root: Path, *, check_sha256: bool = True) -> bool:
+        """The file exists inside `root` with the recorded size (and sha256)."""
+        try:
+            path = inside(root, root / self.path)
+            if not path.is_file() or path.stat().st_size != self.bytes:
+                return False
+            return not check_sha256 or sha256_file(path) == self.sha256
+        except (OSError, AttuneError):
+            return False
+
+
+@dataclass(frozen=True)
+class TrackEntry:
+    """One rendered track: who it is for, what it was made from, what was written and what it measures."""
+
+    client: str
+    client_slug: str
+    track: str
+    number: int
+    script: str
+    length_s: float | None
+    voice: str | None
+    title: str
+    title_override: str | None
+    description: str | None
+    artist: str | None
+    voice_id: str
+    duration_s: float
+    fingerprint: str
+    rendered_at: str
+    transcript: str
+    #: Files by kind: the audio first ("mp3"), then "vtt" captions.
+    files: Mapping[str, FileEntry]
+    #: Measured on the file as written (`attune.media.measure`); voice_lufs is None with no voice.
+    voice_lufs: float | None = None
+    track_lufs: float | None = None
+    true_peak_dbtp: float | None = None
+    limiter_reduction_db: float | None = None
+
+    @property
+    def key(self) -> str:
+        """The audio file's path relative to the output folder: the track's identity in the manifest."""
+        return self.audio.path
+
+    @property
+    def audio(self) -> FileEntry:
+        return next(entry for kind, entry in self.files.items() if kind != "vtt")
+
+    @property
+    def captions(self) -> FileEntry | None:
+        return self.files.get("vtt")
+
+    def intact(self, root: Path, *, check_sha256: bool = True) -> bool:
+        """Every file of the track is there, as recorded."""
+        return bool(self.files) and all(entry.intact(root, check_sha256=check_sha256) for entry in self.files.values())
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["files"] = {kind: {k: v for k, v in asdict(entry).items() if v is not None} for kind, entry in self.files.items()}
+        return data
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> TrackEntry:
+        """Raises KeyError, TypeError or ValueError for an entry that is not one."""
+        names = {f.name for f in fields(TrackEntry)}
+        values = {key: value for key, value in data.items() if key in names}
+        values["files"] = {str(kind): FileEntry(**entry) for kind, entry in data["files"].items()}
+        entry = TrackEntry(**values)
+        if not entry.files or not isinstance(entry.audio.path, str):
+            raise ValueError("a track entry needs an audio file")
+        return entry
+
+
+@dataclass
+class Manifest:
+    """Every track rendered into one output folder, by key."""
+
+    roster: str
+    tracks: dict[str, TrackEntry] = field(default_factory=dict)
+
+    @staticmethod
+    def load(path: Path, roster: str) -> Manifest:
+        """The manifest at `path`; an unreadable or foreign one is empty (every track renders again)."""
+        manifest = Manifest(roster)
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return manifest
+        if not isinstance(data, dict) or data.get("attune_manifest") != MANIFEST_VERSION or not isinstance(data.get("tracks"), list):
+            return manifest
+        for item in data["tracks"]:
+            try:
+                entry = TrackEntry.from_json(item)
+            except (KeyError, TypeError, ValueError, AttributeError, StopIteration):
+                continue
+            manifest.tracks[entry.key] = entry
+        return manifest
+
+    def save(self, path: Path, keys: Iterable[str]) -> None:
+        """Write the entries of `keys` (in that order; others are dropped), atomically."""
+        tracks = [self.tracks[key].to_json() for key in keys if key in self.tracks]
+        data = {"attune_manifest": MANIFEST_VERSION, "roster": self.roster, "tracks": tracks}
+        write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,97 @@
+"""The listening page: one self-contained `index.html` per client, next to their recordings.
+
+Rendered from `templates/index.html.j2` with autoescaping on, so every name, title and line of
+transcript is escaped. The page loads nothing from elsewhere (inline CSS, no scripts, no fonts)
+and links its files by relative URL, so it works opened from disk, from a zip or from a server.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+
+from ..system.atomic import write_text
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class PageTrack:
+    """One recording on the page; file names are relative to the page's folder."""
+
+    number: int
+    title: str
+    duration_s: float
+    mp3_name: str
+    vtt_name: str | None = None
+    description: str | None = None
+    #: The spoken text: sentences separated by spaces, sections by blank lines.
+    transcript: str = ""
+
+    @property
+    def duration_text(self) -> str:
+        return listening_time(self.duration_s)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [" ".join(part.split()) for part in re.split(r"\n\s*\n", self.transcript) if part.strip()]
+
+
+def listening_time(seconds: float) -> str:
+    """A calm, rounded length for people: `45 sec`, `1 min`, `15 min`, `1 h 5 min`."""
+    if seconds < 59.5:
+        return f"{max(1, round(seconds))} sec"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["urlquote"] = lambda name: quote(str(name), safe="/")
+    return env
+
+
+def page_html(
+    *,
+    client_name: str,
+    practitioner: str,
+    title: str,
+    tracks: Sequence[PageTrack],
+    description: str | None = None,
+    language: str = "en",
+    cover_name: str | None = None,
+) -> str:
+    """The HTML of a client's listening page."""
+    for name in [cover_name, *(t.mp3_name for t in tracks), *(t.vtt_name for t in tracks)]:
+        if name is not None and (name.startswith("/") or "://" in name or ".." in Path(name).parts):
+            raise ValueError(f"page links must be relative file names, not {name!r}")
+    template = _environment().get_template("index.html.j2")
+    return template.render(
+        client_name=client_name,
+        practitioner=practitioner,
+        title=title,
+        description=description,
+        language=language,
+        cover_name=cover_name,
+        tracks=list(tracks),
+    )
+
+
+def write_page(path: Path, **fields) -> None:
+    """Write `page_html(**fields)` to `path` atomically."""
+    write_text(Path(path), page_html(**fields))

@@ -1,0 +1,388 @@
+"""Rosters: one YAML file naming a practitioner, their clients and each client's tracks.
+
+```yaml
+practitioner: Dr. Rivera
+title: Weekly practice
+language: en
+cover: cover.png
+defaults: {length: 10m, voice: en-us, background: drone}
+clients:
+  - name: Ana
+    vars: {name: Ana}
+    tracks:
+      - script: scripts/loving-kindness.yaml
+        length: 15m
+```
+
+Parsed with PyYAML's safe loader into nodes, so every error names the roster line. Paths are
+relative to the roster file; a script may also be a built-in practice's name. Track settings are
+`TrackSettings`, checked against the same ranges as a script's, and merged in the one way:
+track over client over `defaults:`. A script that does not exist is not a roster error: the batch
+reports it for that track and renders the others.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..durations import parse_duration
+from ..errors import AttuneError, ScriptError, SettingsError
+from ..library import resolve_script
+from ..media.tags import check_cover
+from ..settings import Background, TrackSettings
+
+#: Track settings allowed under `defaults:` and in each track.
+SETTING_KEYS = ("length", "voice", "rate", "pitch", "background", "background_db", "bells", "vars")
+ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "defaults", "clients")
+CLIENT_KEYS = ("name", "vars", "tracks")
+TRACK_KEYS = ("script", "title", *SETTING_KEYS)
+
+MAX_SLUG_CHARS = 60
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """One track to render for one client, with the roster defaults and the client's vars merged in."""
+
+    #: The script file, absolute (it may not exist: the batch reports that per track).
+    script: Path
+    #: The script path as written in the roster, for messages and the manifest.
+    script_text: str
+    line: int
+    #: Position within the client's tracks, from 1, and the client's track count.
+    number: int
+    total: int
+    #: The output file name without suffix, e.g. `01-loving-kindness`.
+    file_stem: str
+    #: The roster's title for the track (None: the script's own title).
+    title: str | None = None
+    #: The track's settings over the client's and the roster's defaults (the script's come under them).
+    settings: TrackSettings = field(default_factory=TrackSettings)
+
+
+@dataclass(frozen=True)
+class Client:
+    """A person receiving tracks; `slug` names their folder, page, feed and zip."""
+
+    name: str
+    slug: str
+    vars: Mapping[str, str]
+    tracks: tuple[TrackSpec, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A parsed roster file."""
+
+    path: Path
+    practitioner: str
+    title: str
+    description: str | None
+    language: str
+    cover: Path | None
+    clients: tuple[Client, ...]
+
+
+def slugify(name: str, *, fallback: str = "client") -> str:
+    """A safe file name part: lowercase ASCII letters, digits and single dashes, at most 60 characters.
+
+    `Zoë Smith` → `zoe-smith`, `../../x` → `x`, `<script>alert(1)</script>` → `script-alert-1-script`;
+    text with no usable characters gives `fallback`.
+    """
+    ascii_text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    slug = slug[:MAX_SLUG_CHARS].rstrip("-")
+    return slug or fallback
+
+
+def track_stem(number: int, total: int, name: str) -> str:
+    """`01-loving-kindness`: the track number (two digits or more) and the slug of `name`."""
+    width = max(2, len(str(total)))
+    return f"{number:0{width}d}-{slugify(name, fallback='track')}"
+
+
+def load_roster(path: str | Path) -> Roster:
+    """Read and parse a roster file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScriptError("the roster file does not exist", "check the path", path=str(path)) from None
+    except IsADirectoryError:
+        raise ScriptError("the roster path is a folder", "give the roster's YAML file", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise ScriptError("the roster is not UTF-8 text", "save it as UTF-8", path=str(path)) from None
+    except OSError as exc:
+        raise ScriptError(f"cannot read the roster: {exc.strerror}", "check its permissions", path=str(path)) from None
+    return parse_roster_text(text, path=path)
+
+
+def parse_roster_text(text: str, *, path: str | Path = "roster.yaml") -> Roster:
+    """Parse roster YAML; relative paths are resolved against the folder of `path`."""
+    return _RosterParser(Path(path)).parse(text)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+class _RosterParser:
+    def __init__(self, path: Path):
+        self.path = path
+        self.base_dir = path.parent.resolve()
+        self.loader = yaml.SafeLoader("")
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def error(self, message: str, hint: str | None, node: yaml.Node | None) -> ScriptError:
+        line = node.start_mark.line + 1 if node is not None else 1
+        return ScriptError(message, hint, path=str(self.path), line=line)
+
+    def value(self, node: yaml.Node) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or node.start_mark
+            raise ScriptError(f"invalid YAML: {exc.problem}", "check the indentation and quoting", path=str(self.path), line=mark.line + 1) from None
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp such as 2024-13-45
+            raise self.error(f"invalid YAML value: {exc}", "put the value in quotes", node) from None
+
+    def mapping(self, node: yaml.Node, allowed: tuple[str, ...], where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(f"{where} must be a mapping of keys, not {_describe(self.value(node))}", f"write it as key: value lines ({', '.join(allowed)})", node)
+        entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            key = self.value(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise self.error(f"{where} has a key that is not text", f"use one of: {', '.join(allowed)}", key_node)
+            if key in entries:
+                raise self.error(f"duplicate key '{key}' in {where}", "remove one of them", key_node)
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(allowed)}"
+                raise self.error(f"unknown key '{key}' in {where}", hint, key_node)
+            entries[key] = (key_node, value_node)
+        return entries
+
+    def text(self, node: yaml.Node, key: str) -> str:
+        value = self.value(node)
+        if not isinstance(value, str):
+            hint = "put it in quotes" if isinstance(value, (bool, int, float)) else "give one line of text"
+            raise self.error(f"'{key}' must be text, not {_describe(value)}", hint, node)
+        value = value.strip()
+        if not value:
+            raise self.error(f"'{key}' is empty", "give a value or remove the line", node)
+        return value
+
+    def number(self, node: yaml.Node, key: str) -> float:
+        value = self.value(node)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(f"'{key}' must be a number, not {_describe(value)}", None, node)
+        return float(value)
+
+    def resolve(self, text: str) -> Path:
+        return (self.base_dir / Path(text).expanduser()).resolve()
+
+    # -- sections --------------------------------------------------------------------------
+
+    def parse(self, text: str) -> Roster:
+        self.loader = yaml.SafeLoader(text)
+        try:
+            try:
+                root = self.loader.get_single_node()
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or exc.context_mark
+                line = mark.line + 1 if mark is not None else 1
+                problem = exc.problem or exc.context or "cannot be parsed"
+                raise ScriptError(f"invalid YAML: {problem}", "check the indentation and quoting", path=str(self.path), line=line) from None
+            except yaml.YAMLError as exc:
+                raise ScriptError(f"invalid YAML: {exc}", "check the indentation and quoting", path=str(self.path), line=1) from None
+            if root is None:
+                raise ScriptError("the roster is empty", "add practitioner:, title: and clients:", path=str(self.path), line=1)
+            return self.roster(root)
+        finally:
+            self.loader.dispose()
+
+    def roster(self, root: yaml.Node) -> Roster:
+        entries = self.mapping(root, ROSTER_KEYS, "the roster")
+        if "practitioner" not in entries:
+            raise self.error("missing 'practitioner'", "add `practitioner: Your Name` at the top", root)
+        if "clients" not in entries:
+            raise self.error("missing 'clients'", "add a clients: list with a name and tracks for each client", root)
+        practitioner = self.text(entries["practitioner"][1], "practitioner")
+        title = self.text(entries["title"][1], "title") if "title" in entries else f"Practice with {practitioner}"
+        description = self.text(entries["description"][1], "description") if "description" in entries else None
+        language = "en"
+        if "language" in entries:
+            node = entries["language"][1]
+            language = self.text(node, "language")
+            if not _LANGUAGE.fullmatch(language):
+                raise self.error(f"'language' {language!r} is not a language code", "write a code such as en, de or en-GB", node)
+        cover = None
+        if "cover" in entries:
+            node = entries["cover"][1]
+            cover = self.resolve(self.text(node, "cover"))
+            try:
+                check_cover(cover)
+            except AttuneError as exc:
+                raise self.error(f"{exc.message}: {cover}", exc.hint, node) from None
+        defaults = TrackSettings()
+        if "defaults" in entries:
+            defaults = self.settings(self.mapping(entries["defaults"][1], SETTING_KEYS, "defaults"))
+        clients_node = entries["clients"][1]
+        if not isinstance(clients_node, yaml.SequenceNode):
+            raise self.error(f"'clients' must be a list, not {_describe(self.value(clients_node))}", "start each client with `- name: …`", clients_node)
+        if not clients_node.value:
+            raise self.error("'clients' is empty", "add at least one client with a name and tracks", clients_node)
+        clients: list[Client] = []
+        seen: dict[str, Client] = {}
+        for client_node in clients_node.value:
+            client = self.client(client_node, defaults)
+            if client.slug in seen:
+                other = seen[client.slug]
+                raise self.error(
+                    f"client '{client.name}' would share the folder '{client.slug}' with client '{other.name}' on line {other.line}",
+                    "give the clients different names",
+                    client_node,
+                )
+            seen[client.slug] = client
+            clients.append(client)
+        return Roster(self.path, practitioner, title, description, language, cover, tuple(clients))
+
+    def client(self, node: yaml.Node, defaults: TrackSettings) -> Client:
+        entries = self.mapping(node, CLIENT_KEYS, "a client")
+        if "name" not in entries:
+            raise self.error("a client has no 'name'", "add `name: …` to the client", node)
+        name = self.text(entries["name"][1], "name")
+        client_vars = self.vars(entries["vars"][1]) if "vars" in entries else {}
+        if "tracks" not in entries:
+            raise self.error(f"client '{name}' has no tracks", "add tracks: with at least one `- script: …`", node)
+        tracks_node = entries["tracks"][1]
+        if not isinstance(tracks_node, yaml.SequenceNode):
+            raise self.error(f"'tracks' must be a list, not {_describe(self.value(tracks_node))}", "start each track with `- script: …`", tracks_node)
+        if not tracks_node.value:
+            raise self.error(f"client '{name}' has no tracks", "add at least one `- script: …`", tracks_node)
+        total = len(tracks_node.value)
+        # The client's name, then the client's vars, over the roster-wide vars.
+        client_layer = TrackSettings(vars={"name": name, **client_vars}).over(defaults)
+        tracks = []
+        for number, track_node in enumerate(tracks_node.value, start=1):
+            tracks.append(self.track(track_node, number, total, client_layer))
+        return Client(name, slugify(name), client_vars, tuple(tracks), node.start_mark.line + 1)
+
+    def track(self, node: yaml.Node, number: int, total: int, client_layer: TrackSettings) -> TrackSpec:
+        if isinstance(node, yaml.ScalarNode) and isinstance(self.value(node), str):
+            raise self.error("a track must be a mapping with a 'script' key", "write `- script: path/to/script.yaml`", node)
+        entries = self.mapping(node, TRACK_KEYS, "a track")
+        if "script" not in entries:
+            raise self.error("a track has no 'script'", "add `script: path/to/script.yaml`", node)
+        script_text = self.text(entries["script"][1], "script")
+        title = self.text(entries["title"][1], "title") if "title" in entries else None
+        own = self.settings({key: value for key, value in entries.items() if key in SETTING_KEYS})
+        script = self.resolve_script(script_text)
+        stem = track_stem(number, total, title or Path(script_text).stem)
+        return TrackSpec(script=script, script_text=script_text, line=node.start_mark.line + 1, number=number, total=total,
+                         file_stem=stem, title=title, settings=own.over(client_layer))
+
+    def resolve_script(self, text: str) -> Path:
+        """A script relative to the roster's folder, else a built-in practice of that name."""
+        local = self.resolve(text)
+        if local.exists():
+            return local
+        builtin = resolve_script(text)
+        return builtin if builtin.exists() else local
+
+    def settings(self, entries: dict[str, tuple[yaml.Node, yaml.Node]]) -> TrackSettings:
+        """Track settings from `defaults:` or a track, each value checked (by `TrackSettings`) where it is written."""
+        result = TrackSettings()
+        for key, (_, node) in entries.items():
+            result = self.setting(key, node).over(result)
+        return result
+
+    def setting(self, key: str, node: yaml.Node) -> TrackSettings:
+        try:
+            return self._setting(key, node)
+        except SettingsError as exc:
+            raise self.error(exc.message, exc.hint, node) from None
+
+    def _setting(self, key: str, node: yaml.Node) -> TrackSettings:
+        if key == "length":
+            raw = self.value(node)
+            if isinstance(raw, bool) or raw is None or not isinstance(raw, (str, int, float)):
+                raise self.error(f"'length' must be a duration such as 10m, not {_describe(raw)}", None, node)
+            try:
+                length_s = parse_duration(str(raw), what="length")
+            except AttuneError as exc:
+                raise self.error(exc.message, exc.hint, node) from None
+            if length_s <= 0:
+                raise self.error(f"length {str(raw)!r} is zero", "write a positive duration such as 10m", node)
+            return TrackSettings(length_s=length_s)
+        if key == "voice":
+            return TrackSettings(voice=self.text(node, "voice"))
+        if key == "rate":
+            return TrackSettings(rate_wpm=self.number(node, "rate"))
+        if key == "pitch":
+            pitch = self.value(node)
+            if isinstance(pitch, bool) or not isinstance(pitch, int):
+                raise self.error(f"'pitch' must be a whole number, not {_describe(pitch)}", "write e.g. pitch: 40", node)
+            return TrackSettings(pitch=pitch)
+        if key == "background":
+            return TrackSettings(background=self.background(node))
+        if key == "background_db":
+            return TrackSettings(background_db=self.number(node, "background_db"))
+        if key == "bells":
+            bells = self.value(node)
+            if not isinstance(bells, bool):
+                raise self.error(f"'bells' must be true or false, not {_describe(bells)}", None, node)
+            return TrackSettings(bells_start=bells, bells_end=bells)
+        if key == "vars":
+            return TrackSettings(vars=self.vars(node))
+        raise AssertionError(f"unhandled roster setting {key!r}")  # pragma: no cover - SETTING_KEYS are all handled
+
+    def background(self, node: yaml.Node) -> Background:
+        """A background as written; sound files resolve against the roster's folder (or are bundled sounds)."""
+        raw = self.value(node)
+        if isinstance(raw, str):
+            raw = raw.strip()
+        elif not isinstance(raw, dict):
+            raise self.error(f"'background' must be a name such as drone, a sound file or a mapping, not {_describe(raw)}", None, node)
+        return Background(raw, base_dir=self.base_dir, path=str(self.path), line=node.start_mark.line + 1)
+
+    def vars(self, node: yaml.Node) -> dict[str, str]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(f"'vars' must be a mapping, not {_describe(self.value(node))}", "write it as vars: {name: Ana}", node)
+        out: dict[str, str] = {}
+        for key_node, value_node in node.value:
+            key = self.value(key_node)
+            if not isinstance(key, str) or not key.strip():
+                raise self.error("a 'vars' key must be text", "write it as vars: {name: Ana}", key_node)
+            if key in out:
+                raise self.error(f"duplicate key '{key}' in vars", "remove one of them", key_node)
+            value = self.value(value_node)
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                hint = "put it in quotes" if isinstance(value, bool) else "give one line of text"
+                raise self.error(f"vars '{key}' must be text, not {_describe(value)}", hint, value_node)
+            out[key] = str(value)
+        return out

@@ -1,0 +1,104 @@
+"""Measure a file as delivered: decode it with ffmpeg and meter the voice, the whole track and the true peak.
+
+The figures a render prints come from here, from the file that was written, not from the PCM that
+went into the encoder: an encoder changes the level a little (LAME scales by 0.95) and overshoots on
+heavily limited audio, and only the decoded file shows by how much.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..audio.meter import LoudnessMeter
+from ..audio.peak import TruePeakMeter
+from ..errors import AudioError
+from ..system import procs
+from ..system.ffmpeg import ffmpeg_exe
+
+_BLOCK_FRAMES = 1 << 16
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What a decoded file measures: BS.1770 integrated loudness of the voice (the speech events cut
+    out and joined; None when nothing is spoken) and of the whole track, and its true peak."""
+
+    voice_lufs: float | None
+    track_lufs: float
+    true_peak_dbtp: float
+    n_frames: int
+    sample_rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_frames / self.sample_rate
+
+
+def measure_file(path: Path, speech_spans: Sequence[tuple[int, int]], *, sample_rate: int = 44100, channels: int = 2) -> Measurement:
+    """Decode `path` to float at `sample_rate` and measure it; `speech_spans` are (start, end) frames at that rate.
+
+    Memory stays flat: the file is read through a pipe in blocks of 65,536 frames.
+    """
+    argv = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-i", str(path), "-map", "0:a:0",
+            "-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate), "pipe:1"]
+    track, voice, peak = LoudnessMeter(sample_rate, channels), LoudnessMeter(sample_rate, channels), TruePeakMeter(channels)
+    spans = sorted(speech_spans)
+    span_index = 0
+    frame = 0
+    frame_bytes = 4 * channels
+    with tempfile.TemporaryFile() as stderr:
+        try:
+            proc = procs.start(argv, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+        except OSError as exc:
+            raise AudioError(f"could not start ffmpeg to measure {path.name}: {exc}", "run `attune doctor`") from None
+        assert proc.stdout is not None
+        try:
+            carry = b""
+            while True:
+                data = proc.stdout.read(_BLOCK_FRAMES * frame_bytes)
+                if not data:
+                    break
+                data = carry + data
+                usable = len(data) // frame_bytes * frame_bytes
+                carry = data[usable:]
+                if not usable:
+                    continue
+                block = np.frombuffer(data[:usable], dtype="<f4").reshape(-1, channels)
+                track.add(block)
+                peak.add(block)
+                end = frame + len(block)
+                # The parts of this block inside speech events, in order.
+                while span_index < len(spans) and spans[span_index][1] <= frame:
+                    span_index += 1
+                k = span_index
+                while k < len(spans) and spans[k][0] < end:
+                    a, b = max(spans[k][0], frame), min(spans[k][1], end)
+                    if a < b:
+                        voice.add(block[a - frame : b - frame])
+                    k += 1
+                frame = end
+        finally:
+            with contextlib.suppress(Exception):
+                proc.stdout.close()
+            proc.wait()
+        if proc.returncode != 0:
+            stderr.seek(0)
+            tail = stderr.read().decode("utf-8", "replace").strip().splitlines()
+            raise AudioError(f"ffmpeg could not decode the file it wrote ({tail[-1] if tail else f'exit code {proc.returncode}'})",
+                             "check free disk space, then run `attune doctor`", path=str(path))
+    voice_lufs = None
+    if spans:
+        voice_lufs = voice.integrated_lufs()
+        if not math.isfinite(voice_lufs):
+            voice_lufs = voice.ungated_lufs()
+        if not math.isfinite(voice_lufs):
+            voice_lufs = None
+    return Measurement(voice_lufs, track.integrated_lufs(), peak.true_peak_dbtp(), frame, sample_rate)

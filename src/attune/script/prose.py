@@ -1,0 +1,175 @@
+"""Plain text and Markdown scripts: optional `---` front matter (the YAML keys but `sections`), then the words.
+
+A plain-text file is one section, named after the title. In Markdown, `## Heading` starts a section,
+`(optional)`, `(repeat 3)` or `(optional, repeat 2)` after it set its flags, a `# Title` line gives
+the title, `<!-- notes -->` are not spoken, and emphasis, bullets and quote markers are removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from .model import MAX_REPEAT, Script, Section
+from .text import Context, scan, suggest
+from .yaml_reader import TOP_KEYS, YamlReader, describe
+
+_HEADING = re.compile(r"[ ]{0,3}(#+)(?:[ \t]+(.*))?")
+_RULE = re.compile(r"\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})")
+_QUOTE = re.compile(r"^\s*(?:>\s?)+")
+_BULLET = re.compile(r"^\s*(?:[-*+]|[0-9]{1,9}[.)])\s+")
+_UNDERSCORE = re.compile(r"(?<![\w{])_+|_+(?![\w}])")
+_FLAGS = re.compile(r"(.*?) ?\(([^()]*)\)")  # on whitespace-folded text
+_FLAG_HINT = "flags are (optional), (repeat 3) and (optional, repeat 3)"
+
+
+_Fields = dict[str, tuple[yaml.Node, yaml.Node]]
+
+
+def _split_front_matter(text: str, ctx: Context, fmt: str) -> tuple[_Fields, YamlReader | None, list[tuple[int, str]]]:
+    """Settings from `---` front matter (if the first line is `---`), their reader, and the numbered body lines."""
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return {}, None, [(k + 1, line) for k, line in enumerate(lines)]
+    close = next((k for k in range(1, len(lines)) if lines[k].rstrip() == "---"), None)
+    if close is None:
+        raise ctx.error("front matter opened with --- is not closed", "add a line with --- after the settings", 1)
+    reader = YamlReader(ctx, "\n".join(lines[1:close]), offset=1)
+    body = [(k + 1, lines[k]) for k in range(close + 1, len(lines))]
+    root = reader.compose()
+    if root is None:
+        return {}, reader, body
+    if not isinstance(root, yaml.MappingNode):
+        raise reader.error(f"front matter must be settings (title: …), not {describe(root)}",
+                           "write lines like `title: Evening calm` between the --- lines", root)
+    fields = reader.mapping(root, TOP_KEYS, "front matter")
+    if "sections" in fields:
+        hint = ("start each section with a `## Heading` line" if fmt == "md"
+                else "in plain text the words after the front matter are the one section; use .md or .yaml for several")
+        raise reader.error("sections are not allowed in front matter", hint, fields["sections"][0])
+    return fields, reader, body
+
+
+def parse_prose(text: str, ctx: Context, fmt: str) -> Script:
+    fields, reader, body = _split_front_matter(text, ctx, fmt)
+    settings = reader.settings(fields) if reader is not None else {}
+    if fmt == "txt":
+        if "title" not in settings:
+            raise ctx.error("missing title", "add `title: …` to the front matter (between --- lines at the top)")
+        items = scan(body, ctx)
+        if not items:
+            raise ctx.error("script has no text", "write the words to speak after the front matter")
+        sections: tuple[Section, ...] = (Section(settings["title"], tuple(items), items[0].line),)
+    else:
+        title, sections = _markdown_sections(body, ctx)
+        if "title" not in settings:
+            if title is None:
+                raise ctx.error("missing title", "add `title: …` to the front matter or a `# Title` line")
+            settings["title"] = title
+        if not sections:
+            raise ctx.error("script has no text", "write the words to speak below the title; start sections with `## Heading` lines")
+    return Script(path=ctx.path, sections=sections, vars=dict(ctx.vars), **settings)
+
+
+def _strip_comments(body: list[tuple[int, str]], ctx: Context) -> list[tuple[int, str]]:
+    """Remove `<!-- … -->` (which may span lines), keeping every line's number."""
+    if not body:
+        return body
+    first = body[0][0]
+    text = "\n".join(line for _, line in body)
+    kept, start = [], 0
+    while (opening := text.find("<!--", start)) >= 0:
+        closing = text.find("-->", opening + 4)
+        if closing < 0:
+            raise ctx.error("unclosed comment <!--", "close it with -->", first + text.count("\n", 0, opening))
+        kept += [text[start:opening], " ", "\n" * text.count("\n", opening, closing)]
+        start = closing + 3
+    text = "".join(kept) + text[start:]
+    return [(first + k, line) for k, line in enumerate(text.split("\n"))]
+
+
+def _clean_inline(text: str) -> str:
+    """Markdown emphasis out: every `*`, and `_` at the edges of words (`{first_name}` keeps its `_`)."""
+    return _UNDERSCORE.sub("", text.replace("*", ""))
+
+
+@dataclass
+class _MarkdownPart:
+    """The lines under one `## Heading` (or before the first: the "Opening", `line` None)."""
+
+    name: str
+    line: int | None
+    optional: bool = False
+    repeat: int = 1
+    lines: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _heading_text(text: str) -> str:
+    """Strip an ATX heading's closing `#`s (`## Title ##`)."""
+    text = text.strip()
+    bare = text.rstrip("#")
+    return bare.strip() if bare != text and (not bare or bare[-1] in " \t") else text
+
+
+def _markdown_sections(body: list[tuple[int, str]], ctx: Context) -> tuple[str | None, tuple[Section, ...]]:
+    """The `# Title` (or None) and the sections: the Opening (if it has items), then one per `## Heading`."""
+    title: str | None = None
+    parts = [_MarkdownPart("Opening", None)]
+    for line_no, line in _strip_comments(body, ctx):
+        heading = _HEADING.fullmatch(line)
+        if heading:
+            level, text = len(heading.group(1)), _heading_text(heading.group(2) or "")
+            if level == 2:
+                name, optional, repeat = _heading(text, line_no, ctx)
+                parts.append(_MarkdownPart(name or f"Section {len(parts)}", line_no, optional, repeat))
+                continue
+            if level == 1 and title is None:
+                title = " ".join(_clean_inline(text).split()) or None
+            parts[-1].lines.append((line_no, ""))  # other headings are for the reader: not spoken
+            continue
+        if _RULE.fullmatch(line):
+            parts[-1].lines.append((line_no, ""))
+            continue
+        cleaned = _BULLET.sub("", _QUOTE.sub("", line, count=1), count=1)
+        parts[-1].lines.append((line_no, _clean_inline(cleaned)))
+    sections = []
+    for part in parts:
+        items = scan(part.lines, ctx)
+        if not items:
+            if part.line is not None:
+                raise ctx.error(f"section {part.name!r} has no text", "write the words to speak under the heading, or remove it",
+                                part.line)
+            continue
+        sections.append(Section(part.name, tuple(items), part.line or items[0].line, part.optional, part.repeat))
+    return title, tuple(sections)
+
+
+def _heading(text: str, line: int, ctx: Context) -> tuple[str, bool, int]:
+    """`Name (optional, repeat 3)` → (name, optional, repeat). Parentheses that hold no flags stay in the name."""
+    text = " ".join(_clean_inline(text).split())
+    match = _FLAGS.fullmatch(text)
+    if not match:
+        return text, False, 1
+    flags = [part.strip() for part in re.split(r"[,;]", match.group(2))]
+    words = [(part.split() or [""])[0].lower() for part in flags]
+    if not any(suggest(word, ("optional", "repeat"), 0.75) for word in words):
+        return text, False, 1
+    optional, repeat = False, None
+    for part, word in zip(flags, words):
+        shown = f"flag {part!r} in '## {text}'"
+        if word == "optional" and part.lower() == "optional":
+            optional = True
+        elif word == "repeat":
+            count = part[len(word):].strip()
+            if not re.fullmatch(r"[0-9]{1,3}", count) or not 1 <= int(count) <= MAX_REPEAT:
+                raise ctx.error(f"{shown}: repeat needs a whole number from 1 to {MAX_REPEAT}", "write (repeat 3)", line)
+            if repeat is not None:
+                raise ctx.error(f"{shown}: repeat is given twice", "give repeat once", line)
+            repeat = int(count)
+        else:
+            close = suggest(word, ("optional", "repeat"))
+            hint = f"did you mean {close!r}? {_FLAG_HINT}" if close else _FLAG_HINT
+            raise ctx.error(f"unknown section {shown}", hint, line)
+    return match.group(1).strip(), optional, repeat or 1

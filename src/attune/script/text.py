@@ -1,0 +1,269 @@
+"""Inline text: markers, placeholders and sentences, the same in every script format.
+
+`scan(lines, ctx)` turns numbered lines of a section into items: `[pause 5s]`, `[pause 10s..2m]`,
+`[pause 10s..]`, `[breath]`, `[breath 3]`, `[bell]`, SSML `<break time="3s"/>`, and speech with its
+`{name}` placeholders filled (`{{` and `}}` are literal braces). Markers must close on the line they
+open; any other square-bracket text is an error. `split_sentences` cuts speech into the sentences
+that are synthesised one by one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..durations import parse_duration
+from ..errors import LengthError, ScriptError
+from .model import BREATH_S, MAX_BREATHS, Bell, Item, Pause, Speech
+
+PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PLAIN_RUN = re.compile(r"[^\[\]{}<]+|<")
+_BREAK_START = re.compile(r"<break\b", re.IGNORECASE)
+_BREAK = re.compile(r"""<break\s+time\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')\s*/>""", re.IGNORECASE)
+_MARKER_WORD = re.compile(r"([A-Za-z]+)(?:\s+(.*))?", re.DOTALL)
+
+MARKERS_HINT = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [breath], [breath 3], [bell]"
+_MARKER_EXAMPLES = {"pause": "[pause 5s]", "breath": "[breath]", "bell": "[bell]"}
+_PLACEHOLDER_HINT = "write {name} for a placeholder (letters, digits and _), or {{ and }} for literal braces"
+
+EMPTY_HINTS = {
+    "yaml": "start it with `title: …` and a `sections:` list",
+    "txt": "start it with front matter (---, title: …, ---) and then the words to speak",
+    "md": "start it with a `# Title` line and then the words to speak",
+}
+
+class Context:
+    """Where we are (the path, and the folder relative file names resolve against) and the
+    placeholder values in force."""
+
+    def __init__(self, path: str, overrides: dict[str, str], base_dir: Path | None = None):
+        self.path = path
+        self.overrides = overrides
+        self.vars: dict[str, str] = dict(overrides)
+        self.base_dir = base_dir if base_dir is not None else Path(path).parent
+
+    def error(self, message: str, hint: str | None, line: int | None = None) -> ScriptError:
+        return ScriptError(message, hint, path=self.path, line=line)
+
+
+def suggest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def short(text: str, limit: int = 40) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _before(line: str, end: int, limit: int = 40) -> str:
+    """The text up to and including `line[end]`, cut at the left to `limit` characters."""
+    start = max(0, end + 1 - limit)
+    return ("…" if start else "") + line[start:end + 1].lstrip()
+
+
+
+def count_words(text: str) -> int:
+    """Words as the planner and the speech checks count them: runs of letters and digits."""
+    return len(re.findall(r"\w+", text))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split speech into sentences after `.`, `!`, `?` or `…` (or runs of them) and whitespace.
+
+    Punctuation (and a closing quote or bracket after it) stays with its sentence. There is no
+    split after Dr., Mr., Mrs., Ms., St., e.g. or i.e., nor inside numbers such as 3.5.
+    Non-blank text gives at least one sentence; blank text gives an empty list.
+    """
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.group().rstrip(_CLOSERS) == "." and _ends_with_abbreviation(text, match.start()):
+            continue
+        piece = text[start:match.end()].strip()
+        if piece:
+            sentences.append(piece)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+_CLOSERS = "\"'”’»)]"
+# Possessive, and only from the start of a punctuation run: linear even on "......".
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s)")
+_ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "st", "e.g", "i.e"})
+
+
+def _ends_with_abbreviation(text: str, dot: int) -> bool:
+    start = dot
+    while start > 0 and not text[start - 1].isspace() and dot - start < 8:
+        start -= 1
+    word = text[start:dot].lstrip("([{\"'“‘«")
+    return word.lower() in _ABBREVIATIONS
+
+
+def scan(lines: Iterable[tuple[int, str]], ctx: Context) -> list[Item]:
+    """Turn numbered lines into items. Blank lines end a paragraph (a separate Speech).
+
+    Whitespace in speech folds to single spaces; text with no letter or digit (a `.` left after
+    a marker) is dropped.
+    """
+    items: list[Item] = []
+    parts: list[str] = []
+    start_line: list[int] = []
+
+    def flush() -> None:
+        text = " ".join("".join(parts).split())
+        if any(char.isalnum() for char in text):  # punctuation left beside a marker is not speech
+            items.append(Speech(text, start_line[0]))
+        parts.clear()
+        start_line.clear()
+
+    def add(piece: str, line: int) -> None:
+        if not start_line and piece.strip():
+            start_line.append(line)
+        parts.append(piece)
+
+    for line_no, line in lines:
+        if not line.strip():
+            flush()
+            continue
+        parts.append(" ")
+        i, n = 0, len(line)
+        while i < n:
+            char = line[i]
+            if char == "[":
+                close, reopen = line.find("]", i + 1), line.find("[", i + 1)
+                if close < 0 or 0 <= reopen < close:
+                    stop = reopen if 0 <= reopen < (close if close >= 0 else n) else n
+                    raise ctx.error(f"unclosed marker {short(line[i:stop])}",
+                                    "close it with ] on the same line; square brackets are only for markers such as [pause 5s]",
+                                    line_no)
+                flush()
+                items.append(_marker(line[i:close + 1], line_no, ctx))
+                i = close + 1
+            elif char == "]":
+                raise ctx.error(f"']' without a matching '[' in {_before(line, i)!r}",
+                                "remove it; square brackets are only for markers such as [pause 5s]", line_no)
+            elif char == "<" and _BREAK_START.match(line, i):
+                flush()
+                pause, i = _ssml_break(line, i, line_no, ctx)
+                items.append(pause)
+            elif char == "{":
+                if line.startswith("{{", i):
+                    add("{", line_no)
+                    i += 2
+                    continue
+                match = _PLACEHOLDER.match(line, i)
+                if not match:
+                    raise ctx.error(f"'{{' that starts no placeholder in {short(line[i:], 24)!r}", _PLACEHOLDER_HINT, line_no)
+                add(_fill(match.group(1), line_no, ctx), line_no)
+                i = match.end()
+            elif char == "}":
+                if not line.startswith("}}", i):
+                    raise ctx.error(f"'}}' without a matching '{{' in {_before(line, i)!r}", _PLACEHOLDER_HINT, line_no)
+                add("}", line_no)
+                i += 2
+            else:
+                plain = _PLAIN_RUN.match(line, i)
+                assert plain is not None  # the pattern matches any character that is not a marker start
+                add(plain.group(), line_no)
+                i = plain.end()
+    flush()
+    return items
+
+
+def _fill(name: str, line: int, ctx: Context) -> str:
+    if name in ctx.vars:
+        return ctx.vars[name]
+    hint = f"give it a value with --var {name}=VALUE or a `vars:` entry ({name}: …)"
+    close = next((known for known in ctx.vars if known.lower() == name.lower()), None) or suggest(name, ctx.vars)
+    if close:
+        hint = f"did you mean {{{close}}}? Or {hint}"
+    raise ctx.error(f"undefined placeholder {{{name}}}", hint, line)
+
+
+def _marker(marker: str, line: int, ctx: Context) -> Item:
+    """Parse one `[…]` marker (brackets included)."""
+    inner = marker[1:-1]
+    if "{" in inner or "}" in inner:
+        raise ctx.error(f"placeholder inside marker {marker}", "markers take their values as written, e.g. [pause 5s]", line)
+    match = _MARKER_WORD.fullmatch(inner.strip())
+    word = match.group(1).lower() if match else None
+    arg = (match.group(2) or "").strip() if match else ""
+    if word == "bell":
+        if arg:
+            raise ctx.error(f"{marker} takes no value", "write [bell]; write it twice for two strikes", line)
+        return Bell(line)
+    if word == "breath":
+        if not arg:
+            return Pause(BREATH_S, BREATH_S, line, "breath")
+        if not re.fullmatch(r"[0-9]{1,3}", arg) or not 1 <= int(arg) <= MAX_BREATHS:
+            raise ctx.error(f"{marker}: the number of breaths must be a whole number from 1 to {MAX_BREATHS}, not {arg!r}",
+                            "write [breath] for one breath or [breath 3] for three", line)
+        return Pause(int(arg) * BREATH_S, int(arg) * BREATH_S, line, "breath")
+    if word == "pause":
+        return _pause(marker, arg, line, ctx)
+    raise ctx.error(f"unknown marker {marker}", _unknown_marker_hint(inner), line)
+
+
+def _unknown_marker_hint(inner: str) -> str:
+    match = re.fullmatch(r"([A-Za-z]*)\s*(.*)", inner.strip(), re.DOTALL)
+    assert match is not None  # both groups match empty text
+    word = suggest(match.group(1).lower(), _MARKER_EXAMPLES) if match.group(1) else None
+    if word is None:
+        return f"{MARKERS_HINT} (square brackets are only for markers)"
+    rest = match.group(2).strip()
+    guess = f"[{word} {rest}]" if rest else f"[{word}]"
+    try:
+        _marker(guess, 1, Context("", {}))
+    except ScriptError:
+        guess = _MARKER_EXAMPLES[word]
+    return f"did you mean {guess}? {MARKERS_HINT}"
+
+
+def _duration(text: str, what: str, shown: str, line: int, ctx: Context) -> float:
+    try:
+        return parse_duration(text, what=what)
+    except LengthError as exc:
+        raise ctx.error(f"{shown}: {exc.message}", exc.hint, line) from None
+
+
+def _pause(marker: str, arg: str, line: int, ctx: Context) -> Pause:
+    ranges = "write [pause 5s], [pause 10s..2m] or [pause 10s..]"
+    if not arg:
+        raise ctx.error(f"{marker} has no duration", ranges, line)
+    parts = arg.replace("…", "..").split("..")
+    if len(parts) > 2:
+        raise ctx.error(f"{marker} has more than one '..'", ranges, line)
+    if not parts[0].strip():
+        raise ctx.error(f"{marker} has no shortest time before '..'", "write [pause 0s..2m] for up to 2m", line)
+    low = _duration(parts[0], "pause", marker, line, ctx)
+    if len(parts) == 1:
+        return Pause(low, low, line, "pause")
+    if not parts[1].strip():
+        return Pause(low, None, line, "pause")
+    high = _duration(parts[1], "pause", marker, line, ctx)
+    if high < low:
+        raise ctx.error(f"{marker}: the range runs backwards ({parts[0].strip()} is longer than {parts[1].strip()})",
+                        f"write the shorter time first: [pause {parts[1].strip()}..{parts[0].strip()}]", line)
+    return Pause(low, high, line, "pause")
+
+
+def _ssml_break(line: str, start: int, line_no: int, ctx: Context) -> tuple[Pause, int]:
+    """Parse `<break time="…"/>` at `start`; return the pause and the index after the tag."""
+    match = _BREAK.match(line, start)
+    if not match:
+        end = line.find(">", start)
+        shown = short(line[start:end + 1] if end >= 0 else line[start:], 50)
+        raise ctx.error(f"unsupported SSML {shown}", 'write <break time="3s"/> or <break time="500ms"/>', line_no)
+    value = match.group(1) if match.group(1) is not None else match.group(2)
+    if "{" in value or "}" in value:
+        raise ctx.error(f"placeholder inside marker {match.group()}", 'write the time itself, e.g. <break time="3s"/>', line_no)
+    seconds = _duration(value, "break time", match.group(), line_no, ctx)
+    return Pause(seconds, seconds, line_no, "break"), match.end()

@@ -1,0 +1,200 @@
+"""What a track is rendered with: one frozen `TrackSettings`, validated in one place, merged in one place.
+
+Every source of settings produces one: a script's own keys, a roster's `defaults:` and each of its
+tracks, a `RenderRequest` from the library, and the command-line flags. `None` means "not set here",
+and layers are merged with `over`, highest first:
+
+    flag > roster track > roster defaults > script > Attune's defaults (`resolved()`)
+
+The ranges below are the only ones: a roster's `rate: 50` fails where it is written, exactly as a
+script's does. Light to import (no numpy): a batch's parent builds and merges settings for every track.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .durations import MAX_DURATION_S, format_duration
+from .errors import SettingsError
+
+#: The speech engines; the first is the default.
+ENGINES = ("pyttsx3",)
+#: The formats Attune writes; the first is the default.
+FORMATS = ("mp3", "wav")
+DEFAULT_ENGINE = ENGINES[0]
+DEFAULT_RATE_WPM = 140.0
+DEFAULT_LOUDNESS_LUFS = -16.0
+DEFAULT_BITRATE = "128k"
+
+RATE_WPM_RANGE = (80.0, 400.0)
+PITCH_RANGE = (0, 100)
+#: A bed's level relative to the voice.
+BACKGROUND_DB_RANGE = (-60.0, 0.0)
+#: The voice loudness targets Attune accepts. Above -14 LUFS speech would need heavy limiting to keep
+#: its peaks under the ceiling (the limiter catches peaks; it is not a normaliser).
+LOUDNESS_RANGE_LUFS = (-40.0, -14.0)
+#: MP3 bitrates (LAME, constant bitrate).
+BITRATE_RANGE_KBPS = (32, 320)
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Background:
+    """A background as written: a kind (`drone`), a sound file name, or a mapping, with the folder its
+    relative file names resolve against and where it was written (for error messages).
+
+    `attune.audio.background.parse_background` turns it into a validated bed.
+    """
+
+    value: Any
+    base_dir: Path = field(default_factory=Path.cwd)
+    path: str | None = None
+    line: int | None = None
+
+    def fingerprint_value(self) -> Any:
+        """The value with relative file names made absolute (the folder decides which file is meant)."""
+        return {"value": self.value, "base_dir": str(Path(self.base_dir).resolve())}
+
+
+@dataclass(frozen=True)
+class TrackSettings:
+    """How one track is rendered. Every field is optional (None: not set at this layer)."""
+
+    engine: str | None = None
+    voice: str | None = None
+    rate_wpm: float | None = None
+    pitch: int | None = None
+    background: Background | None = None
+    background_db: float | None = None
+    bells_start: bool | None = None
+    bells_end: bool | None = None
+    #: Placeholder values; merged key by key (a higher layer's `name` wins, the others stay).
+    vars: Mapping[str, str] = field(default_factory=dict)
+    length_s: float | None = None
+    loudness_lufs: float | None = None
+    formats: tuple[str, ...] | None = None
+    bitrate: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.background is not None and not isinstance(self.background, Background):
+            # A plain value (the library's `TrackSettings(background="drone")`) resolves against the working folder.
+            object.__setattr__(self, "background", Background(str(self.background) if isinstance(self.background, Path) else self.background))
+        if self.formats is not None:
+            object.__setattr__(self, "formats", (self.formats,) if isinstance(self.formats, str) else tuple(self.formats))
+        object.__setattr__(self, "vars", {key: value if isinstance(value, str) else str(value) for key, value in dict(self.vars).items()})
+        _validate(self)
+
+    def over(self, lower: TrackSettings) -> TrackSettings:
+        """These settings layered over `lower`: every field set here wins; vars are merged by name."""
+        values = {f.name: getattr(self, f.name) if getattr(self, f.name) is not None else getattr(lower, f.name)
+                  for f in fields(self) if f.name != "vars"}
+        return TrackSettings(**values, vars={**lower.vars, **self.vars})
+
+    @staticmethod
+    def layered(*layers: TrackSettings | None) -> TrackSettings:
+        """Merge layers given highest first (`layered(flags, track, defaults, script)`)."""
+        result = TrackSettings()
+        for layer in reversed([layer for layer in layers if layer is not None]):
+            result = layer.over(result)
+        return result
+
+    def resolved(self) -> TrackSettings:
+        """These settings with Attune's defaults filled in where nothing was set."""
+        return self.over(DEFAULTS)
+
+    @property
+    def format(self) -> str:
+        """The first (main) format."""
+        return (self.formats or DEFAULTS.formats or ("mp3",))[0]
+
+    def fingerprint(self) -> str:
+        """A content hash of the settings themselves (file contents are added by the request's fingerprint)."""
+        material = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.background is not None:
+            material["background"] = self.background.fingerprint_value()
+        return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+    def with_changes(self, **changes: Any) -> TrackSettings:
+        return replace(self, **changes)
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SettingsError(f"{name} must be a number, not {value!r}")
+    return float(value)
+
+
+def _validate(s: TrackSettings) -> None:
+    """The one set of ranges. Messages name the setting; the caller adds the file and line."""
+    if s.engine is not None and s.engine not in ENGINES:
+        raise SettingsError(f"unknown speech engine {s.engine!r}", f"use one of: {', '.join(ENGINES)}")
+    if s.voice is not None and (not isinstance(s.voice, str) or not s.voice.strip()):
+        raise SettingsError(f"voice must be a voice name, not {s.voice!r}", "run `attune voices` to list them")
+    if s.rate_wpm is not None:
+        low, high = RATE_WPM_RANGE
+        rate = _number(s.rate_wpm, "rate")
+        if not low <= rate <= high:
+            raise SettingsError(f"rate {rate:g} words per minute is out of range", f"use a rate from {low:g} to {high:g}, such as 140")
+        object.__setattr__(s, "rate_wpm", rate)
+    if s.pitch is not None:
+        low, high = PITCH_RANGE
+        if isinstance(s.pitch, bool) or not isinstance(s.pitch, int) or not low <= s.pitch <= high:
+            raise SettingsError(f"pitch {s.pitch!r} is out of range", f"use a whole number from {low} to {high} (50 is the voice's normal pitch)")
+    if s.background_db is not None:
+        low, high = BACKGROUND_DB_RANGE
+        level = _number(s.background_db, "background level")
+        if not low <= level <= high:
+            raise SettingsError(f"background level {level:g} dB is out of range", f"use a value from {low:g} to {high:g}, such as -22")
+        object.__setattr__(s, "background_db", level)
+    if s.loudness_lufs is not None:
+        low, high = LOUDNESS_RANGE_LUFS
+        target = _number(s.loudness_lufs, "loudness")
+        if not low <= target <= high:
+            raise SettingsError(f"loudness target {target:g} LUFS is out of range",
+                                f"use a value from {low:g} to {high:g}, such as -16 (louder voices would need heavy limiting to stay under -1 dBTP)")
+        object.__setattr__(s, "loudness_lufs", target)
+    if s.length_s is not None:
+        length = _number(s.length_s, "length")
+        if not 0 < length <= MAX_DURATION_S:
+            raise SettingsError(f"length {format_duration(length) if length > 0 else length!r} is out of range", "give a length from 1s to 12h, such as 10m")
+        object.__setattr__(s, "length_s", length)
+    for name in ("bells_start", "bells_end"):
+        value = getattr(s, name)
+        if value is not None and not isinstance(value, bool):
+            raise SettingsError(f"{name.replace('_', '.')} must be true or false, not {value!r}")
+    for key in s.vars:
+        if not isinstance(key, str) or not _NAME.fullmatch(key):
+            raise SettingsError(f"placeholder name {key!r} is not valid", "names are letters, digits and _, not starting with a digit: name=Ana")
+    if s.formats is not None:
+        if not s.formats:
+            raise SettingsError("no format given", f"use one of: {', '.join(FORMATS)}")
+        for fmt in s.formats:
+            if fmt not in FORMATS:
+                raise SettingsError(f"unknown format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+        if len(set(s.formats)) != len(s.formats):
+            raise SettingsError(f"format given twice in {','.join(s.formats)}", "name each format once")
+    if s.bitrate is not None:
+        object.__setattr__(s, "bitrate", check_bitrate(s.bitrate))
+
+
+def check_bitrate(bitrate: str) -> str:
+    """`128k` style, within BITRATE_RANGE_KBPS; returns it normalised."""
+    low, high = BITRATE_RANGE_KBPS
+    match = re.fullmatch(r"(\d{2,3})k", str(bitrate).strip().lower())
+    if not match or not low <= int(match.group(1)) <= high:
+        raise SettingsError(f"bitrate {bitrate!r} is not valid", f"use a value from {low}k to {high}k, such as 128k")
+    return match.group(0)
+
+
+DEFAULTS = TrackSettings(
+    engine=DEFAULT_ENGINE, rate_wpm=DEFAULT_RATE_WPM, background_db=None, bells_start=False, bells_end=False,
+    loudness_lufs=DEFAULT_LOUDNESS_LUFS, formats=(FORMATS[0],), bitrate=DEFAULT_BITRATE,
+)

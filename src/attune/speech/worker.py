@@ -1,0 +1,119 @@
+"""A speech engine in a child process: started on first use, one JSON request per line, with time limits.
+
+Engines are known to hang or to write empty or truncated files (pyttsx3 issues #142, #194, #283).
+Running each in a child process lets the parent put a time limit on every request and stop a hung
+engine without losing itself. Every engine gets the same isolation: its worker module reads one JSON
+object per line on stdin and answers one per line on stdout (`{"op": "hello"}` first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from typing import IO
+
+from ..errors import SpeechError
+from ..system import procs
+
+#: Seconds an engine gets to start, and to speak one sentence (plus CHAR_TIMEOUT_S a character).
+START_TIMEOUT_S = 60.0
+SPEAK_TIMEOUT_S = float(os.environ.get("ATTUNE_SPEECH_TIMEOUT_S", "30"))
+CHAR_TIMEOUT_S = 0.05
+
+
+class WorkerClient:
+    """The parent's side of one engine worker process (`python -m MODULE`)."""
+
+    def __init__(self, module: str, worker_argv: Sequence[str] | None = None):
+        self._argv = list(worker_argv or [sys.executable, "-m", module])
+        self._proc: subprocess.Popen | None = None
+        self._replies: queue.Queue = queue.Queue()
+        self._stderr: IO[bytes] | None = None
+        #: What the worker said when it started (engine, library, versions).
+        self.hello: dict = {}
+
+    def _start(self) -> None:
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed in close()
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        try:
+            self._proc = procs.start(
+                self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                text=True, encoding="utf-8", bufsize=1, env=env, start_new_session=True,
+            )
+        except OSError as exc:
+            raise SpeechError(f"the speech engine could not start: {exc}", "run `attune doctor`") from None
+        proc = self._proc
+        stdout = proc.stdout
+        assert stdout is not None  # stdout=PIPE
+
+        def pump() -> None:
+            for line in stdout:
+                self._replies.put(line)
+            self._replies.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        reply = self._request({"op": "hello", **self._hello_payload()}, START_TIMEOUT_S, "starting")
+        if not reply.get("ok"):
+            self.close()
+            raise SpeechError(reply.get("error", "the speech engine could not start"), reply.get("hint") or "run `attune doctor`")
+        self.hello = reply
+
+    @staticmethod
+    def speak_timeout_s(text: str) -> float:
+        """The time limit for speaking `text` (read at call time, so it can be set per process)."""
+        return SPEAK_TIMEOUT_S + CHAR_TIMEOUT_S * len(text)
+
+    def _hello_payload(self) -> dict:
+        """Extra fields of the first request (an engine's worker may need to know what to load)."""
+        return {}
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        lines = [ln for ln in self._stderr.read().decode("utf-8", "replace").splitlines() if ln.strip() and not ln.startswith("Audio saved")]
+        return lines[-1].strip() if lines else ""
+
+    def _request(self, payload: dict, timeout_s: float, doing: str) -> dict:
+        if self._proc is None:
+            self._start()
+        if self._proc is None or self._proc.stdin is None:  # pragma: no cover - _start sets both or raises
+            raise SpeechError("the speech engine is not running", "run `attune doctor`")
+        try:
+            self._proc.stdin.write(json.dumps(payload) + "\n")
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the worker died; the reply queue reports it below
+        try:
+            line = self._replies.get(timeout=timeout_s)
+        except queue.Empty:
+            self.close()
+            raise SpeechError(f"the speech engine did not answer within {timeout_s:.0f}s while {doing}", "try again; if it keeps hanging, run `attune doctor`") from None
+        if line is None:
+            tail = self._stderr_tail()
+            self.close()
+            raise SpeechError(f"the speech engine stopped while {doing}" + (f" ({tail})" if tail else ""), "run `attune doctor`")
+        return json.loads(line)
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.stdin is not None:
+                with contextlib.suppress(Exception):
+                    proc.stdin.close()
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+        self._replies = queue.Queue()
