@@ -49,8 +49,18 @@ def test_batch_delivers_real_tracks(tmp_path, shared_engine_cache):
     (tmp_path / "short.yaml").write_text(SCRIPT)
     (tmp_path / "roster.yaml").write_text(ROSTER)
     out = tmp_path / "deliver"
-    args = ["batch", str(tmp_path / "roster.yaml"), "-o", str(out), "--jobs", "2",
-            "--base-url", "https://example.org/p/", "--cache-dir", str(shared_engine_cache)]
+    args = [
+        "batch",
+        str(tmp_path / "roster.yaml"),
+        "-o",
+        str(out),
+        "--jobs",
+        "2",
+        "--base-url",
+        "https://example.org/p/",
+        "--cache-dir",
+        str(shared_engine_cache),
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output  # one track's script is missing
     assert "missing.yaml" in result.stdout and "3 rendered" in result.stdout and "1 failed" in result.stdout

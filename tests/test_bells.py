@@ -10,9 +10,10 @@ import pytest
 
 from attune.audio.bells import BELL_DURATION_S, bell_strike
 from attune.library import SOUNDS_DIR
+from attune.timebase import SAMPLE_RATE
 from helpers.audio import decode, rms_dbfs, spectrum_peaks
 
-SR = 44100
+SR = SAMPLE_RATE
 ASSETS = SOUNDS_DIR
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "make_sounds.py"
 
@@ -53,7 +54,7 @@ def test_strike_rings_then_decays_smoothly_to_silence(bell):
     assert start <= 1
     assert np.all(np.diff(rms[start:]) < 0)
     # Ends silent: the last 100 ms fade to exactly 0.
-    assert rms_dbfs(bell[-int(0.1 * SR):]) < -80
+    assert rms_dbfs(bell[-int(0.1 * SR) :]) < -80
     assert np.all(bell[-1] == 0.0)
 
 
@@ -76,6 +77,7 @@ def test_strike_partials_are_inharmonic_bowl_modes(bell):
 
 
 # -- bundled sounds ------------------------------------------------------------------------------------
+
 
 def load_make_assets():
     spec = importlib.util.spec_from_file_location("make_sounds", TOOL)

@@ -9,17 +9,7 @@ from attune.media.captions import Cue, timestamp, vtt_text, write_vtt
 
 def test_exact_output():
     cues = [Cue(1.25, 4.0, "Welcome."), Cue(4.5, 3661.0015, "Let the breath settle.")]
-    assert vtt_text(cues) == (
-        "WEBVTT\n"
-        "\n"
-        "1\n"
-        "00:00:01.250 --> 00:00:04.000\n"
-        "Welcome.\n"
-        "\n"
-        "2\n"
-        "00:00:04.500 --> 01:01:01.002\n"
-        "Let the breath settle.\n"
-    )
+    assert vtt_text(cues) == ("WEBVTT\n\n1\n00:00:01.250 --> 00:00:04.000\nWelcome.\n\n2\n00:00:04.500 --> 01:01:01.002\nLet the breath settle.\n")
 
 
 def test_escaping_and_no_arrow_in_text():

@@ -154,8 +154,7 @@ SCRIPT_ERRORS = {
     "backwards-range": (
         "backwards.yaml",
         _PAUSE_AT_5.format("[pause 30s..10s]"),
-        "{path}:5: [pause 30s..10s]: the range runs backwards (30s is longer than 10s) — "
-        "write the shorter time first: [pause 10s..30s]",
+        "{path}:5: [pause 30s..10s]: the range runs backwards (30s is longer than 10s) — write the shorter time first: [pause 10s..30s]",
     ),
     "undefined-placeholder": (
         "placeholder.yaml",
@@ -176,8 +175,7 @@ SCRIPT_ERRORS = {
     "unknown-background-kind": (
         "thunder.yaml",
         "title: Evening calm\nbackground: thunder\nsections:\n  - text: Welcome.\n",
-        "{path}:2: unknown background 'thunder' — use one of: none, drone, binaural, pink-noise, brown-noise, "
-        "white-noise, or a sound file path",
+        "{path}:2: unknown background 'thunder' — use one of: none, drone, binaural, pink-noise, brown-noise, white-noise, or a sound file path",
     ),
 }
 
@@ -215,29 +213,33 @@ def test_placeholder_filled_by_var(tmp_path):
 # Bad usage: exit 2, one line that points at --help
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--length", "10"], "Invalid value for '--length': --length '10' has no unit — write 10s or 10m — see `attune render --help`"),
-    (["--length", "ten minutes"],
-     "Invalid value for '--length': --length 'ten minutes' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h"
-     " — see `attune render --help`"),
-    (["--length", "13h"],
-     "Invalid value for '--length': --length '13h' is longer than the 12h limit — use a duration of 12h or less"
-     " — see `attune render --help`"),
-    (["--var", "x"], "Invalid value for '--var': 'x' is not KEY=VALUE — write --var name=Ana — see `attune render --help`"),
-    (["--rate", "1000"],
-     "Invalid value for '--rate': 1000.0 is not in the range 80<=x<=400 — see `attune render --help`"),
-    (["--format", "ogg"],
-     "Invalid value for '--format': 'ogg' is not one of 'mp3', 'wav' — see `attune render --help`"),
-    (["--bogus"], "No such option '--bogus' — see `attune render --help`"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--length", "10"], "Invalid value for '--length': --length '10' has no unit — write 10s or 10m — see `attune render --help`"),
+        (
+            ["--length", "ten minutes"],
+            "Invalid value for '--length': --length 'ten minutes' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h — see `attune render --help`",
+        ),
+        (
+            ["--length", "13h"],
+            "Invalid value for '--length': --length '13h' is longer than the 12h limit — use a duration of 12h or less — see `attune render --help`",
+        ),
+        (["--var", "x"], "Invalid value for '--var': 'x' is not KEY=VALUE — write --var name=Ana — see `attune render --help`"),
+        (["--rate", "1000"], "Invalid value for '--rate': 1000.0 is not in the range 80<=x<=400 — see `attune render --help`"),
+        (["--format", "ogg"], "Invalid value for '--format': 'ogg' is not one of 'mp3', 'wav' — see `attune render --help`"),
+        (["--bogus"], "No such option '--bogus' — see `attune render --help`"),
+    ],
+)
 def test_render_bad_usage(args, message, good, out_dir, cache):
     assert_error(render(good, out_dir / "new.mp3", cache, *args), 2, message)
     assert_untouched(out_dir)
 
 
 def test_check_bad_var_is_usage(good):
-    assert_error(invoke("check", good, "--var", "=Ana"), 2,
-                 "Invalid value for '--var': '=Ana' is not KEY=VALUE — write --var name=Ana — see `attune check --help`")
+    assert_error(
+        invoke("check", good, "--var", "=Ana"), 2, "Invalid value for '--var': '=Ana' is not KEY=VALUE — write --var name=Ana — see `attune check --help`"
+    )
 
 
 def test_unknown_command():
@@ -245,8 +247,7 @@ def test_unknown_command():
 
 
 def test_output_that_is_a_folder_is_usage(good, out_dir, cache):
-    assert_error(render(good, out_dir, cache), 2,
-                 f"Invalid value for '-o' / '--output': File '{out_dir}' is a directory — see `attune render --help`")
+    assert_error(render(good, out_dir, cache), 2, f"Invalid value for '-o' / '--output': File '{out_dir}' is a directory — see `attune render --help`")
     assert_untouched(out_dir)
 
 
@@ -280,10 +281,13 @@ def test_length_too_short_for_open_ended_script(tmp_path, out_dir, cache):
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize("voice, message", [
-    ("en-uss", "unknown voice 'en-uss' — did you mean en-us, en-us-nyc, en-shaw? Run `attune voices` to list them"),
-    ("en-us+f9", "unknown voice variant '+f9' — did you mean +f5? See `attune voices`"),
-])
+@pytest.mark.parametrize(
+    "voice, message",
+    [
+        ("en-uss", "unknown voice 'en-uss' — did you mean en-us, en-us-nyc, en-shaw? Run `attune voices` to list them"),
+        ("en-us+f9", "unknown voice variant '+f9' — did you mean +f5? See `attune voices`"),
+    ],
+)
 def test_unknown_voice(voice, message, good, out_dir, cache):
     assert_error(render(good, out_dir / "new.mp3", cache, "--voice", voice), 1, message)
     assert_untouched(out_dir)
@@ -292,8 +296,11 @@ def test_unknown_voice(voice, message, good, out_dir, cache):
 @pytest.mark.engine
 def test_unknown_voice_in_script_names_its_line(tmp_path, out_dir, cache):
     script = write(tmp_path, "voice.yaml", "title: Evening calm\nvoice: en-uss\nsections:\n  - text: Welcome.\n")
-    assert_error(render(script, out_dir / "new.mp3", cache), 1,
-                 f"{script}:2: unknown voice 'en-uss' — did you mean en-us, en-us-nyc, en-shaw? Run `attune voices` to list them")
+    assert_error(
+        render(script, out_dir / "new.mp3", cache),
+        1,
+        f"{script}:2: unknown voice 'en-uss' — did you mean en-us, en-us-nyc, en-shaw? Run `attune voices` to list them",
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -302,8 +309,9 @@ def test_unknown_voice_in_script_names_its_line(tmp_path, out_dir, cache):
 
 def test_background_file_missing(tmp_path, out_dir, cache, good, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert_error(render(good, out_dir / "new.mp3", cache, "--background", "rain.mp3"), 1,
-                 f"background file 'rain.mp3' not found — looked in {tmp_path} and {SOUNDS_DIR}")
+    assert_error(
+        render(good, out_dir / "new.mp3", cache, "--background", "rain.mp3"), 1, f"background file 'rain.mp3' not found — looked in {tmp_path} and {SOUNDS_DIR}"
+    )
     script = write(tmp_path, "rainy.yaml", "title: Rainy\nbackground: rain.mp3\nsections:\n  - text: Welcome.\n")
     message = f"{script}:2: background file 'rain.mp3' not found — looked in {tmp_path} and {SOUNDS_DIR}"
     assert_error(invoke("check", script), 1, message)
@@ -315,20 +323,26 @@ def test_background_file_not_audio(tmp_path, out_dir, cache, good, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "rain.mp3", "these are words, not sound\n")
     script = write(tmp_path, "rainy.yaml", "title: Rainy\nbackground: rain.mp3\nsections:\n  - text: Welcome.\n")
-    what = ("background file 'rain.mp3' is not a sound file ffmpeg can decode — use a WAV, MP3, OGG or FLAC file "
-            r"\(ffmpeg: [^\n]+\)")
-    for result, where in [(render(good, out_dir / "new.mp3", cache, "--background", "rain.mp3"), ""),
-                          (invoke("check", script), f"{script}:2: "),
-                          (render(script, out_dir / "new.mp3", cache), f"{script}:2: ")]:
+    what = (
+        "background file 'rain.mp3' is not a sound file ffmpeg can decode — use a WAV, MP3, OGG or FLAC file "
+        r"\(ffmpeg: [^\n]+\)"
+    )
+    for result, where in [
+        (render(good, out_dir / "new.mp3", cache, "--background", "rain.mp3"), ""),
+        (invoke("check", script), f"{script}:2: "),
+        (render(script, out_dir / "new.mp3", cache), f"{script}:2: "),
+    ]:
         assert re.fullmatch(f"Error: {re.escape(where)}{what}\n", result.stderr), result.stderr
         assert result.exit_code == 1 and result.stdout == ""
     assert_untouched(out_dir)
 
 
 def test_background_unknown_kind_on_command_line(good, out_dir, cache):
-    assert_error(render(good, out_dir / "new.mp3", cache, "--background", "thunder"), 1,
-                 "unknown background 'thunder' — use one of: none, drone, binaural, pink-noise, brown-noise, "
-                 "white-noise, or a sound file path")
+    assert_error(
+        render(good, out_dir / "new.mp3", cache, "--background", "thunder"),
+        1,
+        "unknown background 'thunder' — use one of: none, drone, binaural, pink-noise, brown-noise, white-noise, or a sound file path",
+    )
     assert_untouched(out_dir)
 
 
@@ -350,8 +364,7 @@ def test_output_folder_read_only(good, out_dir, cache):
         if os.access(out_dir, os.W_OK):
             pytest.skip("running as root: a read-only folder is still writable")
         target = out_dir / "new.mp3"
-        assert_error(render(good, target, cache), 1,
-                     f"{target}: the folder {out_dir} is not writable — choose another output path or fix its permissions")
+        assert_error(render(good, target, cache), 1, f"{target}: the folder {out_dir} is not writable — choose another output path or fix its permissions")
     finally:
         out_dir.chmod(0o755)
     assert_untouched(out_dir)
@@ -365,8 +378,9 @@ def _boom(*args, **kwargs):
     raise ZeroDivisionError("division by zero")
 
 
-BUG_MESSAGE = ("internal error (ZeroDivisionError: division by zero) — this is a bug in Attune; please report it "
-               "with the output of the same command run with --debug")
+BUG_MESSAGE = (
+    "internal error (ZeroDivisionError: division by zero) — this is a bug in Attune; please report it with the output of the same command run with --debug"
+)
 
 
 @pytest.mark.engine
@@ -418,8 +432,7 @@ def test_keyboard_interrupt_while_encoding(good, out_dir, cache, monkeypatch):
         yield
 
     monkeypatch.setattr(attune.render, "mastered_blocks", interrupt)
-    assert_error(render(good, out_dir / "old.mp3", cache), 130,
-                 "interrupted — no partial file was left; finished outputs are intact")
+    assert_error(render(good, out_dir / "old.mp3", cache), 130, "interrupted — no partial file was left; finished outputs are intact")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -433,13 +446,13 @@ def _bell_windows_audible_rest_silent(path: Path, bell_starts_s: list[float], le
     bell_s = bell_strike(SAMPLE_RATE).shape[0] / SAMPLE_RATE
     quiet_from = 0.0
     for start in bell_starts_s:
-        ring = audio[int(start * sr): int((start + 3.0) * sr)]
+        ring = audio[int(start * sr) : int((start + 3.0) * sr)]
         assert rms_dbfs(ring) > -30, f"the bell at {start}s is not audible"
         if start > quiet_from:
-            assert rms_dbfs(audio[int((quiet_from + 0.1) * sr): int((start - 0.1) * sr)]) < -70
+            assert rms_dbfs(audio[int((quiet_from + 0.1) * sr) : int((start - 0.1) * sr)]) < -70
         quiet_from = start + bell_s
     if quiet_from < length_s:
-        assert rms_dbfs(audio[int((quiet_from + 0.1) * sr):]) < -70
+        assert rms_dbfs(audio[int((quiet_from + 0.1) * sr) :]) < -70
 
 
 def test_pauses_only_script_renders_a_silent_sit(tmp_path, out_dir, cache):
@@ -470,7 +483,7 @@ def test_silent_sit_with_a_bed_is_bed_only(tmp_path, out_dir, cache):
     assert result.exit_code == 0, result.stderr
     audio, sr = decode(out_dir / "sit.mp3")
     assert audio.shape[0] == 20 * sr
-    level = rms_dbfs(audio[sr: 19 * sr])
+    level = rms_dbfs(audio[sr : 19 * sr])
     assert -60 < level < -20, level
 
 
@@ -483,10 +496,11 @@ def test_check_several_files(tmp_path, good):
     empty = write(tmp_path, "empty.yaml", "")
     md = write(tmp_path, "evening.md", "# Evening calm\n\n## Arriving\nWelcome. [breath]\n\n## Resting (optional)\nRest. [pause 1m..]\n")
     result = invoke("check", good, paws, md, empty)
-    assert result.stdout == (f"ok  {good}: 1 section, 3 words, pauses from 2s\n"
-                             f"ok  {md}: 2 sections (1 optional), 2 words, pauses from 1m6s, open-ended\n")
-    assert result.stderr == (f"Error: {paws}:5: unknown marker [paws 5s] — did you mean [pause 5s]? {MARKERS_HINT}\n"
-                             f"Error: {empty}: script is empty — start it with `title: …` and a `sections:` list\n")
+    assert result.stdout == (f"ok  {good}: 1 section, 3 words, pauses from 2s\nok  {md}: 2 sections (1 optional), 2 words, pauses from 1m6s, open-ended\n")
+    assert result.stderr == (
+        f"Error: {paws}:5: unknown marker [paws 5s] — did you mean [pause 5s]? {MARKERS_HINT}\n"
+        f"Error: {empty}: script is empty — start it with `title: …` and a `sections:` list\n"
+    )
     assert result.exit_code == 1
 
 
@@ -495,8 +509,7 @@ def test_check_all_good_exits_0(good, tmp_path):
     result = invoke("check", good, other)
     assert result.exit_code == 0
     assert result.stderr == ""
-    assert result.stdout.splitlines() == [f"ok  {good}: 1 section, 3 words, pauses from 2s",
-                                          f"ok  {other}: 1 section, 2 words, pauses from 5s"]
+    assert result.stdout.splitlines() == [f"ok  {good}: 1 section, 3 words, pauses from 2s", f"ok  {other}: 1 section, 2 words, pauses from 5s"]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -17,17 +17,32 @@ CLEAN = "<script>alert(1)</script> & \"quotes\" 'single' ]]> \u2028"
 
 
 def channel(**overrides) -> FeedChannel:
-    fields = dict(title="Weekly practice · Ana", link="https://example.org/p/ana/index.html", description="Ten quiet minutes.",
-                  language="en", author="Dr. Rivera", image_url="https://example.org/p/ana/cover.png",
-                  self_url="https://example.org/p/ana/feed.xml")
+    fields = dict(
+        title="Weekly practice · Ana",
+        link="https://example.org/p/ana/index.html",
+        description="Ten quiet minutes.",
+        language="en",
+        author="Dr. Rivera",
+        image_url="https://example.org/p/ana/cover.png",
+        self_url="https://example.org/p/ana/feed.xml",
+    )
     fields.update(overrides)
     return FeedChannel(**fields)
 
 
 def item(n: int = 1, **overrides) -> FeedItem:
-    fields = dict(title=f"Track {n}", guid=guid_for("ana", f"0{n}-track.mp3"), published=datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC),
-                  url=f"https://example.org/p/ana/0{n}-track.mp3", length_bytes=123456 + n, duration_s=905.4, number=n,
-                  description="About it", transcript_url=f"https://example.org/p/ana/0{n}-track.vtt", transcript_language="en")
+    fields = dict(
+        title=f"Track {n}",
+        guid=guid_for("ana", f"0{n}-track.mp3"),
+        published=datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC),
+        url=f"https://example.org/p/ana/0{n}-track.mp3",
+        length_bytes=123456 + n,
+        duration_s=905.4,
+        number=n,
+        description="About it",
+        transcript_url=f"https://example.org/p/ana/0{n}-track.vtt",
+        transcript_language="en",
+    )
     fields.update(overrides)
     return FeedItem(**fields)
 
@@ -37,7 +52,12 @@ def test_channel_and_items_parse():
     assert not parsed.bozo
     feed = parsed.feed
     assert (feed.title, feed.link, feed.subtitle, feed.language, feed.author) == (
-        "Weekly practice · Ana", "https://example.org/p/ana/index.html", "Ten quiet minutes.", "en", "Dr. Rivera")
+        "Weekly practice · Ana",
+        "https://example.org/p/ana/index.html",
+        "Ten quiet minutes.",
+        "en",
+        "Dr. Rivera",
+    )
     assert feed.image.href == "https://example.org/p/ana/cover.png"
     assert feed.itunes_block == 1
     first, second = parsed.entries
@@ -57,7 +77,12 @@ def test_raw_xml_has_the_namespaced_elements():
     assert ch.find(f"{{{ITUNES_NS}}}image").get("href") == "https://example.org/p/ana/cover.png"
     entry = ch.find("item")
     assert entry.find("guid").get("isPermaLink") == "false"
-    assert entry.find(f"{{{PODCAST_NS}}}transcript").attrib == {"url": "https://example.org/p/ana/01-track.vtt", "type": "text/vtt", "rel": "captions", "language": "en"}
+    assert entry.find(f"{{{PODCAST_NS}}}transcript").attrib == {
+        "url": "https://example.org/p/ana/01-track.vtt",
+        "type": "text/vtt",
+        "rel": "captions",
+        "language": "en",
+    }
 
 
 def test_optional_parts_are_left_out():
@@ -70,7 +95,7 @@ def test_optional_parts_are_left_out():
 def test_hostile_text_is_escaped_everywhere():
     xml = feed_xml(
         channel(title=HOSTILE, author=HOSTILE, description=HOSTILE, link="https://example.org/?a=1&b=<2>"),
-        [item(title=HOSTILE, description=HOSTILE, url="https://example.org/a\"b.mp3")],
+        [item(title=HOSTILE, description=HOSTILE, url='https://example.org/a"b.mp3')],
     )
     assert b"<script>" not in xml and b"\x00" not in xml and b"\x0b" not in xml
     root = ET.fromstring(xml)  # well-formed despite everything
@@ -78,7 +103,7 @@ def test_hostile_text_is_escaped_everywhere():
     assert ch.findtext("title") == CLEAN and ch.findtext(f"{{{ITUNES_NS}}}author") == CLEAN
     assert ch.findtext("link") == "https://example.org/?a=1&b=<2>"
     assert ch.find("item").findtext("title") == CLEAN
-    assert ch.find("item").find("enclosure").get("url") == "https://example.org/a\"b.mp3"
+    assert ch.find("item").find("enclosure").get("url") == 'https://example.org/a"b.mp3'
     parsed = feedparser.parse(xml)
     assert not parsed.bozo and len(parsed.entries) == 1
 

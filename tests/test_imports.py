@@ -20,8 +20,10 @@ def test_batch_parent_does_not_load_the_renderer(tmp_path):
     # sound files); tracks render in worker processes.
     script = tmp_path / "x.yaml"
     script.write_text("title: X\nbackground: soft-rain.ogg\nsections: [{text: hi}]\n")
-    code = ("import attune.delivery.batch, attune.request\nfrom pathlib import Path\n"
-            f"attune.request.request_fingerprint(attune.request.RenderRequest(Path({str(script)!r})))")
+    code = (
+        "import attune.delivery.batch, attune.request\nfrom pathlib import Path\n"
+        f"attune.request.request_fingerprint(attune.request.RenderRequest(Path({str(script)!r})))"
+    )
     assert loaded_after(code) == []
 
 
@@ -40,8 +42,10 @@ def test_check_is_quick(tmp_path, repo):
 
 
 def test_batch_preload_warms_the_renderer_and_never_raises():
-    code = ("import attune.delivery.preload, attune.render as r, attune.media.encode as e, attune.speech.engines.espeak as s\n"
-            "print(e.encoder_gain_db.cache_info().currsize, s.find_espeak.cache_info().currsize, r._bell_lufs.cache_info().currsize)")
+    code = (
+        "import attune.delivery.preload, attune.render as r, attune.media.encode as e, attune.speech.engines.espeak as s\n"
+        "print(e.encoder_gain_db.cache_info().currsize, s.find_espeak.cache_info().currsize, r._bell_lufs.cache_info().currsize)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["1", "1", "1"]
     # A forkserver dies of any exception but ImportError in a preloaded module, so none may escape.
     broken = "import attune.render as r\nr._bell_lufs = lambda: 1 / 0\nimport attune.delivery.preload\nprint('ok')"
@@ -61,3 +65,12 @@ def test_no_module_is_over_500_lines(repo):
         assert len(path.read_text("utf-8").splitlines()) <= 500, path
 
 
+def test_the_track_format_is_defined_once(repo):
+    definitions = [p for p in (repo / "src" / "attune").rglob("*.py") if "\nSAMPLE_RATE = " in "\n" + p.read_text("utf-8")]
+    assert [p.name for p in definitions] == ["timebase.py"]
+
+
+def test_no_test_module_imports_another(repo):
+    for path in (repo / "tests").rglob("*.py"):
+        for line in path.read_text("utf-8").splitlines():
+            assert not line.startswith(("from test_", "import test_", "from conftest", "import conftest")), f"{path}: {line}"

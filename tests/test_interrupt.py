@@ -62,7 +62,7 @@ def _proc_stat(pid: int) -> tuple[str, int] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2 :].split()
     return fields[0], int(fields[1])
 
 
@@ -110,9 +110,14 @@ class Run:
 
     def __init__(self, args: list, cwd: Path):
         # Ctrl-C must reach it even when pytest itself was started with SIGINT ignored (a background job).
-        self.proc = subprocess.Popen([sys.executable, "-m", "attune", *map(str, args)], cwd=cwd,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "attune", *map(str, args)],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         self.children: dict[int, str] = {}
 
     def wait_until(self, ready, what: str) -> None:
@@ -191,8 +196,7 @@ def test_render_interrupted_while_encoding(signum, group, work, cache, runs):
     out_dir.mkdir()
     target = out_dir / "practice.mp3"
     target.write_bytes(OLD_BYTES)
-    run = runs(["render", work / "practice.yaml", "-o", target, "--length", LENGTH, "--background", "brown-noise",
-                "--cache-dir", cache], work)
+    run = runs(["render", work / "practice.yaml", "-o", target, "--length", LENGTH, "--background", "brown-noise", "--cache-dir", cache], work)
     run.wait_until(lambda: parts(out_dir) and run.has_child("ffmpeg"), "encoding")
     assert any("ffmpeg" in cmd for cmd in run.children.values())
 
@@ -248,8 +252,7 @@ def test_batch_interrupted(signum, group, work, cache, runs):
     run = runs(["batch", work / "roster.yaml", "-o", out, "--jobs", "2", "--cache-dir", cache], work)
     finished = out / "ana" / "01-practice.mp3"
     # Bo's ffmpeg (a pool worker's child) is named by its output, the temporary file in bo/.
-    run.wait_until(lambda: finished.exists() and run.has_child(f"{out / 'bo'}/.01-practice.mp3."),
-                   "one track finished and the other encoding")
+    run.wait_until(lambda: finished.exists() and run.has_child(f"{out / 'bo'}/.01-practice.mp3."), "one track finished and the other encoding")
     before = finished.read_bytes()
 
     assert_interrupted(*run.signal(signum, group=group))
@@ -295,8 +298,9 @@ def test_interrupt_while_ffmpeg_starts_leaves_no_part(tmp_path, cache, monkeypat
     (tmp_path / "practice.yaml").write_text(SCRIPT, encoding="utf-8")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    result = CliRunner().invoke(cli, ["render", str(tmp_path / "practice.yaml"), "-o", str(out_dir / "p.mp3"),
-                                      "--length", "20s", "--cache-dir", str(cache)], prog_name="attune")
+    result = CliRunner().invoke(
+        cli, ["render", str(tmp_path / "practice.yaml"), "-o", str(out_dir / "p.mp3"), "--length", "20s", "--cache-dir", str(cache)], prog_name="attune"
+    )
     assert result.exit_code == 130
     assert len(started) == 1
     assert started[0].poll() is not None  # stopped, not orphaned

@@ -46,8 +46,13 @@ def spoken_words(plan: dict) -> int:
 def test_library_has_the_practices():
     names = {p.name for p in SCRIPTS}
     expected = {
-        "arriving.yaml", "loving-kindness.yaml", "self-compassion-break.md", "just-like-me.yaml",
-        "compassion-in-the-body.txt", "before-a-session.md", "being-with-pain.yaml",
+        "arriving.yaml",
+        "loving-kindness.yaml",
+        "self-compassion-break.md",
+        "just-like-me.yaml",
+        "compassion-in-the-body.txt",
+        "before-a-session.md",
+        "being-with-pain.yaml",
     }
     assert expected <= names
     assert {p.parent for p in SCRIPTS} == {PRACTICES_DIR}

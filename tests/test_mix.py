@@ -44,8 +44,8 @@ def test_render_is_random_access():
         part = mixer.render(start, n)
         lo = max(start, 0)
         hi = min(start + n, mixer.n_frames)
-        np.testing.assert_array_equal(part[lo - start:hi - start], whole[lo:hi])
-        assert not part[:max(0, -start)].any() and not part[hi - start:].any()
+        np.testing.assert_array_equal(part[lo - start : hi - start], whole[lo:hi])
+        assert not part[: max(0, -start)].any() and not part[hi - start :].any()
 
 
 def test_speech_placed_at_planned_frames_on_both_channels():
@@ -54,8 +54,8 @@ def test_speech_placed_at_planned_frames_on_both_channels():
     audio = mixer.render(0, plan.n_frames)
     np.testing.assert_array_equal(audio[:, 0], audio[:, 1])
     second = plan.events[2]
-    np.testing.assert_array_equal(audio[second.start_frame:second.end_frame, 0], CLIPS["k1"])
-    assert not audio[plan.events[1].start_frame:plan.events[1].end_frame].any()
+    np.testing.assert_array_equal(audio[second.start_frame : second.end_frame, 0], CLIPS["k1"])
+    assert not audio[plan.events[1].start_frame : plan.events[1].end_frame].any()
 
 
 def test_duck_and_fade_envelopes():
@@ -140,8 +140,8 @@ def peak_traced_mib(passages):
 
 
 def test_memory_does_not_grow_with_track_length():
-    short_mib, _short_frames = peak_traced_mib(2)     # ~2 minutes
-    long_mib, long_frames = peak_traced_mib(20)      # ~20 minutes
+    short_mib, _short_frames = peak_traced_mib(2)  # ~2 minutes
+    long_mib, long_frames = peak_traced_mib(20)  # ~20 minutes
     whole_track_mib = long_frames * 2 * 4 / 2**20
     assert long_mib < 4 * BLOCK_FRAMES * 2 * 4 * 8 / 2**20  # a few blocks' worth
     assert long_mib < whole_track_mib / 10

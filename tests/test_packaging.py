@@ -16,8 +16,12 @@ import pytest
 @pytest.fixture(scope="module")
 def installed(repo, tmp_path_factory) -> Path:
     wheels = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(repo)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(repo)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = wheels.glob("attune-*.whl")
     target = tmp_path_factory.mktemp("site")
     with zipfile.ZipFile(wheel) as archive:
@@ -34,8 +38,14 @@ def attune(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProces
 def test_the_wheel_holds_the_package_data(installed):
     package = installed / "attune"
     assert sorted(p.name for p in (package / "practices").iterdir()) == [
-        "arriving.yaml", "before-a-session.md", "being-with-pain.yaml", "compassion-in-the-body.txt",
-        "just-like-me.yaml", "loving-kindness.yaml", "self-compassion-break.md"]
+        "arriving.yaml",
+        "before-a-session.md",
+        "being-with-pain.yaml",
+        "compassion-in-the-body.txt",
+        "just-like-me.yaml",
+        "loving-kindness.yaml",
+        "self-compassion-break.md",
+    ]
     assert {"singing-bowl.flac", "soft-rain.ogg"} <= {p.name for p in (package / "sounds").iterdir()}
     assert (package / "delivery" / "templates" / "index.html.j2").is_file() and (package / "py.typed").is_file()
 

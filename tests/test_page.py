@@ -8,7 +8,7 @@ import pytest
 
 from attune.delivery.page import PageTrack, listening_time, page_html, write_page
 
-HOSTILE = '<script>alert(1)</script> & "x" \'y\' <img src=x onerror=alert(2)>'
+HOSTILE = "<script>alert(1)</script> & \"x\" 'y' <img src=x onerror=alert(2)>"
 
 
 class Collector(HTMLParser):
@@ -46,15 +46,29 @@ def parse(html: str) -> Collector:
 
 
 TRACKS = [
-    PageTrack(1, "Loving kindness", 905.4, "01-loving-kindness.mp3", "01-loving-kindness.vtt", "A warm practice.",
-              "May you be well. May you be at ease.\n\nMay all beings be well."),
+    PageTrack(
+        1,
+        "Loving kindness",
+        905.4,
+        "01-loving-kindness.mp3",
+        "01-loving-kindness.vtt",
+        "A warm practice.",
+        "May you be well. May you be at ease.\n\nMay all beings be well.",
+    ),
     PageTrack(2, "Body scan", 42, "02-body-scan.mp3", None, None, ""),
 ]
 
 
 def render(**overrides) -> str:
-    fields = dict(client_name="Ana", practitioner="Dr. Rivera", title="Weekly practice", tracks=TRACKS,
-                  description="Ten quiet minutes.", language="es", cover_name="cover.png")
+    fields = dict(
+        client_name="Ana",
+        practitioner="Dr. Rivera",
+        title="Weekly practice",
+        tracks=TRACKS,
+        description="Ten quiet minutes.",
+        language="es",
+        cover_name="cover.png",
+    )
     fields.update(overrides)
     return page_html(**fields)
 
@@ -116,7 +130,9 @@ def test_no_tracks_yet():
     assert page.all("audio") == [] and "No recordings are ready yet." in page.text["p"]
 
 
-@pytest.mark.parametrize("seconds, text", [(0.2, "1 sec"), (42, "42 sec"), (59.4, "59 sec"), (59.6, "1 min"), (905.4, "15 min"), (3600, "1 h"), (3900, "1 h 5 min")])
+@pytest.mark.parametrize(
+    "seconds, text", [(0.2, "1 sec"), (42, "42 sec"), (59.4, "59 sec"), (59.6, "1 min"), (905.4, "15 min"), (3600, "1 h"), (3900, "1 h 5 min")]
+)
 def test_listening_time(seconds, text):
     assert listening_time(seconds) == text
 

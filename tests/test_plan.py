@@ -35,8 +35,12 @@ def test_fixed_timeline_is_back_to_back_in_frames():
     p = plan(s)
     kinds = [(e.kind, e.start_frame, e.n_frames) for e in p.events]
     two_sentences = 2 * 2 * SR + int(SENTENCE_GAP_S * SR)
-    assert kinds == [("speech", 0, two_sentences), ("pause", two_sentences, 5 * SR),
-                     ("bell", two_sentences + 5 * SR, BELL), ("speech", two_sentences + 5 * SR + BELL, 2 * SR)]
+    assert kinds == [
+        ("speech", 0, two_sentences),
+        ("pause", two_sentences, 5 * SR),
+        ("bell", two_sentences + 5 * SR, BELL),
+        ("speech", two_sentences + 5 * SR + BELL, 2 * SR),
+    ]
     assert p.n_frames == sum(e.n_frames for e in p.events)
     assert p.min_s == p.max_s == pytest.approx(p.duration_s)
     assert [s.offset_frames for s in p.events[0].sentences] == [0, 2 * SR + int(SENTENCE_GAP_S * SR)]
@@ -79,10 +83,12 @@ def test_open_ended_pause_reaches_hours():
 
 
 def test_drops_optional_sections_last_first():
-    s = script(section("A", Speech("a.", 1), Pause(10, 100, 1)),
-               section("B", Speech("b.", 2), Pause(60, 60, 2), optional=True),
-               section("C", Speech("c.", 3), Pause(60, 60, 3), optional=True),
-               section("D", Speech("d.", 4)))
+    s = script(
+        section("A", Speech("a.", 1), Pause(10, 100, 1)),
+        section("B", Speech("b.", 2), Pause(60, 60, 2), optional=True),
+        section("C", Speech("c.", 3), Pause(60, 60, 3), optional=True),
+        section("D", Speech("d.", 4)),
+    )
     full = plan(s, 200.0)
     assert full.dropped_sections == ()
     one = plan(s, 120.0)

@@ -57,12 +57,15 @@ def rms_db(x: np.ndarray) -> float:
 
 
 def window(audio, sr, a_s, b_s, margin_s=0.06):
-    return audio[int((a_s + margin_s) * sr): int((b_s - margin_s) * sr)]
+    return audio[int((a_s + margin_s) * sr) : int((b_s - margin_s) * sr)]
 
 
 def test_render_exact_length_silent_pauses_audible_speech(script_file, tmp_path, shared_engine_cache):
     out = tmp_path / "out.mp3"
-    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0, background="none", vars={"name": "Ana"}), captions=True), cache_dir=shared_engine_cache)
+    result = render(
+        RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0, background="none", vars={"name": "Ana"}), captions=True),
+        cache_dir=shared_engine_cache,
+    )
     audio, sr = decode(out)
     assert sr == 44100 and audio.shape[1] == 2
     assert abs(audio.shape[0] / sr - 45.0) < 0.05
@@ -121,16 +124,41 @@ def test_optional_section_dropped_when_short(script_file, tmp_path, shared_engin
 
 def test_cli_render_wav_and_voice_options(script_file, tmp_path, shared_engine_cache):
     out = tmp_path / "x.wav"
-    res = CliRunner().invoke(cli, ["render", str(script_file), "-o", str(out), "--format", "wav", "--length", "35s",
-                                   "--voice", "en-us+f3", "--rate", "160", "--pitch", "60", "--var", "name=Bo", "--cache-dir", str(shared_engine_cache)])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "render",
+            str(script_file),
+            "-o",
+            str(out),
+            "--format",
+            "wav",
+            "--length",
+            "35s",
+            "--voice",
+            "en-us+f3",
+            "--rate",
+            "160",
+            "--pitch",
+            "60",
+            "--var",
+            "name=Bo",
+            "--cache-dir",
+            str(shared_engine_cache),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith(f"{out}  35s  voice -16.0 LUFS  track ")
     audio, sr = decode(out)
     assert abs(audio.shape[0] / sr - 35.0) < 0.002
 
 
-@pytest.mark.parametrize("suffix, body", [
-    (".md", """\
+@pytest.mark.parametrize(
+    "suffix, body",
+    [
+        (
+            ".md",
+            """\
         ---
         author: Someone
         ---
@@ -141,14 +169,19 @@ def test_cli_render_wav_and_voice_options(script_file, tmp_path, shared_engine_c
         <!-- a note for the teacher, not spoken -->
         ## Resting (optional)
         Rest now. [pause 2s..30s]
-        """),
-    (".txt", """\
+        """,
+        ),
+        (
+            ".txt",
+            """\
         ---
         title: Plain practice
         ---
         Hello there. [breath 2] Goodbye for now. [pause 1s..]
-        """),
-])
+        """,
+        ),
+    ],
+)
 def test_markdown_and_text_scripts_render(tmp_path, shared_engine_cache, suffix, body):
     path = tmp_path / f"p{suffix}"
     path.write_text(textwrap.dedent(body))

@@ -108,7 +108,11 @@ HEAD = "practitioner: Kim\nclients:\n  - name: Bo\n    tracks:\n"
 ERRORS = [
     ("", 1, "the roster is empty — add practitioner:, title: and clients:"),
     ("# only a comment\n", 1, "the roster is empty — add practitioner:, title: and clients:"),
-    ("- a\n- b\n", 1, "the roster must be a mapping of keys, not a list — write it as key: value lines (practitioner, title, description, language, cover, defaults, clients)"),
+    (
+        "- a\n- b\n",
+        1,
+        "the roster must be a mapping of keys, not a list — write it as key: value lines (practitioner, title, description, language, cover, defaults, clients)",
+    ),
     ("practitioner: Kim\nclients: [\n", 3, "invalid YAML: expected the node content, but found '<stream end>' — check the indentation and quoting"),
     ("practitioner: Kim\n\tclients: []\n", 2, "invalid YAML: found character '\\t' that cannot start any token — check the indentation and quoting"),
     ("title: T\nclients: []\n", 1, "missing 'practitioner' — add `practitioner: Your Name` at the top"),
@@ -145,9 +149,17 @@ ERRORS = [
     (HEAD + "      - script: a.yaml\n        bells: sometimes\n", 6, "'bells' must be true or false, not text"),
     (HEAD + "      - script: a.yaml\n        background: [a, b]\n", 6, "'background' must be a name such as drone, a sound file or a mapping, not a list"),
     (HEAD + "      - script: a.yaml\n        vars: [a]\n", 6, "'vars' must be a mapping, not a list — write it as vars: {name: Ana}"),
-    (HEAD + "      - script: a.yaml\n        vars:\n          ok: fine\n          flag: yes\n", 8, "vars 'flag' must be text, not true/false — put it in quotes"),
+    (
+        HEAD + "      - script: a.yaml\n        vars:\n          ok: fine\n          flag: yes\n",
+        8,
+        "vars 'flag' must be text, not true/false — put it in quotes",
+    ),
     (HEAD + "      - script: a.yaml\n        voice:\n", 6, "'voice' must be text, not empty — give one line of text"),
-    ("practitioner: Kim\ndefaults: {script: a.yaml}\nclients: []\n", 2, "unknown key 'script' in defaults — use one of: length, voice, rate, pitch, background, background_db, bells, vars"),
+    (
+        "practitioner: Kim\ndefaults: {script: a.yaml}\nclients: []\n",
+        2,
+        "unknown key 'script' in defaults — use one of: length, voice, rate, pitch, background, background_db, bells, vars",
+    ),
     ("practitioner: Kim\ndefaults: {length: soon}\nclients: []\n", 2, "length 'soon' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h"),
     (
         "practitioner: Kim\nclients:\n  - name: Ana\n    tracks: [{script: a}]\n  - name: ANA!\n    tracks: [{script: a}]\n",
@@ -217,7 +229,7 @@ def test_slugify_is_always_safe(name):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("abc:- \n[]{}'\"&*!|>#%@`,?\t")) , max_size=80))
+@given(st.text(alphabet=st.sampled_from(list("abc:- \n[]{}'\"&*!|>#%@`,?\t")), max_size=80))
 def test_any_text_parses_or_raises_script_error(text):
     try:
         parse_roster_text(text, path="r.yaml")

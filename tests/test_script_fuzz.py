@@ -12,12 +12,77 @@ FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 FORMATS = ("yaml", "txt", "md")
 
 FRAGMENTS = [
-    "[pause", "[breath", "[bell]", "[", "]", " ", "5s", "500ms", "1m30s", "-3s", "999h", "..", "…", "10s..2m",
-    "{", "}", "{name}", "{{", "}}", "{nmae}", '<break time="', "<break time='", '3s"/>', "'/>", "<", ">", "<!--", "-->",
-    "\n", "\n\n", "\r\n", "## ", "# ", "### ", "---", "(optional)", "(repeat 3)", "(optinal, repeat 0)", "*", "_", "> ",
-    "- ", "1. ", "Breathe in.", "Dr. Lee", "title: T", "sections:", "- text: ", "  text: |", "    ", "vars: {name: Bo}",
-    "name:", "repeat: 2", "optional: true", "length: 10m", "rate: 150", "pitch: 50", "bells: {start: true}", ":", "'", '"',
-    "&a", "*a", "<<: ", "!!python/object ", "\t", "é", "\x00", "\x01", "\ufeff", "\u2028",
+    "[pause",
+    "[breath",
+    "[bell]",
+    "[",
+    "]",
+    " ",
+    "5s",
+    "500ms",
+    "1m30s",
+    "-3s",
+    "999h",
+    "..",
+    "…",
+    "10s..2m",
+    "{",
+    "}",
+    "{name}",
+    "{{",
+    "}}",
+    "{nmae}",
+    '<break time="',
+    "<break time='",
+    '3s"/>',
+    "'/>",
+    "<",
+    ">",
+    "<!--",
+    "-->",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "## ",
+    "# ",
+    "### ",
+    "---",
+    "(optional)",
+    "(repeat 3)",
+    "(optinal, repeat 0)",
+    "*",
+    "_",
+    "> ",
+    "- ",
+    "1. ",
+    "Breathe in.",
+    "Dr. Lee",
+    "title: T",
+    "sections:",
+    "- text: ",
+    "  text: |",
+    "    ",
+    "vars: {name: Bo}",
+    "name:",
+    "repeat: 2",
+    "optional: true",
+    "length: 10m",
+    "rate: 150",
+    "pitch: 50",
+    "bells: {start: true}",
+    ":",
+    "'",
+    '"',
+    "&a",
+    "*a",
+    "<<: ",
+    "!!python/object ",
+    "\t",
+    "é",
+    "\x00",
+    "\x01",
+    "\ufeff",
+    "\u2028",
 ]
 fragment_text = st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join)
 any_text = st.one_of(st.text(max_size=300), fragment_text)
@@ -64,9 +129,14 @@ def test_any_section_text_in_yaml(body, style):
     parses_or_raises_script_error(text, "yaml")
 
 
-durations = st.fixed_dictionaries({
-    "h": st.integers(0, 2), "m": st.integers(0, 59), "s": st.integers(0, 59), "ms": st.integers(0, 999),
-}).filter(lambda d: any(d.values()))
+durations = st.fixed_dictionaries(
+    {
+        "h": st.integers(0, 2),
+        "m": st.integers(0, 59),
+        "s": st.integers(0, 59),
+        "ms": st.integers(0, 999),
+    }
+).filter(lambda d: any(d.values()))
 
 
 def spell(parts: dict) -> tuple[str, float]:

@@ -59,7 +59,9 @@ def rendered(script_file, shared_engine_cache, tmp_path_factory):
         key = (json.dumps(background, sort_keys=True), length_s, tuple(sorted(options.items())))
         if key not in done:
             out = folder / f"r{len(done)}.mp3"
-            result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=length_s, background=background, **options)), cache_dir=shared_engine_cache)
+            result = render(
+                RenderRequest(script_file, out, settings=TrackSettings(length_s=length_s, background=background, **options)), cache_dir=shared_engine_cache
+            )
             done[key] = (result, out)
         return done[key]
 
@@ -68,12 +70,11 @@ def rendered(script_file, shared_engine_cache, tmp_path_factory):
 
 def windows(result, kind, margin_s=1.2):
     """Audio windows inside every event of `kind`, away from its edges (ramps, bell tails)."""
-    return [(e.start_s + margin_s, e.start_s + e.duration_s - 0.3) for e in result.plan.events
-            if e.kind == kind and e.duration_s > margin_s + 1.0]
+    return [(e.start_s + margin_s, e.start_s + e.duration_s - 0.3) for e in result.plan.events if e.kind == kind and e.duration_s > margin_s + 1.0]
 
 
 def cut(audio, sr, span):
-    return audio[int(span[0] * sr): int(span[1] * sr)]
+    return audio[int(span[0] * sr) : int(span[1] * sr)]
 
 
 def lufs(audio, sr):
@@ -136,12 +137,16 @@ def test_loudness_target_is_the_voice(rendered, target_lufs, background, tmp_pat
 
 def test_summary_line_prints_what_was_measured(script_file, tmp_path, shared_engine_cache):
     out = tmp_path / "quiet-sit.mp3"
-    res = CliRunner().invoke(cli, ["render", str(script_file), "-o", str(out), "--length", "5m", "--background", "drone",
-                                   "--cache-dir", str(shared_engine_cache)])
+    res = CliRunner().invoke(
+        cli, ["render", str(script_file), "-o", str(out), "--length", "5m", "--background", "drone", "--cache-dir", str(shared_engine_cache)]
+    )
     assert res.exit_code == 0, res.output
     line = res.stdout.splitlines()[0]
-    match = re.fullmatch(rf"{re.escape(str(out))}  5m  voice (-?\d+\.\d) LUFS  track (-?\d+\.\d) LUFS  peak (-?\d+\.\d) dBTP  "
-                         r"\((?:\d+ sentences? synthesised|speech from cache)\)", line)
+    match = re.fullmatch(
+        rf"{re.escape(str(out))}  5m  voice (-?\d+\.\d) LUFS  track (-?\d+\.\d) LUFS  peak (-?\d+\.\d) dBTP  "
+        r"\((?:\d+ sentences? synthesised|speech from cache)\)",
+        line,
+    )
     assert match, line
     voice, track, peak = (float(x) for x in match.groups())
     plan = json.loads(CliRunner().invoke(cli, ["plan", str(script_file), "--length", "5m", "--json", "--cache-dir", str(shared_engine_cache)]).stdout)
@@ -187,7 +192,7 @@ def test_bell_rings_and_decays(rendered):
     assert -30 < peak < -6  # about as present as the voice, never louder than a word
     rings_s = 0.5 * sum(1 for level in levels if level > peak - 40)
     assert rings_s >= 2.0
-    tail = levels[levels.index(peak):]
+    tail = levels[levels.index(peak) :]
     assert all(b <= a + 1.0 for a, b in itertools.pairwise(tail))  # decays, without swelling back
     assert levels[-1] < peak - 25
 
@@ -205,7 +210,10 @@ def test_tags_chapters_and_captions_of_a_real_render(script_file, tmp_path, shar
     cover = tmp_path / "cover.png"
     cover.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     out = tmp_path / "tagged.mp3"
-    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=80.0), captions=True, cover=cover, artist="Dr. Rivera", album="Week 1"), cache_dir=shared_engine_cache)
+    result = render(
+        RenderRequest(script_file, out, settings=TrackSettings(length_s=80.0), captions=True, cover=cover, artist="Dr. Rivera", album="Week 1"),
+        cache_dir=shared_engine_cache,
+    )
     tags = mutagen.id3.ID3(out)
     assert tags.version[:2] == (2, 4)
     assert str(tags["TIT2"]) == "Quiet sit" and str(tags["TPE1"]) == "Dr. Rivera" and str(tags["TALB"]) == "Week 1"

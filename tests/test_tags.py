@@ -31,9 +31,33 @@ def silent_mp3(tmp_path_factory) -> bytes:
     """One second of silence with tags ffmpeg wrote (a title and an encoder frame)."""
     out = tmp_path_factory.mktemp("mp3") / "silence.mp3"
     subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "1", "-c:a", "libmp3lame", "-b:a", "32k",
-         "-metadata", "title=Old title", "-metadata", "comment=old", "-id3v2_version", "3", "-write_id3v1", "1", "-y", str(out)],
-        check=True, timeout=30,
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=44100:cl=mono",
+            "-t",
+            "1",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "32k",
+            "-metadata",
+            "title=Old title",
+            "-metadata",
+            "comment=old",
+            "-id3v2_version",
+            "3",
+            "-write_id3v1",
+            "1",
+            "-y",
+            str(out),
+        ],
+        check=True,
+        timeout=30,
     )
     return out.read_bytes()
 
@@ -56,8 +80,7 @@ CHAPTERS = [Chapter("Arriving", 0.0, 0.4), Chapter("Breath", 0.4, 0.75), Chapter
 
 
 def test_every_frame_reads_back(mp3, cover):
-    write_tags(mp3, title="Loving kindness", artist="Dr. Rivera", album="Weekly practice", comment="For Ana",
-               track=(2, 5), cover=cover, chapters=CHAPTERS)
+    write_tags(mp3, title="Loving kindness", artist="Dr. Rivera", album="Weekly practice", comment="For Ana", track=(2, 5), cover=cover, chapters=CHAPTERS)
     tag = ID3(mp3)
     assert tag.version == (2, 4, 0)
     assert tag["TIT2"].text == ["Loving kindness"]

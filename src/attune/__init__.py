@@ -1,10 +1,10 @@
 """Attune: offline guided-meditation audio, from a practice script to a finished track.
 
-    from pathlib import Path
-    import attune
-    settings = attune.TrackSettings(length_s=300, background="drone")
-    result = attune.render(attune.RenderRequest(Path("my-practice.yaml"), settings=settings))
-    print(result.output_path, result.duration_s, result.voice_lufs)
+from pathlib import Path
+import attune
+settings = attune.TrackSettings(length_s=300, background="drone")
+result = attune.render(attune.RenderRequest(Path("my-practice.yaml"), settings=settings))
+print(result.output_path, result.duration_s, result.voice_lufs)
 """
 
 __version__ = "0.1.0"

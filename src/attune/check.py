@@ -34,8 +34,11 @@ def check_script(path: Path, vars: Mapping[str, str] | None = None) -> str:
             elif isinstance(item, Bell):
                 bells += section.repeat
     optional = sum(1 for s in script.sections if s.optional)
-    parts = [_count(len(script.sections), "section") + (f" ({optional} optional)" if optional else ""), _count(words, "word"),
-             f"pauses from {format_duration(pauses_min)}" + (", open-ended" if open_ended else "")]
+    parts = [
+        _count(len(script.sections), "section") + (f" ({optional} optional)" if optional else ""),
+        _count(words, "word"),
+        f"pauses from {format_duration(pauses_min)}" + (", open-ended" if open_ended else ""),
+    ]
     opening, closing = bool(script.settings.bells_start), bool(script.settings.bells_end)
     if bells or opening or closing:
         parts.append(_count(bells + opening + closing, "bell"))

@@ -103,7 +103,9 @@ class Plan:
         """(start_s, end_s, text) for every spoken sentence."""
         return [
             ((e.start_frame + s.offset_frames) / self.sample_rate, (e.start_frame + s.offset_frames + s.n_frames) / self.sample_rate, s.text)
-            for e in self.events if e.kind == "speech" for s in e.sentences
+            for e in self.events
+            if e.kind == "speech"
+            for s in e.sentences
         ]
 
     def speech_spans(self) -> list[tuple[int, int]]:
@@ -139,7 +141,9 @@ def _frames(seconds: float) -> int:
     return round(seconds * SAMPLE_RATE)
 
 
-def _layout(script: Script, keep: Sequence[bool], clip_keys: Mapping[str, str], clip_frames: Mapping[str, int], bell_frames: int, bells: tuple[bool, bool]) -> list[_Slot]:
+def _layout(
+    script: Script, keep: Sequence[bool], clip_keys: Mapping[str, str], clip_frames: Mapping[str, int], bell_frames: int, bells: tuple[bool, bool]
+) -> list[_Slot]:
     slots: list[_Slot] = []
     sections = [s for s, k in zip(script.sections, keep) if k]
 
@@ -270,7 +274,7 @@ def make_plan(
     candidates = []
     for dropped in range(len(optional) + 1):
         keep = [True] * len(script.sections)
-        for i in optional[len(optional) - dropped:]:
+        for i in optional[len(optional) - dropped :]:
             keep[i] = False
         slots = _layout(script, keep, clip_keys, clip_frames, bell_frames, bells)
         candidates.append((keep, slots, _bounds(slots)))
@@ -287,15 +291,18 @@ def make_plan(
             raise LengthError(f"cannot make {format_duration(length_s)} from this script", _fits_message([b for _, _, b in candidates]), path=script.path)
         keep, slots, (lo, _) = chosen
     if target > _frames(MAX_DURATION_S):
-        raise LengthError(f"the track would be {format_duration(target / SAMPLE_RATE)} long, over the 12h limit", "shorten the pauses or pass a shorter --length", path=script.path)
+        raise LengthError(
+            f"the track would be {format_duration(target / SAMPLE_RATE)} long, over the 12h limit",
+            "shorten the pauses or pass a shorter --length",
+            path=script.path,
+        )
 
     sizes = _stretch(slots, max(0.0, target - lo)) if any(s.elastic for s in slots) else [s.min_frames for s in slots]
     frames = _round_preserving_total(slots, sizes, target)
     if frames is None:
         # A length in the feasible range always rounds to whole frames (pauses absorb up to half a
         # frame each way): reaching here is a bug, never a reason to deliver another length.
-        raise PlanningBug(f"{script.path}: the plan for {format_duration(target / SAMPLE_RATE)} ({target} frames) "
-                          f"could not be rounded to whole frames")
+        raise PlanningBug(f"{script.path}: the plan for {format_duration(target / SAMPLE_RATE)} ({target} frames) could not be rounded to whole frames")
     events, start = [], 0
     for slot, n in zip(slots, frames):
         if n <= 0 and slot.kind == "pause":
@@ -316,8 +323,9 @@ def estimated_clip_frames(text: str, rate_wpm: float) -> int:
     return _frames(count_words(text) * 60.0 / max(rate_wpm, 1.0) + _ESTIMATE_MARGIN_S)
 
 
-def estimated_plan(script: Script, rate_wpm: float, length_s: float | None = None, *, bell_frames: int = BELL_FRAMES,
-                   bells: tuple[bool, bool] | None = None) -> Plan:
+def estimated_plan(
+    script: Script, rate_wpm: float, length_s: float | None = None, *, bell_frames: int = BELL_FRAMES, bells: tuple[bool, bool] | None = None
+) -> Plan:
     """`make_plan` with every sentence's length estimated (`estimated_clip_frames`): what fits, roughly,
     without the speech engine. Raises LengthError as make_plan does."""
     sentences = spoken_sentences(script)

@@ -141,8 +141,7 @@ def load(request: RenderRequest) -> tuple[Script, TrackSettings]:
     return script, request.settings.over(script.settings).resolved()
 
 
-def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | None = None,
-            loaded: tuple[Script, TrackSettings] | None = None) -> Prepared:
+def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | None = None, loaded: tuple[Script, TrackSettings] | None = None) -> Prepared:
     """Parse (unless `loaded` is the script and settings already), validate, synthesise (or reuse) the
     speech and fit the plan; no mixing yet."""
     script, settings = loaded if loaded is not None else load(request)
@@ -212,9 +211,12 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     voice_raw_lufs = voice_lufs(plan, speech.load)
     reference = voice_raw_lufs if voice_raw_lufs is not None else target_lufs
     mixer = Mixer(
-        plan, speech.load,
-        bed=bed, bed_gain=db_to_gain(reference + prepared.bed_spec.gain_db - BED_REFERENCE_LUFS) if prepared.bed_spec is not None else 0.0,
-        bell=bell_strike(SAMPLE_RATE), bell_gain=db_to_gain(reference + BELL_RELATIVE_DB - _bell_lufs()),
+        plan,
+        speech.load,
+        bed=bed,
+        bed_gain=db_to_gain(reference + prepared.bed_spec.gain_db - BED_REFERENCE_LUFS) if prepared.bed_spec is not None else 0.0,
+        bell=bell_strike(SAMPLE_RATE),
+        bell_gain=db_to_gain(reference + BELL_RELATIVE_DB - _bell_lufs()),
     )
     # The encoder's own level change is compensated here, so the file as decoded meets the targets.
     codec_db = encoder_gain_db(fmt, bitrate)
@@ -245,29 +247,48 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
                 gain_db += voice_off_db
         else:
             if over_db > 0:
-                raise AudioError(f"the encoded file peaks at {measured.true_peak_dbtp:.1f} dBTP, over the {PEAK_LIMIT_DBTP:g} dBTP ceiling, "
-                                 f"after {MAX_MASTERING_PASSES} encodes", "try a higher --bitrate or a lower --loudness; please report this",
-                                 path=str(output))
+                raise AudioError(
+                    f"the encoded file peaks at {measured.true_peak_dbtp:.1f} dBTP, over the {PEAK_LIMIT_DBTP:g} dBTP ceiling, "
+                    f"after {MAX_MASTERING_PASSES} encodes",
+                    "try a higher --bitrate or a lower --loudness; please report this",
+                    path=str(output),
+                )
         artist = request.artist or script.author
         if fmt == "mp3":
             write_tags(
-                tmp_audio, title=script.title, artist=artist, album=request.album or script.title,
-                comment=script.description, track=request.track, cover=request.cover,
+                tmp_audio,
+                title=script.title,
+                artist=artist,
+                album=request.album or script.title,
+                comment=script.description,
+                track=request.track,
+                cover=request.cover,
                 chapters=[Chapter(name, a, b) for name, a, b in plan.chapters()],
             )
         if tmp_vtt is not None:
             write_vtt(tmp_vtt, [Cue(a, b, text) for a, b, text in plan.cues()])
     return RenderResult(
-        output_path=output, captions_path=captions_path, duration_s=plan.duration_s, title=script.title,
-        description=script.description, artist=request.artist or script.author, voice_id=prepared.voice.voice_id,
-        transcript=transcript(plan), plan=plan, voice_lufs=measured.voice_lufs, track_lufs=measured.track_lufs,
-        true_peak_dbtp=measured.true_peak_dbtp, limiter_reduction_db=stats.max_reduction_db,
-        limited_s=stats.limited_frames / SAMPLE_RATE, synthesized=speech.synthesized,
+        output_path=output,
+        captions_path=captions_path,
+        duration_s=plan.duration_s,
+        title=script.title,
+        description=script.description,
+        artist=request.artist or script.author,
+        voice_id=prepared.voice.voice_id,
+        transcript=transcript(plan),
+        plan=plan,
+        voice_lufs=measured.voice_lufs,
+        track_lufs=measured.track_lufs,
+        true_peak_dbtp=measured.true_peak_dbtp,
+        limiter_reduction_db=stats.max_reduction_db,
+        limited_s=stats.limited_frames / SAMPLE_RATE,
+        synthesized=speech.synthesized,
     )
 
 
-def _encode(mixer: Mixer, path: Path, fmt: str, bitrate: str, gain: float, ceiling_dbtp: float, stats: LimiterStats,
-            progress: Progress | None, stage: str) -> None:
+def _encode(
+    mixer: Mixer, path: Path, fmt: str, bitrate: str, gain: float, ceiling_dbtp: float, stats: LimiterStats, progress: Progress | None, stage: str
+) -> None:
     """One mastering pass: every block of the mix, gained and limited, into the encoder."""
     total = max(mixer.n_frames, 1)
     written = 0
@@ -285,8 +306,11 @@ _LENGTH_TOLERANCE_S = 0.001
 
 def _check_length(measured: Measurement, plan: Plan, output: Path) -> None:
     if abs(measured.duration_s - plan.duration_s) > _LENGTH_TOLERANCE_S:
-        raise AudioError(f"the encoded file decodes to {measured.duration_s:.3f}s, not the planned {plan.duration_s:.3f}s",
-                         "this is a bug in Attune's encoder settings; please report it", path=str(output))
+        raise AudioError(
+            f"the encoded file decodes to {measured.duration_s:.3f}s, not the planned {plan.duration_s:.3f}s",
+            "this is a bug in Attune's encoder settings; please report it",
+            path=str(output),
+        )
 
 
 def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None) -> Plan:

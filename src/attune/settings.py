@@ -94,8 +94,7 @@ class TrackSettings:
 
     def over(self, lower: TrackSettings) -> TrackSettings:
         """These settings layered over `lower`: every field set here wins; vars are merged by name."""
-        values = {f.name: getattr(self, f.name) if getattr(self, f.name) is not None else getattr(lower, f.name)
-                  for f in fields(self) if f.name != "vars"}
+        values = {f.name: getattr(self, f.name) if getattr(self, f.name) is not None else getattr(lower, f.name) for f in fields(self) if f.name != "vars"}
         return TrackSettings(**values, vars={**lower.vars, **self.vars})
 
     @staticmethod
@@ -158,13 +157,17 @@ def _validate(s: TrackSettings) -> None:
         low, high = LOUDNESS_RANGE_LUFS
         target = _number(s.loudness_lufs, "loudness")
         if not low <= target <= high:
-            raise SettingsError(f"loudness target {target:g} LUFS is out of range",
-                                f"use a value from {low:g} to {high:g}, such as -16 (louder voices would need heavy limiting to stay under -1 dBTP)")
+            raise SettingsError(
+                f"loudness target {target:g} LUFS is out of range",
+                f"use a value from {low:g} to {high:g}, such as -16 (louder voices would need heavy limiting to stay under -1 dBTP)",
+            )
         object.__setattr__(s, "loudness_lufs", target)
     if s.length_s is not None:
         length = _number(s.length_s, "length")
         if not 0 < length <= MAX_DURATION_S:
-            raise SettingsError(f"length {format_duration(length) if length > 0 else length!r} is out of range", "give a length from 1s to 12h, such as 10m")
+            raise SettingsError(
+                f"length {format_duration(length) if length > 0 else f'{length:g}'} is out of range", "give a length from 1s to 12h, such as 10m"
+            )
         object.__setattr__(s, "length_s", length)
     for name in ("bells_start", "bells_end"):
         value = getattr(s, name)
@@ -195,6 +198,12 @@ def check_bitrate(bitrate: str) -> str:
 
 
 DEFAULTS = TrackSettings(
-    engine=DEFAULT_ENGINE, rate_wpm=DEFAULT_RATE_WPM, background_db=None, bells_start=False, bells_end=False,
-    loudness_lufs=DEFAULT_LOUDNESS_LUFS, formats=(FORMATS[0],), bitrate=DEFAULT_BITRATE,
+    engine=DEFAULT_ENGINE,
+    rate_wpm=DEFAULT_RATE_WPM,
+    background_db=None,
+    bells_start=False,
+    bells_end=False,
+    loudness_lufs=DEFAULT_LOUDNESS_LUFS,
+    formats=(FORMATS[0],),
+    bitrate=DEFAULT_BITRATE,
 )

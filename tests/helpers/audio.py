@@ -62,8 +62,7 @@ def decode(path: str | Path) -> tuple[np.ndarray, int]:
     ffmpeg writes a 32-bit float WAV to stdout; its header gives the rate and channel count, the rest
     is f32le samples (a piped WAV has no valid sizes, so the data chunk runs to the end).
     """
-    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path),
-               "-map", "0:a:0", "-c:a", "pcm_f32le", "-f", "wav", "-"]
+    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a:0", "-c:a", "pcm_f32le", "-f", "wav", "-"]
     result = subprocess.run(command, capture_output=True, timeout=300)
     if result.returncode != 0:
         raise RuntimeError(f"ffmpeg could not decode {path}: {result.stderr.decode(errors='replace').strip()}")
@@ -72,10 +71,10 @@ def decode(path: str | Path) -> tuple[np.ndarray, int]:
         raise RuntimeError(f"ffmpeg did not write a WAV for {path}")
     pos, channels, sample_rate = 12, None, None
     while pos + 8 <= len(data):
-        chunk_id, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        chunk_id, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
         body = pos + 8
         if chunk_id == b"fmt ":
-            channels, sample_rate = struct.unpack("<HI", data[body + 2:body + 8])
+            channels, sample_rate = struct.unpack("<HI", data[body + 2 : body + 8])
         elif chunk_id == b"data":
             end = len(data) if size in (0, 0xFFFFFFFF) or body + size > len(data) else body + size
             usable = (end - body) // (4 * channels) * 4 * channels
@@ -98,12 +97,11 @@ def ffmpeg_ebur128(path: str | Path) -> dict[str, float]:
     Returns integrated_lufs, loudness_range_lu and true_peak_dbtp, parsed from the filter's
     summary (ffmpeg prints one decimal, so expect ±0.05 rounding).
     """
-    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-i", str(path),
-               "-filter_complex", "ebur128=peak=true", "-f", "null", "-"]
+    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-i", str(path), "-filter_complex", "ebur128=peak=true", "-f", "null", "-"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"ffmpeg ebur128 failed on {path}: {result.stderr.strip()[-500:]}")
-    summary = result.stderr[result.stderr.rfind("Summary:"):]
+    summary = result.stderr[result.stderr.rfind("Summary:") :]
     values = {}
     for key, pattern in _SUMMARY_VALUE.items():
         match = pattern.search(summary)
@@ -113,14 +111,21 @@ def ffmpeg_ebur128(path: str | Path) -> dict[str, float]:
     return values
 
 
-def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
-    """Write float audio (frames, channels) as a 32-bit float WAV, for ffmpeg to measure."""
-    audio = np.ascontiguousarray(audio, dtype="<f4")
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int, *, bits: int = 16) -> Path:
+    """Write audio shaped (frames,) or (frames, channels), full scale 1.0, as a WAV: 16-bit PCM
+    (rounded and clipped, like a sound file a user has) or 32-bit float (exact, for measuring)."""
+    audio = np.asarray(audio)
+    audio = audio[:, None] if audio.ndim == 1 else audio
     channels = audio.shape[1]
-    data = audio.tobytes()
-    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE"
-    header += b"fmt " + struct.pack("<IHHIIHH", 16, 3, channels, sample_rate, sample_rate * channels * 4, channels * 4, 32)
-    header += b"data" + struct.pack("<I", len(data))
+    if bits == 16:
+        data = np.clip(np.round(audio * 32767), -32768, 32767).astype("<i2").tobytes()
+        fmt = struct.pack("<IHHIIHH", 16, 1, channels, sample_rate, sample_rate * channels * 2, channels * 2, 16)
+    elif bits == 32:
+        data = np.ascontiguousarray(audio, dtype="<f4").tobytes()
+        fmt = struct.pack("<IHHIIHH", 16, 3, channels, sample_rate, sample_rate * channels * 4, channels * 4, 32)
+    else:
+        raise ValueError(f"bits must be 16 or 32, not {bits}")
+    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE" + b"fmt " + fmt + b"data" + struct.pack("<I", len(data))
     Path(path).write_bytes(header + data)
     return Path(path)
 
@@ -136,5 +141,5 @@ def voice_ebur128(path: str | Path, spans_s, scratch: str | Path, audio: tuple[n
     """The voice's integrated loudness by ffmpeg's meter: the speech events cut out of the decoded
     file and joined, as the loudness issue defines it. `audio` is the decoded file, if already at hand."""
     audio, sr = audio if audio is not None else decode(path)
-    voice = np.concatenate([audio[round(a * sr):round(b * sr)] for a, b in spans_s])
-    return ffmpeg_ebur128(write_wav(Path(scratch) / "voice.wav", voice, sr))["integrated_lufs"]
+    voice = np.concatenate([audio[round(a * sr) : round(b * sr)] for a, b in spans_s])
+    return ffmpeg_ebur128(write_wav(Path(scratch) / "voice.wav", voice, sr, bits=32))["integrated_lufs"]

@@ -26,9 +26,11 @@ class FakeSynthesizer:
         self.fail_with = fail_with
 
     def voices(self) -> list[VoiceInfo]:
-        return [VoiceInfo("gmw/en-us", "English (America)", ("en-us",), "Male"),
-                VoiceInfo("gmw/en", "English (Great Britain)", ("en-gb",), "Male"),
-                VoiceInfo("roa/es", "Spanish (Spain)", ("es",), "Male")]
+        return [
+            VoiceInfo("gmw/en-us", "English (America)", ("en-us",), "Male"),
+            VoiceInfo("gmw/en", "English (Great Britain)", ("en-gb",), "Male"),
+            VoiceInfo("roa/es", "Spanish (Spain)", ("es",), "Male"),
+        ]
 
     def variants(self) -> list[str]:
         return ["f3", "m2", "whisper"]
@@ -54,3 +56,7 @@ class FakeSynthesizer:
 
     def close(self) -> None:
         pass
+
+
+#: The voice the speech tests speak with.
+VOICE = VoiceSettings("gmw/en-us", 140.0, 50)

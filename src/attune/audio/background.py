@@ -72,8 +72,7 @@ class BedSpec:
             raise SettingsError(f"a {self.kind} background takes no path")
 
 
-def parse_background(value: Any, *, base_dir: Path, path: str | None = None, line: int | None = None,
-                     verify: bool = True) -> BedSpec | None:
+def parse_background(value: Any, *, base_dir: Path, path: str | None = None, line: int | None = None, verify: bool = True) -> BedSpec | None:
     """Turn a `background` value into a BedSpec (or None for no bed).
 
     Accepts None or "none"; a kind ("drone", "pink-noise", …); a sound file path (relative paths

@@ -54,8 +54,7 @@ class LimiterStats:
             self.limited_frames += int(np.count_nonzero(gain < 1.0))
 
 
-def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44100, gain: float = 1.0,
-                stats: LimiterStats | None = None) -> np.ndarray:
+def limit_block(x: np.ndarray, ceiling_dbtp: float = -1.5, sample_rate: int = 44100, gain: float = 1.0, stats: LimiterStats | None = None) -> np.ndarray:
     """Return the middle n frames of `x` × `gain` (x shaped (n + 2*LIMITER_CONTEXT_FRAMES, ch)), true peak <= ceiling.
 
     Method: a required gain r = min(1, ceiling / peak) per frame, where peak is the larger of the
@@ -115,8 +114,7 @@ def _over_frames(x: np.ndarray, ceiling: float, hot_level: float) -> tuple[np.nd
     return frames, ceiling / peak[frames].astype(np.float64)
 
 
-def _apply_gain(out: np.ndarray, frames: np.ndarray, required: np.ndarray, half: int, n_total: int,
-                stats: LimiterStats | None = None) -> None:
+def _apply_gain(out: np.ndarray, frames: np.ndarray, required: np.ndarray, half: int, n_total: int, stats: LimiterStats | None = None) -> None:
     """Multiply `out` (the window's middle) by g = mean_±half(min_±(half+F)(r)), computed per cluster of overs.
 
     r is 1 except at `frames`; g can only dip below 1 within ±reach (= 2*half + F) of an over, and it

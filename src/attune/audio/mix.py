@@ -94,8 +94,17 @@ def fade_envelope(n_frames: int) -> Envelope:
 class Mixer:
     """Renders any block of a planned track (before loudness gain), stereo float32."""
 
-    def __init__(self, plan: Plan, load_clip: Callable[[str], np.ndarray], *, bed=None, bed_gain: float = 0.0,
-                 bell: np.ndarray | None = None, bell_gain: float = 1.0, voice_gain: float = 1.0):
+    def __init__(
+        self,
+        plan: Plan,
+        load_clip: Callable[[str], np.ndarray],
+        *,
+        bed=None,
+        bed_gain: float = 0.0,
+        bell: np.ndarray | None = None,
+        bell_gain: float = 1.0,
+        voice_gain: float = 1.0,
+    ):
         self.plan = plan
         self.n_frames = plan.n_frames
         self._clip = functools.lru_cache(maxsize=32)(load_clip)
@@ -128,7 +137,7 @@ class Mixer:
                 out = bed
             else:
                 out = np.zeros((n, 2), dtype=np.float32)
-                out[lo - start:hi - start] = bed
+                out[lo - start : hi - start] = bed
         else:
             out = np.zeros((n, 2), dtype=np.float32)
         first = bisect.bisect_left(self._starts, lo - self._longest)
@@ -149,10 +158,10 @@ class Mixer:
         a, b = max(lo, at), min(hi, at + clip.shape[0])
         if b <= a:
             return
-        piece = clip[a - at:b - at]
+        piece = clip[a - at : b - at]
         if piece.ndim == 1:
             piece = piece[:, None]
-        out[a - start:b - start] += piece * np.float32(gain)
+        out[a - start : b - start] += piece * np.float32(gain)
 
     def blocks(self, block_frames: int = BLOCK_FRAMES) -> Iterator[tuple[int, int]]:
         for start in range(0, self.n_frames, block_frames):

@@ -56,7 +56,10 @@ class AttuneGroup(click.Group):
             if debug:
                 traceback.print_exc()
             bug: BaseException = exc.original if isinstance(exc, _Unexpected) else exc
-            _fail(f"internal error ({type(bug).__name__}: {bug}) — this is a bug in Attune; please report it with the output of the same command run with --debug", EXIT_BUG)
+            _fail(
+                f"internal error ({type(bug).__name__}: {bug}) — this is a bug in Attune; please report it with the output of the same command run with --debug",
+                EXIT_BUG,
+            )
         sys.exit(code or 0)
 
     def invoke(self, ctx):

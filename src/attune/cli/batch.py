@@ -12,7 +12,9 @@ from .app import cli
 
 @cli.command()
 @click.argument("roster")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the clients' tracks, pages and feeds.")
+@click.option(
+    "-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the clients' tracks, pages and feeds."
+)
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: one per core).")
 @click.option("--base-url", help="Public URL of the output folder, for the podcast feeds' enclosures.")
 @click.option("--force", is_flag=True, help="Render every track again, even when its inputs are unchanged.")

@@ -75,7 +75,8 @@ def track_settings(*, bells: bool | None = None, background: str | None = None, 
 
     `--bells/--no-bells` sets both bells; a `--background` file is relative to the working folder."""
     return TrackSettings(
-        bells_start=bells, bells_end=bells,
+        bells_start=bells,
+        bells_end=bells,
         background=Background(background, base_dir=Path.cwd()) if background is not None else None,
         **values,
     )

@@ -21,8 +21,14 @@ from .options import length_option, progress_printer, track_settings, voice_opti
 @click.option("--background-db", type=float, help="Background level relative to the voice, in dB (default -22).")
 @click.option("--format", "fmt", type=click.Choice(["mp3", "wav"]), default="mp3", show_default=True)
 @click.option("--bitrate", default="128k", show_default=True, help="MP3 bitrate.")
-@click.option("--loudness", "loudness_lufs", type=float, default=-16.0, show_default=True,
-              help="Loudness of the voice in LUFS (BS.1770 integrated, over the speech alone); beds and bells follow it.")
+@click.option(
+    "--loudness",
+    "loudness_lufs",
+    type=float,
+    default=-16.0,
+    show_default=True,
+    help="Loudness of the voice in LUFS (BS.1770 integrated, over the speech alone); beds and bells follow it.",
+)
 @click.option("--captions", is_flag=True, help="Also write WebVTT captions next to the track.")
 @click.option("--cover", type=click.Path(dir_okay=False, path_type=Path), help="Cover art (PNG or JPEG) for the MP3.")
 def render(script, output, length, voice, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, fmt, bitrate, loudness_lufs, captions, cover):
@@ -37,8 +43,19 @@ def render(script, output, length, voice, rate_wpm, pitch, vars, bells, cache_di
     from ..render import render as do_render
     from ..request import RenderRequest
 
-    settings = track_settings(length_s=length, voice=voice, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, background=background,
-                              background_db=background_db, formats=(fmt,), bitrate=bitrate, loudness_lufs=loudness_lufs)
+    settings = track_settings(
+        length_s=length,
+        voice=voice,
+        rate_wpm=rate_wpm,
+        pitch=pitch,
+        vars=vars,
+        bells=bells,
+        background=background,
+        background_db=background_db,
+        formats=(fmt,),
+        bitrate=bitrate,
+        loudness_lufs=loudness_lufs,
+    )
     request = RenderRequest(Path(script), output, settings, captions=captions, cover=cover)
     update, bar = progress_printer()
     try:
@@ -85,8 +102,10 @@ def render_summary(result) -> str:
     every figure measured on the file as written; a second line when the limiter acted."""
     speech = f"{result.synthesized} sentence{'' if result.synthesized == 1 else 's'} synthesised" if result.synthesized else "speech from cache"
     voice = f"voice {result.voice_lufs:.1f} LUFS" if result.voice_lufs is not None else "no voice"
-    line = (f"{result.output_path}  {format_duration(result.duration_s)}  {voice}  track {_level(result.track_lufs, 'LUFS')}  "
-            f"peak {_level(result.true_peak_dbtp, 'dBTP')}  ({speech})")
+    line = (
+        f"{result.output_path}  {format_duration(result.duration_s)}  {voice}  track {_level(result.track_lufs, 'LUFS')}  "
+        f"peak {_level(result.true_peak_dbtp, 'dBTP')}  ({speech})"
+    )
     if result.limiter_reduction_db > 0.05:
         line += f"\n  limiter: up to {result.limiter_reduction_db:.1f} dB of gain reduction, on {format_duration(result.limited_s)} of the track"
     return line

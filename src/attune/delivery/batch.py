@@ -97,8 +97,14 @@ def track_request(roster: Roster, spec: TrackSpec, output_path: Path, overrides:
     track's over the roster's defaults); the script's own come under them in the renderer."""
     settings = overrides.over(spec.settings) if overrides is not None else spec.settings
     return RenderRequest(
-        script_path=spec.script, output_path=output_path, settings=settings, captions=True,
-        cover=roster.cover, artist=roster.practitioner, album=roster.title, track=(spec.number, spec.total),
+        script_path=spec.script,
+        output_path=output_path,
+        settings=settings,
+        captions=True,
+        cover=roster.cover,
+        artist=roster.practitioner,
+        album=roster.title,
+        track=(spec.number, spec.total),
     )
 
 
@@ -153,8 +159,9 @@ def run_batch(
             problem: AttuneError | None = None
             if not spec.script.is_file():
                 what = "is not a file" if spec.script.exists() else "does not exist"
-                problem = ScriptError(f"the script {spec.script_text} {what}", "check the path: it is relative to the roster file",
-                                      path=str(roster.path), line=spec.line)
+                problem = ScriptError(
+                    f"the script {spec.script_text} {what}", "check the path: it is relative to the roster file", path=str(roster.path), line=spec.line
+                )
             else:
                 try:
                     job = Job(key, track_request(roster, spec, audio, overrides), spec.title, render_fn, fingerprint_fn, cache_dir, out_root, meta)
@@ -227,14 +234,20 @@ def _sweep_temporaries(out_root: Path, since: float) -> None:
 
 
 def _failed(client: Client, spec: TrackSpec, error: str) -> TrackOutcome:
-    return TrackOutcome(client=client.name, track=spec.file_stem, ok=False, skipped=False, error=error, audio=None,
-                        client_slug=client.slug, title=spec.title)
+    return TrackOutcome(client=client.name, track=spec.file_stem, ok=False, skipped=False, error=error, audio=None, client_slug=client.slug, title=spec.title)
 
 
 def _succeeded(client: Client, spec: TrackSpec, entry: TrackEntry, out_root: Path, *, skipped: bool) -> TrackOutcome:
     captions = entry.captions
     return TrackOutcome(
-        client=client.name, track=spec.file_stem, ok=True, skipped=skipped, error=None,
-        audio=out_root / entry.audio.path, vtt=out_root / captions.path if captions else None,
-        client_slug=client.slug, title=entry.title, duration_s=entry.audio.duration_s,
+        client=client.name,
+        track=spec.file_stem,
+        ok=True,
+        skipped=skipped,
+        error=None,
+        audio=out_root / entry.audio.path,
+        vtt=out_root / captions.path if captions else None,
+        client_slug=client.slug,
+        title=entry.title,
+        duration_s=entry.audio.duration_s,
     )

@@ -83,13 +83,27 @@ def run_job(job: Job) -> JobResult:
             if vtt.is_file():
                 files["vtt"] = FileEntry.of(vtt, job.out_root)
         entry = TrackEntry(
-            client=job.meta.client, client_slug=job.meta.client_slug, track=job.meta.track, number=job.meta.number,
-            script=job.meta.script, length_s=job.meta.length_s, voice=job.meta.voice,
-            title=title, title_override=job.title_override, description=result.description, artist=result.artist,
-            voice_id=result.voice_id, duration_s=round(duration_s, 3), fingerprint=fingerprint,
-            rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), transcript=result.transcript, files=files,
-            voice_lufs=_rounded(result.voice_lufs), track_lufs=_rounded(result.track_lufs),
-            true_peak_dbtp=_rounded(result.true_peak_dbtp), limiter_reduction_db=round(result.limiter_reduction_db, 2),
+            client=job.meta.client,
+            client_slug=job.meta.client_slug,
+            track=job.meta.track,
+            number=job.meta.number,
+            script=job.meta.script,
+            length_s=job.meta.length_s,
+            voice=job.meta.voice,
+            title=title,
+            title_override=job.title_override,
+            description=result.description,
+            artist=result.artist,
+            voice_id=result.voice_id,
+            duration_s=round(duration_s, 3),
+            fingerprint=fingerprint,
+            rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            transcript=result.transcript,
+            files=files,
+            voice_lufs=_rounded(result.voice_lufs),
+            track_lufs=_rounded(result.track_lufs),
+            true_peak_dbtp=_rounded(result.true_peak_dbtp),
+            limiter_reduction_db=round(result.limiter_reduction_db, 2),
         )
         return JobResult(entry=entry)
     except AttuneError as exc:

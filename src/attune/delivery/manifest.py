@@ -33,8 +33,7 @@ class FileEntry:
     @staticmethod
     def of(path: Path, root: Path, duration_s: float | None = None) -> FileEntry:
         """The entry for an existing file under `root`."""
-        return FileEntry(path.relative_to(root).as_posix(), path.stat().st_size, sha256_file(path),
-                         None if duration_s is None else round(duration_s, 3))
+        return FileEntry(path.relative_to(root).as_posix(), path.stat().st_size, sha256_file(path), None if duration_s is None else round(duration_s, 3))
 
     def intact(self, root: Path, *, check_sha256: bool = True) -> bool:
         """The file exists inside `root` with the recorded size (and sha256)."""

@@ -92,8 +92,9 @@ def run_pool(pending: Sequence[tuple[T, Job]], workers: int, record: Callable[[T
             try:
                 futures[pool.submit(_run_job_in_worker, job)] = (tag, job)
             except (OSError, EOFError, concurrent.futures.process.BrokenProcessPool) as exc:
-                raise AttuneError(f"could not start {workers} worker processes ({type(exc).__name__}: {exc})",
-                                  "render with --jobs 1, and run `attune doctor`") from exc
+                raise AttuneError(
+                    f"could not start {workers} worker processes ({type(exc).__name__}: {exc})", "render with --jobs 1, and run `attune doctor`"
+                ) from exc
         for future in concurrent.futures.as_completed(futures):
             tag, job = futures[future]
             try:

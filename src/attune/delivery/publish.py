@@ -59,18 +59,41 @@ def publish_client(roster: Roster, client: Client, out_root: Path, entries: Sequ
         audio, vtt = entry.audio, entry.captions
         audio_name = Path(audio.path).name
         duration_s = audio.duration_s if audio.duration_s is not None else entry.duration_s
-        page_tracks.append(PageTrack(
-            number=entry.number, title=entry.title, duration_s=duration_s, mp3_name=audio_name,
-            vtt_name=Path(vtt.path).name if vtt else None, description=entry.description, transcript=entry.transcript or "",
-        ))
-        feed_items.append(FeedItem(
-            title=entry.title, guid=guid_for(client.slug, audio_name), published=datetime.fromisoformat(entry.rendered_at),
-            url=url(audio.path), length_bytes=audio.bytes, duration_s=duration_s, number=entry.number,
-            description=entry.description, transcript_url=url(vtt.path) if vtt else None, transcript_language=roster.language,
-        ))
+        page_tracks.append(
+            PageTrack(
+                number=entry.number,
+                title=entry.title,
+                duration_s=duration_s,
+                mp3_name=audio_name,
+                vtt_name=Path(vtt.path).name if vtt else None,
+                description=entry.description,
+                transcript=entry.transcript or "",
+            )
+        )
+        feed_items.append(
+            FeedItem(
+                title=entry.title,
+                guid=guid_for(client.slug, audio_name),
+                published=datetime.fromisoformat(entry.rendered_at),
+                url=url(audio.path),
+                length_bytes=audio.bytes,
+                duration_s=duration_s,
+                number=entry.number,
+                description=entry.description,
+                transcript_url=url(vtt.path) if vtt else None,
+                transcript_language=roster.language,
+            )
+        )
 
-    html = page_html(client_name=client.name, practitioner=roster.practitioner, title=roster.title, description=roster.description,
-                     language=roster.language, cover_name=cover_name, tracks=page_tracks)
+    html = page_html(
+        client_name=client.name,
+        practitioner=roster.practitioner,
+        title=roster.title,
+        description=roster.description,
+        language=roster.language,
+        cover_name=cover_name,
+        tracks=page_tracks,
+    )
     page_path = inside(out_root, client_dir / "index.html")
     write_if_changed(page_path, html.encode("utf-8"))
 

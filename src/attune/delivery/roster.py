@@ -171,7 +171,9 @@ class _RosterParser:
 
     def mapping(self, node: yaml.Node, allowed: tuple[str, ...], where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(f"{where} must be a mapping of keys, not {_describe(self.value(node))}", f"write it as key: value lines ({', '.join(allowed)})", node)
+            raise self.error(
+                f"{where} must be a mapping of keys, not {_describe(self.value(node))}", f"write it as key: value lines ({', '.join(allowed)})", node
+            )
         entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             key = self.value(key_node) if isinstance(key_node, yaml.ScalarNode) else None
@@ -303,8 +305,16 @@ class _RosterParser:
         own = self.settings({key: value for key, value in entries.items() if key in SETTING_KEYS})
         script = self.resolve_script(script_text)
         stem = track_stem(number, total, title or Path(script_text).stem)
-        return TrackSpec(script=script, script_text=script_text, line=node.start_mark.line + 1, number=number, total=total,
-                         file_stem=stem, title=title, settings=own.over(client_layer))
+        return TrackSpec(
+            script=script,
+            script_text=script_text,
+            line=node.start_mark.line + 1,
+            number=number,
+            total=total,
+            file_stem=stem,
+            title=title,
+            settings=own.over(client_layer),
+        )
 
     def resolve_script(self, text: str) -> Path:
         """A script relative to the roster's folder, else a built-in practice of that name."""

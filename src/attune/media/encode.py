@@ -40,14 +40,32 @@ def encoder_gain_db(fmt: str, bitrate: str, sample_rate: int = 44100) -> float:
         return 0.0
     t = np.arange(sample_rate) / sample_rate
     tone = np.repeat((0.1 * np.sin(2 * np.pi * 997.0 * t)).astype("<f4")[:, None], 2, axis=1)
-    encode = [ffmpeg_exe(), "-v", "error", "-f", "f32le", "-ar", str(sample_rate), "-ac", "2", "-i", "pipe:0",
-              "-c:a", "libmp3lame", "-b:a", check_bitrate(bitrate), "-f", "mp3", "pipe:1"]
+    encode = [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-f",
+        "f32le",
+        "-ar",
+        str(sample_rate),
+        "-ac",
+        "2",
+        "-i",
+        "pipe:0",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        check_bitrate(bitrate),
+        "-f",
+        "mp3",
+        "pipe:1",
+    ]
     mp3 = subprocess.run(encode, input=tone.tobytes(), capture_output=True, timeout=60).stdout
     decode = [ffmpeg_exe(), "-v", "error", "-f", "mp3", "-i", "pipe:0", "-f", "f32le", "-ac", "2", "pipe:1"]
     out = np.frombuffer(subprocess.run(decode, input=mp3, capture_output=True, timeout=60).stdout, dtype="<f4")
     if out.size < sample_rate:
         raise AudioError("ffmpeg could not encode a test tone to MP3", "run `attune doctor`")
-    middle = out[out.size // 4: 3 * out.size // 4]
+    middle = out[out.size // 4 : 3 * out.size // 4]
     return float(20 * np.log10(np.sqrt(np.mean(middle.astype(np.float64) ** 2)) / (0.1 / np.sqrt(2))))
 
 
@@ -65,11 +83,31 @@ class Encoder:
     def __init__(self, path: Path, fmt: str = "mp3", bitrate: str = "128k", sample_rate: int = 44100, channels: int = 2):
         if fmt not in FORMATS:
             raise SettingsError(f"unknown format {fmt!r}", "use mp3 or wav")
-        codec = ["-c:a", "libmp3lame", "-b:a", check_bitrate(bitrate), "-f", "mp3", "-write_id3v1", "0"] if fmt == "mp3" else \
-            ["-af", "aresample=osf=s16:dither_method=triangular", "-c:a", "pcm_s16le", "-f", "wav"]
-        self.argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-                     "-f", "f32le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
-                     "-map_metadata", "-1", *codec, str(path)]
+        codec = (
+            ["-c:a", "libmp3lame", "-b:a", check_bitrate(bitrate), "-f", "mp3", "-write_id3v1", "0"]
+            if fmt == "mp3"
+            else ["-af", "aresample=osf=s16:dither_method=triangular", "-c:a", "pcm_s16le", "-f", "wav"]
+        )
+        self.argv = [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "f32le",
+            "-ar",
+            str(sample_rate),
+            "-ac",
+            str(channels),
+            "-i",
+            "pipe:0",
+            "-map_metadata",
+            "-1",
+            *codec,
+            str(path),
+        ]
         self._proc: subprocess.Popen | None = None
         self._stderr: IO[bytes] | None = None
 
@@ -98,7 +136,9 @@ class Encoder:
         self._proc.wait()
         self._stderr.seek(0)
         tail = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
-        raise AudioError(f"ffmpeg failed to encode ({tail[-1] if tail else f'exit code {self._proc.returncode}'})", "check free disk space, then run `attune doctor`")
+        raise AudioError(
+            f"ffmpeg failed to encode ({tail[-1] if tail else f'exit code {self._proc.returncode}'})", "check free disk space, then run `attune doctor`"
+        )
 
     def __exit__(self, exc_type, exc, tb) -> None:
         proc = self._proc

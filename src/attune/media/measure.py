@@ -47,8 +47,24 @@ def measure_file(path: Path, speech_spans: Sequence[tuple[int, int]], *, sample_
 
     Memory stays flat: the file is read through a pipe in blocks of 65,536 frames.
     """
-    argv = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-i", str(path), "-map", "0:a:0",
-            "-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate), "pipe:1"]
+    argv = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        "-map",
+        "0:a:0",
+        "-f",
+        "f32le",
+        "-ac",
+        str(channels),
+        "-ar",
+        str(sample_rate),
+        "pipe:1",
+    ]
     track, voice, peak = LoudnessMeter(sample_rate, channels), LoudnessMeter(sample_rate, channels), TruePeakMeter(channels)
     spans = sorted(speech_spans)
     span_index = 0
@@ -92,8 +108,11 @@ def measure_file(path: Path, speech_spans: Sequence[tuple[int, int]], *, sample_
         if proc.returncode != 0:
             stderr.seek(0)
             tail = stderr.read().decode("utf-8", "replace").strip().splitlines()
-            raise AudioError(f"ffmpeg could not decode the file it wrote ({tail[-1] if tail else f'exit code {proc.returncode}'})",
-                             "check free disk space, then run `attune doctor`", path=str(path))
+            raise AudioError(
+                f"ffmpeg could not decode the file it wrote ({tail[-1] if tail else f'exit code {proc.returncode}'})",
+                "check free disk space, then run `attune doctor`",
+                path=str(path),
+            )
     voice_lufs = None
     if spans:
         voice_lufs = voice.integrated_lufs()

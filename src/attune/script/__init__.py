@@ -1,10 +1,10 @@
 """Meditation scripts: YAML, plain text or Markdown, parsed into frozen dataclasses.
 
-    model.py        Script, Section, Speech, Pause, Bell: what the planner and renderer read
-    text.py         markers, placeholders and sentences, the same in every format
-    yaml_reader.py  YAML scripts and front matter, with the line of every error
-    prose.py        plain text and Markdown
-    load.py         load_script / parse_script_text: the suffix picks the reader
+model.py        Script, Section, Speech, Pause, Bell: what the planner and renderer read
+text.py         markers, placeholders and sentences, the same in every format
+yaml_reader.py  YAML scripts and front matter, with the line of every error
+prose.py        plain text and Markdown
+load.py         load_script / parse_script_text: the suffix picks the reader
 """
 
 from .load import MAX_SCRIPT_BYTES, SUFFIX_FORMATS, load_script, parse_script_text

@@ -39,8 +39,7 @@ def load_script(path: str | Path, vars: Mapping[str, str] | None = None) -> Scri
     suffix = file.suffix.lower()
     if suffix not in SUFFIX_FORMATS:
         shown = repr(file.suffix) if file.suffix else "no suffix"
-        raise ScriptError(f"unsupported script type ({shown})",
-                          "name the file .yaml or .yml (YAML), .txt (plain text) or .md (Markdown)", path=where)
+        raise ScriptError(f"unsupported script type ({shown})", "name the file .yaml or .yml (YAML), .txt (plain text) or .md (Markdown)", path=where)
     try:
         size = file.stat().st_size
         if size <= MAX_SCRIPT_BYTES:
@@ -50,8 +49,7 @@ def load_script(path: str | Path, vars: Mapping[str, str] | None = None) -> Scri
     except OSError as exc:
         raise ScriptError(f"cannot read the script: {exc.strerror or exc}", "check that the file is readable", path=where) from None
     if size > MAX_SCRIPT_BYTES:
-        raise ScriptError(f"script is {size:,} bytes, over the {MAX_SCRIPT_BYTES:,}-byte limit",
-                          "split it into shorter scripts", path=where)
+        raise ScriptError(f"script is {size:,} bytes, over the {MAX_SCRIPT_BYTES:,}-byte limit", "split it into shorter scripts", path=where)
     return parse_script_text(_decode(data, where), path=where, fmt=SUFFIX_FORMATS[suffix], vars=vars)
 
 
@@ -63,8 +61,11 @@ def parse_script_text(text: str, *, path: str = "<script>", fmt: str = "yaml", v
     ctx = Context(path, _check_overrides(vars, path))
     text = _normalise_newlines(text.removeprefix("\ufeff"))
     if "\0" in text:
-        raise ctx.error("the script contains a NUL character", "this looks like a binary file; save the script as plain UTF-8 text",
-                        text.count("\n", 0, text.index("\0")) + 1)
+        raise ctx.error(
+            "the script contains a NUL character",
+            "this looks like a binary file; save the script as plain UTF-8 text",
+            text.count("\n", 0, text.index("\0")) + 1,
+        )
     if not text.strip():
         raise ctx.error("script is empty", EMPTY_HINTS[fmt])
     try:
@@ -81,14 +82,14 @@ def _decode(data: bytes, where: str) -> str:
         raise ScriptError("script is UTF-16 text", "save it as UTF-8", path=where)
     if b"\0" in data:
         line = _line_of_byte(data, data.index(b"\0"))
-        raise ScriptError("binary file, not a script (it contains NUL bytes)", "give a .yaml, .txt or .md text file",
-                          path=where, line=line)
+        raise ScriptError("binary file, not a script (it contains NUL bytes)", "give a .yaml, .txt or .md text file", path=where, line=line)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = data[exc.start]
-        raise ScriptError(f"not UTF-8 text: byte 0x{bad:02x} cannot be decoded", "save the file as UTF-8",
-                          path=where, line=_line_of_byte(data, exc.start)) from None
+        raise ScriptError(
+            f"not UTF-8 text: byte 0x{bad:02x} cannot be decoded", "save the file as UTF-8", path=where, line=_line_of_byte(data, exc.start)
+        ) from None
 
 
 def _line_of_byte(data: bytes, index: int) -> int:
@@ -104,8 +105,9 @@ def _check_overrides(vars: Mapping[str, str] | None, path: str) -> dict[str, str
     result: dict[str, str] = {}
     for name, value in (vars or {}).items():
         if not isinstance(name, str) or not PLACEHOLDER_NAME.fullmatch(name):
-            raise ScriptError(f"--var {name!r} is not a placeholder name",
-                              "names are letters, digits and _, not starting with a digit: --var name=Ana", path=path)
+            raise ScriptError(
+                f"--var {name!r} is not a placeholder name", "names are letters, digits and _, not starting with a digit: --var name=Ana", path=path
+            )
         result[name] = str(value)
     return result
 
@@ -117,5 +119,8 @@ def _check_total_pauses(script: Script, ctx: Context) -> None:
             if isinstance(item, Pause):
                 total += item.min_s * section.repeat
                 if total > MAX_DURATION_S:
-                    raise ctx.error(f"the pauses add up to more than 12h by this one ({format_duration(total)} so far)",
-                                    "shorten the pauses or the repeats; a track is at most 12h", item.line)
+                    raise ctx.error(
+                        f"the pauses add up to more than 12h by this one ({format_duration(total)} so far)",
+                        "shorten the pauses or the repeats; a track is at most 12h",
+                        item.line,
+                    )

@@ -26,7 +26,6 @@ MAX_REPEAT = 100
 MAX_BREATHS = 100
 
 
-
 @dataclass(frozen=True)
 class Speech:
     """Words to be spoken, placeholders already filled, whitespace folded to single spaces."""
@@ -55,12 +54,10 @@ class Pause:
     def __post_init__(self) -> None:
         shown = f"{self.min_s}..{'' if self.max_s is None else self.max_s}"
         if not _finite_seconds(self.min_s):
-            raise ScriptError(f"pause {shown}: minimum {self.min_s!r} is not 0 to 12h", "give seconds from 0 to 43200",
-                              line=self.line)
+            raise ScriptError(f"pause {shown}: minimum {self.min_s!r} is not 0 to 12h", "give seconds from 0 to 43200", line=self.line)
         if self.max_s is not None:
             if not _finite_seconds(self.max_s):
-                raise ScriptError(f"pause {shown}: maximum {self.max_s!r} is not 0 to 12h", "give seconds from 0 to 43200",
-                                  line=self.line)
+                raise ScriptError(f"pause {shown}: maximum {self.max_s!r} is not 0 to 12h", "give seconds from 0 to 43200", line=self.line)
             if self.max_s < self.min_s:
                 raise ScriptError(f"pause {shown} runs backwards", "give the shorter time first", line=self.line)
         if self.kind not in PAUSE_KINDS:
@@ -97,8 +94,7 @@ class Section:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ScriptError(f"section name {self.name!r} is empty", "give the section a name", line=self.line)
         if isinstance(self.repeat, bool) or not isinstance(self.repeat, int) or not 1 <= self.repeat <= MAX_REPEAT:
-            raise ScriptError(f"repeat must be a whole number from 1 to {MAX_REPEAT}, not {self.repeat!r}",
-                              "write repeat: 2", line=self.line)
+            raise ScriptError(f"repeat must be a whole number from 1 to {MAX_REPEAT}, not {self.repeat!r}", "write repeat: 2", line=self.line)
 
 
 @dataclass(frozen=True)
@@ -127,6 +123,4 @@ class Script:
 
 
 def _finite_seconds(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value) and 0 <= value <= MAX_DURATION_S)
-
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= MAX_DURATION_S

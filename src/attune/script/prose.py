@@ -42,12 +42,16 @@ def _split_front_matter(text: str, ctx: Context, fmt: str) -> tuple[_Fields, Yam
     if root is None:
         return {}, reader, body
     if not isinstance(root, yaml.MappingNode):
-        raise reader.error(f"front matter must be settings (title: …), not {describe(root)}",
-                           "write lines like `title: Evening calm` between the --- lines", root)
+        raise reader.error(
+            f"front matter must be settings (title: …), not {describe(root)}", "write lines like `title: Evening calm` between the --- lines", root
+        )
     fields = reader.mapping(root, TOP_KEYS, "front matter")
     if "sections" in fields:
-        hint = ("start each section with a `## Heading` line" if fmt == "md"
-                else "in plain text the words after the front matter are the one section; use .md or .yaml for several")
+        hint = (
+            "start each section with a `## Heading` line"
+            if fmt == "md"
+            else "in plain text the words after the front matter are the one section; use .md or .yaml for several"
+        )
         raise reader.error("sections are not allowed in front matter", hint, fields["sections"][0])
     return fields, reader, body
 
@@ -139,8 +143,7 @@ def _markdown_sections(body: list[tuple[int, str]], ctx: Context) -> tuple[str |
         items = scan(part.lines, ctx)
         if not items:
             if part.line is not None:
-                raise ctx.error(f"section {part.name!r} has no text", "write the words to speak under the heading, or remove it",
-                                part.line)
+                raise ctx.error(f"section {part.name!r} has no text", "write the words to speak under the heading, or remove it", part.line)
             continue
         sections.append(Section(part.name, tuple(items), part.line or items[0].line, part.optional, part.repeat))
     return title, tuple(sections)
@@ -162,7 +165,7 @@ def _heading(text: str, line: int, ctx: Context) -> tuple[str, bool, int]:
         if word == "optional" and part.lower() == "optional":
             optional = True
         elif word == "repeat":
-            count = part[len(word):].strip()
+            count = part[len(word) :].strip()
             if not re.fullmatch(r"[0-9]{1,3}", count) or not 1 <= int(count) <= MAX_REPEAT:
                 raise ctx.error(f"{shown}: repeat needs a whole number from 1 to {MAX_REPEAT}", "write (repeat 3)", line)
             if repeat is not None:

@@ -35,6 +35,7 @@ EMPTY_HINTS = {
     "md": "start it with a `# Title` line and then the words to speak",
 }
 
+
 class Context:
     """Where we are (the path, and the folder relative file names resolve against) and the
     placeholder values in force."""
@@ -62,8 +63,7 @@ def short(text: str, limit: int = 40) -> str:
 def _before(line: str, end: int, limit: int = 40) -> str:
     """The text up to and including `line[end]`, cut at the left to `limit` characters."""
     start = max(0, end + 1 - limit)
-    return ("…" if start else "") + line[start:end + 1].lstrip()
-
+    return ("…" if start else "") + line[start : end + 1].lstrip()
 
 
 def count_words(text: str) -> int:
@@ -83,7 +83,7 @@ def split_sentences(text: str) -> list[str]:
     for match in _SENTENCE_END.finditer(text):
         if match.group().rstrip(_CLOSERS) == "." and _ends_with_abbreviation(text, match.start()):
             continue
-        piece = text[start:match.end()].strip()
+        piece = text[start : match.end()].strip()
         if piece:
             sentences.append(piece)
         start = match.end()
@@ -141,15 +141,18 @@ def scan(lines: Iterable[tuple[int, str]], ctx: Context) -> list[Item]:
                 close, reopen = line.find("]", i + 1), line.find("[", i + 1)
                 if close < 0 or 0 <= reopen < close:
                     stop = reopen if 0 <= reopen < (close if close >= 0 else n) else n
-                    raise ctx.error(f"unclosed marker {short(line[i:stop])}",
-                                    "close it with ] on the same line; square brackets are only for markers such as [pause 5s]",
-                                    line_no)
+                    raise ctx.error(
+                        f"unclosed marker {short(line[i:stop])}",
+                        "close it with ] on the same line; square brackets are only for markers such as [pause 5s]",
+                        line_no,
+                    )
                 flush()
-                items.append(_marker(line[i:close + 1], line_no, ctx))
+                items.append(_marker(line[i : close + 1], line_no, ctx))
                 i = close + 1
             elif char == "]":
-                raise ctx.error(f"']' without a matching '[' in {_before(line, i)!r}",
-                                "remove it; square brackets are only for markers such as [pause 5s]", line_no)
+                raise ctx.error(
+                    f"']' without a matching '[' in {_before(line, i)!r}", "remove it; square brackets are only for markers such as [pause 5s]", line_no
+                )
             elif char == "<" and _BREAK_START.match(line, i):
                 flush()
                 pause, i = _ssml_break(line, i, line_no, ctx)
@@ -204,8 +207,11 @@ def _marker(marker: str, line: int, ctx: Context) -> Item:
         if not arg:
             return Pause(BREATH_S, BREATH_S, line, "breath")
         if not re.fullmatch(r"[0-9]{1,3}", arg) or not 1 <= int(arg) <= MAX_BREATHS:
-            raise ctx.error(f"{marker}: the number of breaths must be a whole number from 1 to {MAX_BREATHS}, not {arg!r}",
-                            "write [breath] for one breath or [breath 3] for three", line)
+            raise ctx.error(
+                f"{marker}: the number of breaths must be a whole number from 1 to {MAX_BREATHS}, not {arg!r}",
+                "write [breath] for one breath or [breath 3] for three",
+                line,
+            )
         return Pause(int(arg) * BREATH_S, int(arg) * BREATH_S, line, "breath")
     if word == "pause":
         return _pause(marker, arg, line, ctx)
@@ -250,8 +256,11 @@ def _pause(marker: str, arg: str, line: int, ctx: Context) -> Pause:
         return Pause(low, None, line, "pause")
     high = _duration(parts[1], "pause", marker, line, ctx)
     if high < low:
-        raise ctx.error(f"{marker}: the range runs backwards ({parts[0].strip()} is longer than {parts[1].strip()})",
-                        f"write the shorter time first: [pause {parts[1].strip()}..{parts[0].strip()}]", line)
+        raise ctx.error(
+            f"{marker}: the range runs backwards ({parts[0].strip()} is longer than {parts[1].strip()})",
+            f"write the shorter time first: [pause {parts[1].strip()}..{parts[0].strip()}]",
+            line,
+        )
     return Pause(low, high, line, "pause")
 
 
@@ -260,7 +269,7 @@ def _ssml_break(line: str, start: int, line_no: int, ctx: Context) -> tuple[Paus
     match = _BREAK.match(line, start)
     if not match:
         end = line.find(">", start)
-        shown = short(line[start:end + 1] if end >= 0 else line[start:], 50)
+        shown = short(line[start : end + 1] if end >= 0 else line[start:], 50)
         raise ctx.error(f"unsupported SSML {shown}", 'write <break time="3s"/> or <break time="500ms"/>', line_no)
     value = match.group(1) if match.group(1) is not None else match.group(2)
     if "{" in value or "}" in value:

@@ -19,15 +19,16 @@ from ..settings import PITCH_RANGE, RATE_WPM_RANGE, Background, TrackSettings
 from .model import MAX_REPEAT, Item, Script, Section
 from .text import EMPTY_HINTS, PLACEHOLDER_NAME, Context, scan, short, suggest
 
-TOP_KEYS = ("title", "author", "description", "language", "voice", "rate", "pitch", "length",
-            "background", "bells", "vars", "sections")
+TOP_KEYS = ("title", "author", "description", "language", "voice", "rate", "pitch", "length", "background", "bells", "vars", "sections")
 SECTION_KEYS = ("name", "text", "optional", "repeat")
 BELL_KEYS = ("start", "end")
 
 _TAG = "tag:yaml.org,2002:"
 _NULL, _BOOL, _INT, _FLOAT, _STR, _MERGE = (_TAG + t for t in ("null", "bool", "int", "float", "str", "merge"))
-_YAML_HINT = ("check the indentation and quoting on this line: text containing ': ' or ' #', or starting with "
-              "[, {, *, &, ! or a quote, must be quoted or written as a block (text: |)")
+_YAML_HINT = (
+    "check the indentation and quoting on this line: text containing ': ' or ' #', or starting with "
+    "[, {, *, &, ! or a quote, must be quoted or written as a block (text: |)"
+)
 
 
 class YamlReader:
@@ -56,11 +57,9 @@ class YamlReader:
             if "another document" in problem:
                 hint = "a script is one YAML document: remove the second --- line"
             elif re.search(r":\s+[\[{]", text):
-                hint = ("a value that starts with [ or { is read as a YAML list or mapping: write `text: |` "
-                        "and put the text on the next lines, indented")
+                hint = "a value that starts with [ or { is read as a YAML list or mapping: write `text: |` and put the text on the next lines, indented"
             shown = f" in {short(text, 60)!r}" if text.strip() else ""
-            raise self.ctx.error(f"YAML syntax error ({problem}){shown}", hint,
-                                 mark.line + 1 + self.offset if mark else None) from None
+            raise self.ctx.error(f"YAML syntax error ({problem}){shown}", hint, mark.line + 1 + self.offset if mark else None) from None
         except yaml.reader.ReaderError as exc:
             line = self.source.count("\n", 0, max(0, exc.position)) + 1 + self.offset
             code = exc.character if isinstance(exc.character, int) else ord(exc.character)
@@ -127,7 +126,7 @@ class YamlReader:
         """
         value = node.value
         first = self.line(node)
-        raw = self.source[node.start_mark.index:node.end_mark.index]
+        raw = self.source[node.start_mark.index : node.end_mark.index]
         if node.style in ("|", ">"):
             lines = raw.split("\n")[1:]
             first += 1
@@ -150,12 +149,12 @@ class YamlReader:
             try:
                 return SafeConstructor().construct_document(node)
             except yaml.MarkedYAMLError as exc:
-                raise self.error(f"background: {exc.problem}", "write plain values, e.g. {kind: drone, gain_db: -20}",
-                                 node) from None
+                raise self.error(f"background: {exc.problem}", "write plain values, e.g. {kind: drone, gain_db: -20}", node) from None
             except (ValueError, TypeError, OverflowError) as exc:
                 raise self.error(f"background: {exc}", "write plain values, e.g. {kind: drone, gain_db: -20}", node) from None
-        raise self.error(f"background must be a name or a mapping, not a {_kind(node)}",
-                         "write background: drone, or a mapping such as {kind: drone, gain_db: -20}", node)
+        raise self.error(
+            f"background must be a name or a mapping, not a {_kind(node)}", "write background: drone, or a mapping such as {kind: drone, gain_db: -20}", node
+        )
 
     def settings(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> dict[str, Any]:
         """Every key but `sections` → Script keyword arguments (track settings in `settings`); also
@@ -178,11 +177,9 @@ class YamlReader:
             track["voice"] = (value.strip() or None) if value is not None else None
             out["voice_line"] = self.line(fields["voice"][1])
         if "rate" in fields:
-            track["rate_wpm"] = float(self.number("rate", fields["rate"][1], *RATE_WPM_RANGE, whole=False,
-                                                  hint="give words per minute, e.g. rate: 150"))
+            track["rate_wpm"] = float(self.number("rate", fields["rate"][1], *RATE_WPM_RANGE, whole=False, hint="give words per minute, e.g. rate: 150"))
         if "pitch" in fields:
-            track["pitch"] = self.number("pitch", fields["pitch"][1], *PITCH_RANGE, whole=True,
-                                         hint="50 is normal, e.g. pitch: 50")
+            track["pitch"] = self.number("pitch", fields["pitch"][1], *PITCH_RANGE, whole=True, hint="50 is normal, e.g. pitch: 50")
         if "length" in fields:
             track["length_s"] = self.length(fields["length"][1])
         if "background" in fields:
@@ -214,8 +211,7 @@ class YamlReader:
         text = node.value.strip()
         if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
             number = float(text)
-            hint = (f"write {text}s or {int(number) // 60}m" if number >= 60 and number % 60 == 0
-                    else f"write {text}s or {text}m")
+            hint = f"write {text}s or {int(number) // 60}m" if number >= 60 and number % 60 == 0 else f"write {text}s or {text}m"
             raise self.error(f"length {text!r} has no unit", hint, node)
         try:
             seconds = parse_duration(text, what="length")
@@ -229,22 +225,18 @@ class YamlReader:
         if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
             return {}
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(f"vars must be a mapping of placeholder values, not {describe(node)}",
-                             "write vars: then lines like `  name: friend`", node)
+            raise self.error(f"vars must be a mapping of placeholder values, not {describe(node)}", "write vars: then lines like `  name: friend`", node)
         result: dict[str, str] = {}
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode) or not PLACEHOLDER_NAME.fullmatch(key.value):
                 shown = short(key.value) if isinstance(key, yaml.ScalarNode) else f"a {_kind(key)}"
-                raise self.error(f"vars name {shown!r} is not a placeholder name",
-                                 "names are letters, digits and _, not starting with a digit", key)
+                raise self.error(f"vars name {shown!r} is not a placeholder name", "names are letters, digits and _, not starting with a digit", key)
             if key.value in result:
                 raise self.error(f"duplicate vars name {key.value!r}", "give each name once", key)
             if not isinstance(value, yaml.ScalarNode):
-                raise self.error(f"vars value for {key.value!r} must be text or a number, not a {_kind(value)}",
-                                 f"write {key.value}: friend", value)
+                raise self.error(f"vars value for {key.value!r} must be text or a number, not a {_kind(value)}", f"write {key.value}: friend", value)
             if value.tag == _NULL:
-                raise self.error(f"vars value for {key.value!r} is empty",
-                                 f"give it a value, e.g. {key.value}: friend, or {key.value}: \"\" for nothing", value)
+                raise self.error(f"vars value for {key.value!r} is empty", f'give it a value, e.g. {key.value}: friend, or {key.value}: "" for nothing', value)
             result[key.value] = value.value
         return result
 
@@ -271,8 +263,7 @@ def parse_yaml(text: str, ctx: Context) -> Script:
     if root is None:
         raise ctx.error("script is empty", EMPTY_HINTS["yaml"])
     if not isinstance(root, yaml.MappingNode):
-        raise reader.error(f"a YAML script must be a mapping of settings, not {describe(root)}",
-                           "start it with `title: …` and a `sections:` list", root)
+        raise reader.error(f"a YAML script must be a mapping of settings, not {describe(root)}", "start it with `title: …` and a `sections:` list", root)
     fields = reader.mapping(root, TOP_KEYS, "script")
     settings = reader.settings(fields)
     if "title" not in settings:
@@ -304,14 +295,16 @@ def _yaml_sections(reader: YamlReader, node: yaml.Node) -> tuple[Section, ...]:
         items: list[Item] = []
         if text_node is not None:
             if not isinstance(text_node, yaml.ScalarNode):
-                raise reader.error(f"text must be the words to speak, not a {_kind(text_node)}",
-                                   "a text starting with [ is read as a YAML list: "
-                                   "write `text: |` and the text on the next lines, indented",
-                                   text_node)
+                raise reader.error(
+                    f"text must be the words to speak, not a {_kind(text_node)}",
+                    "a text starting with [ is read as a YAML list: write `text: |` and the text on the next lines, indented",
+                    text_node,
+                )
             if text_node.tag != _NULL:
                 items = scan(reader.text_lines(text_node), reader.ctx)
         if not items:
-            raise reader.error(f"section {name!r} has no text", "add `text:` with the words to speak, or remove the section",
-                               text_node if text_node is not None else entry)
+            raise reader.error(
+                f"section {name!r} has no text", "add `text:` with the words to speak, or remove the section", text_node if text_node is not None else entry
+            )
         sections.append(Section(name, tuple(items), reader.line(entry), optional, repeat))
     return tuple(sections)

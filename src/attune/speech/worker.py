@@ -44,8 +44,15 @@ class WorkerClient:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
             self._proc = procs.start(
-                self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-                text=True, encoding="utf-8", bufsize=1, env=env, start_new_session=True,
+                self._argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                text=True,
+                encoding="utf-8",
+                bufsize=1,
+                env=env,
+                start_new_session=True,
             )
         except OSError as exc:
             raise SpeechError(f"the speech engine could not start: {exc}", "run `attune doctor`") from None
@@ -95,7 +102,9 @@ class WorkerClient:
             line = self._replies.get(timeout=timeout_s)
         except queue.Empty:
             self.close()
-            raise SpeechError(f"the speech engine did not answer within {timeout_s:.0f}s while {doing}", "try again; if it keeps hanging, run `attune doctor`") from None
+            raise SpeechError(
+                f"the speech engine did not answer within {timeout_s:.0f}s while {doing}", "try again; if it keeps hanging, run `attune doctor`"
+            ) from None
         if line is None:
             tail = self._stderr_tail()
             self.close()

@@ -77,7 +77,11 @@ def engine_description() -> str:
     """Which engine pyttsx3 will drive here, e.g. `pyttsx3 2.99, espeak-ng (espeakng-loader 0.2.4)`."""
     lib = find_espeak()
     if lib is not None:
-        origin = f"espeakng-loader {_version('espeakng-loader')}" if lib.source == "espeakng-loader" else f"system {os.path.realpath(lib.library_path) if os.path.exists(lib.library_path) else lib.library_path}"
+        origin = (
+            f"espeakng-loader {_version('espeakng-loader')}"
+            if lib.source == "espeakng-loader"
+            else f"system {os.path.realpath(lib.library_path) if os.path.exists(lib.library_path) else lib.library_path}"
+        )
         return f"pyttsx3 {_version('pyttsx3')}, espeak-ng ({origin})"
     driver = {"win32": "sapi5", "darwin": "nsss"}.get(sys.platform, "espeak (libespeak-ng not found)")
     return f"pyttsx3 {_version('pyttsx3')}, {driver}"

@@ -34,8 +34,15 @@ class Pyttsx3Synthesizer(WorkerClient):
 
     def synthesize(self, text: str, voice: VoiceSettings, wav_path: Path) -> None:
         timeout_s = self.speak_timeout_s(text)
-        payload = {"op": "synth", "text": text, "voice": voice.voice_id, "rate_wpm": voice.rate_wpm,
-                   "pitch": voice.pitch, "path": str(wav_path), "timeout_s": timeout_s}
+        payload = {
+            "op": "synth",
+            "text": text,
+            "voice": voice.voice_id,
+            "rate_wpm": voice.rate_wpm,
+            "pitch": voice.pitch,
+            "path": str(wav_path),
+            "timeout_s": timeout_s,
+        }
         reply = self._request(payload, timeout_s, f"speaking {excerpt(text)}")
         if not reply.get("ok"):
             raise SpeechError(f"the speech engine failed on {excerpt(text)}: {reply.get('error')}", "check the voice with `attune voices`")

@@ -85,11 +85,13 @@ def main() -> int:
         op = request.get("op")
         try:
             if op == "hello":
-                _reply(protocol, {"ok": True, "driver": driver_name, "library": lib.library_path if lib else None, "pyttsx3": getattr(pyttsx3, "__version__", None)})
+                _reply(
+                    protocol,
+                    {"ok": True, "driver": driver_name, "library": lib.library_path if lib else None, "pyttsx3": getattr(pyttsx3, "__version__", None)},
+                )
             elif op == "voices":
                 voices = [
-                    {"id": v.id, "name": v.name, "languages": [str(x) for x in (v.languages or [])], "gender": v.gender}
-                    for v in engine.getProperty("voices")
+                    {"id": v.id, "name": v.name, "languages": [str(x) for x in (v.languages or [])], "gender": v.gender} for v in engine.getProperty("voices")
                 ]
                 _reply(protocol, {"ok": True, "voices": voices})
             elif op == "synth":

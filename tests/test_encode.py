@@ -1,4 +1,4 @@
-"""attune.export: blocks streamed to ffmpeg come back, decoded, at the right length and level."""
+"""attune.media.encode: blocks streamed to ffmpeg decode to the same length and level."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 
 from attune.media.encode import PIPE_BYTES, Encoder, encoder_gain_db
+from attune.timebase import SAMPLE_RATE
 from helpers.audio import decode
 
-SR = 44100
+SR = SAMPLE_RATE
 
 
 def tone_blocks(seconds: float, block_frames: int = 65536):
     t = np.arange(int(seconds * SR)) / SR
     x = np.repeat((0.25 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)[:, None], 2, axis=1)
-    return x, [x[i:i + block_frames] for i in range(0, len(x), block_frames)]
+    return x, [x[i : i + block_frames] for i in range(0, len(x), block_frames)]
 
 
 @pytest.mark.parametrize("fmt", ["mp3", "wav"])

@@ -1,0 +1,51 @@
+"""attune.speech.worker: an engine in a child process, with time limits (with fake workers)."""
+
+import sys
+import textwrap
+
+import pytest
+
+from attune.errors import SpeechError
+from attune.speech.engines.pyttsx3 import Pyttsx3Synthesizer
+from helpers.fakes import VOICE
+
+
+def fake_worker(tmp_path, body):
+    script = tmp_path / "worker.py"
+    script.write_text(textwrap.dedent(body))
+    return [sys.executable, str(script)]
+
+
+def test_hung_engine_times_out(tmp_path, monkeypatch):
+    monkeypatch.setattr("attune.speech.worker.SPEAK_TIMEOUT_S", 1.0)
+    argv = fake_worker(
+        tmp_path,
+        """
+        import sys, json, time
+        for line in sys.stdin:
+            req = json.loads(line)
+            if req["op"] == "hello":
+                print(json.dumps({"ok": True}), flush=True)
+            else:
+                time.sleep(60)
+    """,
+    )
+    synth = Pyttsx3Synthesizer(argv)
+    with pytest.raises(SpeechError) as info:
+        synth.synthesize("Hello.", VOICE, tmp_path / "x.wav")
+    assert str(info.value).startswith('the speech engine did not answer within 1s while speaking "Hello."')
+    assert synth._proc is None  # the hung worker was killed
+
+
+def test_crashing_engine_is_reported(tmp_path):
+    argv = fake_worker(
+        tmp_path,
+        """
+        import sys
+        sys.stderr.write("Segmentation fault in libespeak\\n")
+        sys.exit(139)
+    """,
+    )
+    with pytest.raises(SpeechError) as info:
+        Pyttsx3Synthesizer(argv).voices()
+    assert str(info.value) == "the speech engine stopped while starting (Segmentation fault in libespeak) — run `attune doctor`"
