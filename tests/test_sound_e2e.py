@@ -138,18 +138,18 @@ def test_loudness_target_is_the_voice(rendered, target_lufs, background, tmp_pat
 def test_summary_line_prints_what_was_measured(script_file, tmp_path, shared_engine_cache):
     out = tmp_path / "quiet-sit.mp3"
     res = CliRunner().invoke(
-        cli, ["render", str(script_file), "-o", str(out), "--length", "5m", "--background", "drone", "--cache-dir", str(shared_engine_cache)]
+        cli, ["render", str(script_file), "-o", str(out), "--length", "2m", "--background", "drone", "--cache-dir", str(shared_engine_cache)]
     )
     assert res.exit_code == 0, res.output
     line = res.stdout.splitlines()[0]
     match = re.fullmatch(
-        rf"{re.escape(str(out))}  5m  voice (-?\d+\.\d) LUFS  track (-?\d+\.\d) LUFS  peak (-?\d+\.\d) dBTP  "
+        rf"{re.escape(str(out))}  2m  voice (-?\d+\.\d) LUFS  track (-?\d+\.\d) LUFS  peak (-?\d+\.\d) dBTP  "
         r"\((?:\d+ sentences? synthesised|speech from cache)\)",
         line,
     )
     assert match, line
     voice, track, peak = (float(x) for x in match.groups())
-    plan = json.loads(CliRunner().invoke(cli, ["plan", str(script_file), "--length", "5m", "--json", "--cache-dir", str(shared_engine_cache)]).stdout)
+    plan = json.loads(CliRunner().invoke(cli, ["plan", str(script_file), "--length", "2m", "--json", "--cache-dir", str(shared_engine_cache)]).stdout)
     independent = ffmpeg_ebur128(out)
     assert voice == pytest.approx(voice_ebur128(out, speech_spans_s(plan), tmp_path), abs=0.3)
     assert voice == pytest.approx(-16.0, abs=0.5)
