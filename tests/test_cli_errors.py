@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import attune.check
+import attune.media.master
 import attune.render
 from attune.audio.bells import bell_strike
 from attune.cli import cli
@@ -227,7 +228,7 @@ def test_placeholder_filled_by_var(tmp_path):
         ),
         (["--var", "x"], "Invalid value for '--var': 'x' is not KEY=VALUE — write --var name=Ana — see `attune render --help`"),
         (["--rate", "1000"], "Invalid value for '--rate': 1000.0 is not in the range 80<=x<=400 — see `attune render --help`"),
-        (["--format", "ogg"], "Invalid value for '--format': 'ogg' is not one of 'mp3', 'wav' — see `attune render --help`"),
+        (["--format", "ogg"], "Invalid value for '--format': 'ogg' is not one of 'mp3', 'm4a', 'm4b', 'opus', 'flac', 'wav' — see `attune render --help`"),
         (["--bogus"], "No such option '--bogus' — see `attune render --help`"),
     ],
 )
@@ -385,7 +386,7 @@ BUG_MESSAGE = (
 
 @pytest.mark.engine
 def test_bug_while_encoding_leaves_old_output(good, out_dir, cache, monkeypatch):
-    monkeypatch.setattr(attune.render, "mastered_blocks", _boom)  # fails after the temporary file exists
+    monkeypatch.setattr(attune.media.master, "windows", _boom)  # fails after the temporary file exists
     assert_error(render(good, out_dir / "old.mp3", cache), 70, BUG_MESSAGE)
     assert_untouched(out_dir)
 
@@ -406,7 +407,7 @@ def test_eof_error_is_a_bug_not_an_interrupt(good, monkeypatch):
 
 @pytest.mark.engine
 def test_bug_with_debug_shows_traceback_and_still_exits_70(good, out_dir, cache, monkeypatch):
-    monkeypatch.setattr(attune.render, "mastered_blocks", _boom)
+    monkeypatch.setattr(attune.media.master, "windows", _boom)
     result = invoke("--debug", "render", good, "-o", out_dir / "old.mp3", "--cache-dir", cache)
     assert result.exit_code == 70
     assert "Traceback (most recent call last)" in result.stderr and "ZeroDivisionError" in result.stderr
@@ -431,7 +432,7 @@ def test_keyboard_interrupt_while_encoding(good, out_dir, cache, monkeypatch):
         raise KeyboardInterrupt
         yield
 
-    monkeypatch.setattr(attune.render, "mastered_blocks", interrupt)
+    monkeypatch.setattr(attune.media.master, "windows", interrupt)
     assert_error(render(good, out_dir / "old.mp3", cache), 130, "interrupted — no partial file was left; finished outputs are intact")
 
 

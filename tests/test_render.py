@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+import attune.media.master
 import attune.render
 from attune.errors import AudioError
 from attune.render import render
@@ -33,21 +34,21 @@ def script_file(tmp_path):
 
 
 def spy(monkeypatch, fake_measurements=()):
-    """Record every encode's ceiling; replace the first measurements with `fake_measurements` edits."""
-    ceilings, real_encode, real_measure = [], attune.render._encode, attune.render.measure_file
+    """Record every encode's (gain, ceiling) in dB; replace the first measurements with `fake_measurements` edits."""
+    encodes, real_encode, real_measure = [], attune.media.master._encode, attune.media.master.measure_file
     edits = list(fake_measurements)
 
-    def encode(mixer, path, fmt, bitrate, gain, ceiling_dbtp, *rest):
-        ceilings.append((gain, ceiling_dbtp))
-        return real_encode(mixer, path, fmt, bitrate, gain, ceiling_dbtp, *rest)
+    def encode(mixer, outputs, *rest):
+        encodes.extend((output.gain_db, output.ceiling_dbtp) for output in outputs)
+        return real_encode(mixer, outputs, *rest)
 
     def measure(*args, **kwargs):
         measured = real_measure(*args, **kwargs)
         return dataclasses.replace(measured, **edits.pop(0)) if edits else measured
 
-    monkeypatch.setattr(attune.render, "_encode", encode)
-    monkeypatch.setattr(attune.render, "measure_file", measure)
-    return ceilings
+    monkeypatch.setattr(attune.media.master, "_encode", encode)
+    monkeypatch.setattr(attune.media.master, "measure_file", measure)
+    return encodes
 
 
 def test_voice_is_the_anchor_and_figures_are_measured(script_file, tmp_path, monkeypatch):
@@ -77,7 +78,7 @@ def test_a_voice_off_target_is_corrected_by_the_difference(script_file, tmp_path
     # real measurement then finds 0.8 LU high, so the third comes back to the first gain.
     encodes = spy(monkeypatch, [{"voice_lufs": -16.8}])
     result = render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
-    assert [gain / encodes[0][0] for gain, _ in encodes] == pytest.approx([1.0, 10 ** (0.8 / 20), 1.0], abs=1e-3)
+    assert [gain - encodes[0][0] for gain, _ in encodes] == pytest.approx([0.0, 0.8, 0.0], abs=1e-3)
     assert {ceiling for _, ceiling in encodes} == {encodes[0][1]}
     assert result.voice_lufs == pytest.approx(-16.0, abs=0.3)
 
@@ -86,7 +87,7 @@ def test_a_file_that_stays_over_the_ceiling_is_never_delivered(script_file, tmp_
     encodes = spy(monkeypatch, [{"true_peak_dbtp": 0.5}] * 3)
     out = tmp_path / "a.mp3"
     out.write_bytes(b"old")
-    with pytest.raises(AudioError, match=r"peaks at 0\.5 dBTP, over the -1 dBTP ceiling, after 3 encodes"):
+    with pytest.raises(AudioError, match=r"the encoded mp3 file peaks at 0\.5 dBTP, over the -1 dBTP ceiling, after 3 encodes"):
         render(RenderRequest(script_file, out, settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
     assert len(encodes) == 3
     assert out.read_bytes() == b"old"
@@ -95,7 +96,7 @@ def test_a_file_that_stays_over_the_ceiling_is_never_delivered(script_file, tmp_
 
 def test_a_file_that_decodes_to_the_wrong_length_is_an_error(script_file, tmp_path, monkeypatch):
     spy(monkeypatch, [{"n_frames": 44100 * 60 + 441}])
-    with pytest.raises(AudioError, match=r"decodes to 60\.010s, not the planned 60\.000s"):
+    with pytest.raises(AudioError, match=r"the encoded mp3 file decodes to 60\.010s, not the planned 60\.000s"):
         render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
     assert not (tmp_path / "a.mp3").exists()
 

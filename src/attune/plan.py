@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .durations import MAX_DURATION_S, format_duration
 from .errors import LengthError
@@ -89,15 +89,28 @@ class Plan:
             ],
         }
 
-    def chapters(self) -> list[tuple[str, float, float]]:
-        """(section, start_s, end_s) for each run of events in one section, in order."""
+    def chapter_frames(self) -> list[tuple[str, int, int]]:
+        """(section, start frame, end frame) for each run of events in one section, in order."""
         out: list[list] = []
         for e in self.events:
             if out and out[-1][0] == e.section:
                 out[-1][2] = e.end_frame
             else:
                 out.append([e.section, e.start_frame, e.end_frame])
-        return [(name, a / self.sample_rate, b / self.sample_rate) for name, a, b in out]
+        return [(name, a, b) for name, a, b in out]
+
+    def chapters(self) -> list[tuple[str, float, float]]:
+        """(section, start_s, end_s) for each run of events in one section, in order."""
+        return [(name, a / self.sample_rate, b / self.sample_rate) for name, a, b in self.chapter_frames()]
+
+    def sub_plan(self, start_frame: int, end_frame: int) -> Plan:
+        """The events from `start_frame` to `end_frame` (on event boundaries, such as a chapter's) as a
+        plan of their own, starting at frame 0: a section as a track of its own."""
+        events = tuple(replace(e, start_frame=e.start_frame - start_frame) for e in self.events if start_frame <= e.start_frame < end_frame)
+        if any(e.end_frame > end_frame - start_frame for e in events):
+            raise ValueError(f"frames {start_frame}..{end_frame} cut an event")
+        n_frames = end_frame - start_frame
+        return Plan(events, n_frames, n_frames / self.sample_rate, n_frames / self.sample_rate, (), self.sample_rate)
 
     def cues(self) -> list[tuple[float, float, str]]:
         """(start_s, end_s, text) for every spoken sentence."""

@@ -1,36 +1,40 @@
-"""Render a script into a finished track: the library entry point (`attune.render(...)`).
+"""Render a script into finished files: the library entry point (`attune.render(...)`).
 
 Script → speech clips (cached) → plan (fitted to the length) → the voice measured alone, and the bed
-and bells set relative to it → mastered blocks streamed to the encoder → the written file decoded
-and measured (voice, track, true peak; encoded again with more headroom if the codec overshot) →
-tags and captions → renamed into place. Everything that can be checked is checked before any audio
-work starts.
+and bells set relative to it → one mixing pass into every requested format's encoder → each written
+file decoded and measured (voice, track, true peak; encoded again with more headroom if its codec
+overshot) → tags, chapters and captions → renamed into place, all together. With `split_sections`,
+each section is also a file of its own, with an .m3u8 playlist. Everything that can be checked is
+checked before any audio work starts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .audio.background import BedSpec, parse_background
 from .audio.beds import BED_REFERENCE_LUFS, make_bed
 from .audio.bells import bell_strike
-from .audio.limiter import LimiterStats
 from .audio.meter import LoudnessMeter
-from .audio.mix import BELL_RELATIVE_DB, CEILING_DBTP, Mixer, db_to_gain, mastered_blocks, voice_lufs
-from .errors import AudioError, VoiceError
+from .audio.mix import BELL_RELATIVE_DB, Mixer, db_to_gain, voice_lufs
+from .errors import VoiceError
 from .library import resolve_script
 from .media.captions import Cue, write_vtt
-from .media.encode import Encoder, encoder_gain_db
-from .media.measure import Measurement, measure_file
-from .media.tags import Chapter, check_cover, write_tags
+from .media.cover import check_cover
+from .media.encode import encoder_gain_db
+from .media.formats import Format, outputs_for
+from .media.master import Output, master
+from .media.playlist import PlaylistEntry, write_m3u8
+from .media.tags import Chapter, Tags, write_file_tags
 from .plan import Plan, make_plan, spoken_sentences
 from .request import RenderRequest
 from .script import Script, load_script
 from .settings import TrackSettings
+from .slugs import slugify
 from .speech.cache import SpeechCache
 from .speech.engines import create_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
@@ -40,23 +44,48 @@ from .system.atomic import atomic_path, check_writable
 from .system.ffmpeg import ffmpeg_exe
 from .timebase import SAMPLE_RATE
 
-#: The true peak every delivered file stays at or under, as decoded and measured.
-PEAK_LIMIT_DBTP = -1.0
-#: Our own measurement must show this much more headroom, so that another meter (ffmpeg's ebur128
-#: resamples to 192 kHz where we use the Annex 2 filter) cannot find the file over the limit.
-PEAK_MARGIN_DB = 0.2
-#: A voice measured further than this from the target in the written file is encoded again with the
-#: difference corrected (heavy limiting, or a loud bed under the speech, can move it).
-VOICE_TOLERANCE_LU = 0.3
-#: At most this many encodes of one track (the first, and corrections).
-MAX_MASTERING_PASSES = 3
-#: Progress callbacks receive (stage, fraction done); stages: "speaking", "encoding", "measuring".
+#: Progress callbacks receive (stage, fraction done); stages: "speaking", "encoding", "re-encoding", "measuring", "sections".
 Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
+class WrittenFile:
+    """One file a render wrote, and what it measures (on the file as written, decoded): the BS.1770
+    integrated loudness of its speech events (None with no voice) and of the whole file, its true
+    peak, and the deepest gain reduction the limiter applied (0.0: it never acted) and for how long."""
+
+    path: Path
+    format: str
+    title: str
+    duration_s: float
+    voice_lufs: float | None
+    track_lufs: float
+    true_peak_dbtp: float
+    limiter_reduction_db: float
+    limited_s: float
+    encodes: int
+
+    @staticmethod
+    def of(output: Output, final: Path, title: str) -> WrittenFile:
+        measured = output.measured
+        assert measured is not None  # mastered outputs are measured
+        return WrittenFile(
+            final,
+            output.format.name,
+            title,
+            measured.duration_s,
+            measured.voice_lufs,
+            measured.track_lufs,
+            measured.true_peak_dbtp,
+            output.stats.max_reduction_db,
+            output.stats.limited_frames / SAMPLE_RATE,
+            output.encodes,
+        )
+
+
+@dataclass(frozen=True)
 class RenderResult:
-    """What was written, and what it measured."""
+    """What was written, and what it measured. The figures at the top level are the first file's."""
 
     output_path: Path
     captions_path: Path | None
@@ -67,15 +96,16 @@ class RenderResult:
     voice_id: str
     transcript: str
     plan: Plan
-    #: Measured on the file as written (decoded): the BS.1770 integrated loudness of the speech events
-    #: (None for a track with no voice), of the whole track, and the true peak.
     voice_lufs: float | None
     track_lufs: float
     true_peak_dbtp: float
-    #: The deepest gain reduction the true-peak limiter applied (0.0: it never acted), and for how long.
     limiter_reduction_db: float
     limited_s: float
     synthesized: int
+    #: Every file written, the first format first; then the sections' files and playlists, if split.
+    outputs: tuple[WrittenFile, ...] = ()
+    sections: tuple[WrittenFile, ...] = ()
+    playlists: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,131 +216,136 @@ def _speech_cache(synthesizer: Synthesizer | None, cache_dir: Path | None, engin
             synth.close()
 
 
-def default_output(script_path: Path, fmt: str) -> Path:
-    return Path("output") / f"{Path(script_path).stem}.{fmt}"
+def default_stem(script_path: Path) -> Path:
+    return Path("output") / Path(script_path).stem
 
 
 def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None, progress: Progress | None = None) -> RenderResult:
-    """Render `request` to its output path (default `output/<script-stem>.mp3`) and return what was written."""
-    output = Path(request.output_path) if request.output_path is not None else default_output(request.script_path, request.settings.format)
-    check_writable(output)
-    captions_path = output.with_suffix(".vtt") if request.captions else None
+    """Render `request` to its files (default `output/<script-stem>.mp3`) and return what was written."""
+    targets = outputs_for(request.output_path, request.settings.formats, default_stem(request.script_path))
+    bitrates = [fmt.bitrate(request.settings.bitrate) for fmt, _ in targets]  # each format checks its own range
+    for _, path in targets:
+        check_writable(path)
+    stem = targets[0][1].with_suffix("")
+    captions_path = stem.with_name(stem.name + ".vtt") if request.captions else None
     if request.cover is not None:
         check_cover(Path(request.cover))
     loaded = load(request)
     with _speech_cache(synthesizer, cache_dir, loaded[1].engine or "pyttsx3") as speech:
         prepared = prepare(request, speech, progress, loaded)
-    settings = prepared.settings
-    fmt, bitrate = settings.format, settings.bitrate or "128k"
+    plan, script, settings = prepared.plan, prepared.script, prepared.settings
     target_lufs = float(settings.loudness_lufs if settings.loudness_lufs is not None else -16.0)
-    bed = _bed(prepared.bed_spec) if prepared.bed_spec is not None else None
-    plan, script = prepared.plan, prepared.script
+    title = request.title or script.title
 
     # The voice is the anchor: measured alone, as laid out, it is brought to the target; the bed and
     # the bells keep their levels relative to it. With no voice, they are set relative to the target.
     voice_raw_lufs = voice_lufs(plan, speech.load)
     reference = voice_raw_lufs if voice_raw_lufs is not None else target_lufs
-    mixer = Mixer(
-        plan,
-        speech.load,
-        bed=bed,
-        bed_gain=db_to_gain(reference + prepared.bed_spec.gain_db - BED_REFERENCE_LUFS) if prepared.bed_spec is not None else 0.0,
-        bell=bell_strike(SAMPLE_RATE),
-        bell_gain=db_to_gain(reference + BELL_RELATIVE_DB - _bell_lufs()),
+    gain_db = target_lufs - reference
+    chapters = plan.chapter_frames()
+    tags = Tags(
+        title,
+        request.artist or script.author,
+        request.album or script.title,
+        script.description,
+        request.track,
+        Path(request.cover) if request.cover is not None else None,
+        tuple(Chapter(name, a / SAMPLE_RATE, b / SAMPLE_RATE) for name, a, b in chapters),
     )
-    # The encoder's own level change is compensated here, so the file as decoded meets the targets.
-    codec_db = encoder_gain_db(fmt, bitrate)
-    gain_db = target_lufs - reference - codec_db
-    ceiling_dbtp = CEILING_DBTP - codec_db
     with contextlib.ExitStack() as stack:
-        tmp_audio = stack.enter_context(atomic_path(output))
+        outputs = [Output.start(fmt, stack.enter_context(atomic_path(path)), path, bitrate, gain_db, chapters)
+                   for (fmt, path), bitrate in zip(targets, bitrates)]  # fmt: skip
         tmp_vtt = stack.enter_context(atomic_path(captions_path)) if captions_path else None
-        for attempt in range(MAX_MASTERING_PASSES):
-            stats = LimiterStats()
-            _encode(mixer, tmp_audio, fmt, bitrate, db_to_gain(gain_db), ceiling_dbtp, stats, progress, "encoding" if attempt == 0 else "re-encoding")
-            if progress:
-                progress("measuring", 0.0)
-            measured = measure_file(tmp_audio, plan.speech_spans())
-            if progress:
-                progress("measuring", 1.0)
-            _check_length(measured, plan, output)
-            over_db = measured.true_peak_dbtp - (PEAK_LIMIT_DBTP - PEAK_MARGIN_DB)
-            voice_off_db = target_lufs - measured.voice_lufs if measured.voice_lufs is not None else 0.0
-            if over_db <= 0 and abs(voice_off_db) <= VOICE_TOLERANCE_LU:
-                break
-            # Correct by what was measured and encode again: first the ceiling, when the codec overshot
-            # (more headroom for the limiter), else the gain, when the voice moved (a loud bed under the
-            # speech, or limiting).
-            if over_db > 0:
-                ceiling_dbtp -= over_db + 0.3
-            else:
-                gain_db += voice_off_db
-        else:
-            if over_db > 0:
-                raise AudioError(
-                    f"the encoded file peaks at {measured.true_peak_dbtp:.1f} dBTP, over the {PEAK_LIMIT_DBTP:g} dBTP ceiling, "
-                    f"after {MAX_MASTERING_PASSES} encodes",
-                    "try a higher --bitrate or a lower --loudness; please report this",
-                    path=str(output),
-                )
-        artist = request.artist or script.author
-        if fmt == "mp3":
-            write_tags(
-                tmp_audio,
-                title=script.title,
-                artist=artist,
-                album=request.album or script.title,
-                comment=script.description,
-                track=request.track,
-                cover=request.cover,
-                chapters=[Chapter(name, a, b) for name, a, b in plan.chapters()],
+        master(_mixer(prepared, plan, speech, reference), outputs, target_lufs if voice_raw_lufs is not None else None, progress)
+        for output in outputs:
+            write_file_tags(output.path, tags, output.format)
+        sections: list[WrittenFile] = []
+        playlists: list[Path] = []
+        if request.split_sections:
+            sections, playlists = _split(
+                stack, prepared, speech, reference, gain_db, targets, bitrates, title, tags, target_lufs if voice_raw_lufs is not None else None, progress
             )
         if tmp_vtt is not None:
             write_vtt(tmp_vtt, [Cue(a, b, text) for a, b, text in plan.cues()])
+        written = [WrittenFile.of(output, path, title) for output, (_, path) in zip(outputs, targets)]
+    main = written[0]
     return RenderResult(
-        output_path=output,
+        output_path=main.path,
         captions_path=captions_path,
         duration_s=plan.duration_s,
-        title=script.title,
+        title=title,
         description=script.description,
-        artist=request.artist or script.author,
+        artist=tags.artist,
         voice_id=prepared.voice.voice_id,
         transcript=transcript(plan),
         plan=plan,
-        voice_lufs=measured.voice_lufs,
-        track_lufs=measured.track_lufs,
-        true_peak_dbtp=measured.true_peak_dbtp,
-        limiter_reduction_db=stats.max_reduction_db,
-        limited_s=stats.limited_frames / SAMPLE_RATE,
+        voice_lufs=main.voice_lufs,
+        track_lufs=main.track_lufs,
+        true_peak_dbtp=main.true_peak_dbtp,
+        limiter_reduction_db=main.limiter_reduction_db,
+        limited_s=main.limited_s,
         synthesized=speech.synthesized,
+        outputs=tuple(written),
+        sections=tuple(sections),
+        playlists=tuple(playlists),
     )
 
 
-def _encode(
-    mixer: Mixer, path: Path, fmt: str, bitrate: str, gain: float, ceiling_dbtp: float, stats: LimiterStats, progress: Progress | None, stage: str
-) -> None:
-    """One mastering pass: every block of the mix, gained and limited, into the encoder."""
-    total = max(mixer.n_frames, 1)
-    written = 0
-    with Encoder(path, fmt, bitrate, SAMPLE_RATE) as encoder:
-        for block in mastered_blocks(mixer, gain, ceiling_dbtp, stats):
-            encoder.write(block)
-            written += block.shape[0]
-            if progress:
-                progress(stage, written / total)
+def _mixer(prepared: Prepared, plan: Plan, speech: SpeechCache, reference_lufs: float) -> Mixer:
+    """The mix of `plan` (the whole track's, or a section's) with the bed and bells set relative to the voice."""
+    spec = prepared.bed_spec
+    return Mixer(
+        plan, speech.load,
+        bed=_bed(spec) if spec is not None else None,
+        bed_gain=db_to_gain(reference_lufs + spec.gain_db - BED_REFERENCE_LUFS) if spec is not None else 0.0,
+        bell=bell_strike(SAMPLE_RATE), bell_gain=db_to_gain(reference_lufs + BELL_RELATIVE_DB - _bell_lufs()),
+    )  # fmt: skip
 
 
-#: A decoded file may differ from the plan by at most this much (a codec that pads or trims more is a bug).
-_LENGTH_TOLERANCE_S = 0.001
-
-
-def _check_length(measured: Measurement, plan: Plan, output: Path) -> None:
-    if abs(measured.duration_s - plan.duration_s) > _LENGTH_TOLERANCE_S:
-        raise AudioError(
-            f"the encoded file decodes to {measured.duration_s:.3f}s, not the planned {plan.duration_s:.3f}s",
-            "this is a bug in Attune's encoder settings; please report it",
-            path=str(output),
-        )
+def _split(
+    stack: contextlib.ExitStack,
+    prepared: Prepared,
+    speech: SpeechCache,
+    reference_lufs: float,
+    gain_db: float,
+    targets: Sequence[tuple[Format, Path]],
+    bitrates: Sequence[str | None],
+    title: str,
+    tags: Tags,
+    target_lufs: float | None,
+    progress: Progress | None,
+) -> tuple[list[WrittenFile], list[Path]]:
+    """Each section as a file of its own, in every format, at the track's gain (so the voice is as loud
+    in every lesson), with the bed fading in and out, and one .m3u8 playlist per format."""
+    plan = prepared.plan
+    chapters = plan.chapter_frames()
+    width = max(2, len(str(len(chapters))))
+    written: list[WrittenFile] = []
+    playlists: list[Path] = []
+    entries: dict[str, list[PlaylistEntry]] = {fmt.name: [] for fmt, _ in targets}
+    for number, (name, start, end) in enumerate(chapters, start=1):
+        if progress:
+            progress("sections", (number - 1) / len(chapters))
+        sub = plan.sub_plan(start, end)
+        outputs = []
+        for (fmt, path), bitrate in zip(targets, bitrates):
+            stem = path.with_suffix("")
+            final = stem.with_name(f"{stem.name}-{number:0{width}d}-{slugify(name, fallback='section')}{fmt.suffix}")
+            check_writable(final)
+            outputs.append(Output.start(fmt, stack.enter_context(atomic_path(final)), final, bitrate, gain_db))
+        master(_mixer(prepared, sub, speech, reference_lufs), outputs, target_lufs if sub.speech_spans() else None)
+        section_title = f"{title}: {name}"
+        section_tags = replace(tags, title=section_title, track=(number, len(chapters)), chapters=())
+        for output in outputs:
+            write_file_tags(output.path, section_tags, output.format)
+            written.append(WrittenFile.of(output, output.final, section_title))
+            entries[output.format.name].append(PlaylistEntry(output.final.name, sub.duration_s, section_title))
+    for index, (fmt, path) in enumerate(targets):
+        stem = path.with_suffix("")
+        playlist = stem.with_name(f"{stem.name}.m3u8" if index == 0 else f"{stem.name}-{fmt.name}.m3u8")
+        write_m3u8(stack.enter_context(atomic_path(playlist)), entries[fmt.name])
+        playlists.append(playlist)
+    return written, playlists
 
 
 def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None) -> Plan:

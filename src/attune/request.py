@@ -37,6 +37,10 @@ class RenderRequest:
     artist: str | None = None
     album: str | None = None
     track: tuple[int, int] | None = None
+    #: The track's title (None: the script's own).
+    title: str | None = None
+    #: Also write each section as a file of its own, with an .m3u8 playlist.
+    split_sections: bool = False
 
 
 def _file_digest(path: Path) -> str | None:

@@ -23,15 +23,13 @@ from typing import Any
 
 from .durations import MAX_DURATION_S, format_duration
 from .errors import SettingsError
+from .media.formats import FORMAT_NAMES, parse_formats
 
 #: The speech engines; the first is the default.
 ENGINES = ("pyttsx3",)
-#: The formats Attune writes; the first is the default.
-FORMATS = ("mp3", "wav")
 DEFAULT_ENGINE = ENGINES[0]
 DEFAULT_RATE_WPM = 140.0
 DEFAULT_LOUDNESS_LUFS = -16.0
-DEFAULT_BITRATE = "128k"
 
 RATE_WPM_RANGE = (80.0, 400.0)
 PITCH_RANGE = (0, 100)
@@ -40,8 +38,8 @@ BACKGROUND_DB_RANGE = (-60.0, 0.0)
 #: The voice loudness targets Attune accepts. Above -14 LUFS speech would need heavy limiting to keep
 #: its peaks under the ceiling (the limiter catches peaks; it is not a normaliser).
 LOUDNESS_RANGE_LUFS = (-40.0, -14.0)
-#: MP3 bitrates (LAME, constant bitrate).
-BITRATE_RANGE_KBPS = (32, 320)
+#: Any bitrate a format may take; each format checks its own range (`attune.media.formats`).
+BITRATE_RANGE_KBPS = (6, 512)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -112,7 +110,7 @@ class TrackSettings:
     @property
     def format(self) -> str:
         """The first (main) format."""
-        return (self.formats or DEFAULTS.formats or ("mp3",))[0]
+        return (self.formats or (FORMAT_NAMES[0],))[0]
 
     def fingerprint(self) -> str:
         """A content hash of the settings themselves (file contents are added by the request's fingerprint)."""
@@ -177,23 +175,17 @@ def _validate(s: TrackSettings) -> None:
         if not isinstance(key, str) or not _NAME.fullmatch(key):
             raise SettingsError(f"placeholder name {key!r} is not valid", "names are letters, digits and _, not starting with a digit: name=Ana")
     if s.formats is not None:
-        if not s.formats:
-            raise SettingsError("no format given", f"use one of: {', '.join(FORMATS)}")
-        for fmt in s.formats:
-            if fmt not in FORMATS:
-                raise SettingsError(f"unknown format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
-        if len(set(s.formats)) != len(s.formats):
-            raise SettingsError(f"format given twice in {','.join(s.formats)}", "name each format once")
+        object.__setattr__(s, "formats", parse_formats(s.formats))
     if s.bitrate is not None:
         object.__setattr__(s, "bitrate", check_bitrate(s.bitrate))
 
 
 def check_bitrate(bitrate: str) -> str:
-    """`128k` style, within BITRATE_RANGE_KBPS; returns it normalised."""
+    """`128k` style; returns it normalised. Each format then checks its own range."""
     low, high = BITRATE_RANGE_KBPS
-    match = re.fullmatch(r"(\d{2,3})k", str(bitrate).strip().lower())
+    match = re.fullmatch(r"(\d{1,3})k", str(bitrate).strip().lower())
     if not match or not low <= int(match.group(1)) <= high:
-        raise SettingsError(f"bitrate {bitrate!r} is not valid", f"use a value from {low}k to {high}k, such as 128k")
+        raise SettingsError(f"bitrate {bitrate!r} is not valid", "write it like 128k (MP3 and AAC 128k, Opus 64k by default)")
     return match.group(0)
 
 
@@ -204,6 +196,5 @@ DEFAULTS = TrackSettings(
     bells_start=False,
     bells_end=False,
     loudness_lufs=DEFAULT_LOUDNESS_LUFS,
-    formats=(FORMATS[0],),
-    bitrate=DEFAULT_BITRATE,
+    formats=(FORMAT_NAMES[0],),
 )

@@ -80,7 +80,7 @@ def fake_render(request, *, cache_dir=None, progress=None):
     duration = request.settings.length_s or 1.0
     if duration > 60:
         raise LengthError(f"the script needs at least 1m, not {duration:g}s", "ask for a longer length")
-    title = lines[0].removeprefix("title:").strip()
+    title = request.title or lines[0].removeprefix("title:").strip()
     spoken = [line.format(**request.settings.vars) for line in lines[1:] if line.strip()]
     output = Path(request.output_path)
     vtt = output.with_suffix(".vtt")
@@ -96,7 +96,7 @@ def fake_render(request, *, cache_dir=None, progress=None):
         captions_path=vtt,
         duration_s=duration,
         title=title,
-        description=f"About {title}",
+        description=f"About {lines[0].removeprefix('title:').strip()}",
         artist=request.artist,
         voice_id=request.settings.voice or "gmw/en-us",
         transcript="\n\n".join(spoken),
@@ -107,6 +107,9 @@ def fake_render(request, *, cache_dir=None, progress=None):
         limiter_reduction_db=0.0,
         limited_s=0.0,
         synthesized=0,
+        outputs=(),
+        sections=(),
+        playlists=(),
     )
     return RenderResult(**{f.name: values[f.name] for f in dataclasses.fields(RenderResult)})
 

@@ -189,10 +189,17 @@ def voice_lufs(plan: Plan, load_clip: Callable[[str], np.ndarray]) -> float | No
     return lufs if np.isfinite(lufs) else None
 
 
+def windows(mixer: Mixer) -> Iterator[np.ndarray]:
+    """Every block of the mix with the limiter's context on both sides: one mixing pass, which any
+    number of `limit_block` calls (one per output format) turn into finished blocks."""
+    context = LIMITER_CONTEXT_FRAMES
+    for start, n in mixer.blocks():
+        yield mixer.render(start - context, n + 2 * context)
+
+
 def mastered_blocks(mixer: Mixer, gain: float, ceiling_dbtp: float = CEILING_DBTP, stats: LimiterStats | None = None) -> Iterator[np.ndarray]:
     """The mix with `gain` applied and true peaks held under `ceiling_dbtp`, block by block.
 
     `stats`, when given, collects how much gain reduction the limiter applied."""
-    context = LIMITER_CONTEXT_FRAMES
-    for start, n in mixer.blocks():
-        yield limit_block(mixer.render(start - context, n + 2 * context), ceiling_dbtp, SAMPLE_RATE, gain, stats)
+    for window in windows(mixer):
+        yield limit_block(window, ceiling_dbtp, SAMPLE_RATE, gain, stats)

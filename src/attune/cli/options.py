@@ -21,6 +21,17 @@ def length_option(ctx, param, value):
         raise click.BadParameter(str(exc)) from None
 
 
+def formats_option(ctx, param, values):
+    """`--format mp3,m4a` or `--format mp3 --format m4a` → ("mp3", "m4a"); a bad name is a usage error."""
+    from ..media.formats import FORMAT_NAMES
+
+    names = tuple(name.strip().lower() for value in values for name in value.split(",") if name.strip())
+    for name in names:
+        if name not in FORMAT_NAMES:
+            raise click.BadParameter(f"{name!r} is not one of {', '.join(repr(n) for n in FORMAT_NAMES)}")
+    return names
+
+
 def vars_option(ctx, param, values):
     out = {}
     for item in values:

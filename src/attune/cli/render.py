@@ -8,19 +8,32 @@ from pathlib import Path
 import click
 
 from ..durations import format_duration
+from ..media.formats import FORMAT_NAMES
 from .app import cli
-from .options import length_option, progress_printer, track_settings, voice_options, with_options
+from .options import formats_option, length_option, progress_printer, track_settings, voice_options, with_options
 
 
 @cli.command()
 @click.argument("script")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the track (default output/<script-stem>.mp3).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the track; its suffix picks the format (default output/<script-stem>.mp3).",
+)
 @click.option("--length", callback=length_option, help="Track length: 90s, 10m, 1m30s, 1h (default: the script's own).")
 @with_options(voice_options)
 @click.option("--background", help="none, drone, binaural, pink-noise, brown-noise, white-noise, or a sound file.")
 @click.option("--background-db", type=float, help="Background level relative to the voice, in dB (default -22).")
-@click.option("--format", "fmt", type=click.Choice(["mp3", "wav"]), default="mp3", show_default=True)
-@click.option("--bitrate", default="128k", show_default=True, help="MP3 bitrate.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    callback=formats_option,
+    metavar="FORMAT[,FORMAT…]",
+    help=f"{', '.join(FORMAT_NAMES)}; several, comma-separated or repeated, from one render (default: -o's suffix, else mp3).",
+)
+@click.option("--bitrate", help="Bitrate of the lossy formats (default: mp3 and m4a/m4b 128k, opus 64k).")
 @click.option(
     "--loudness",
     "loudness_lufs",
@@ -30,33 +43,27 @@ from .options import length_option, progress_printer, track_settings, voice_opti
     help="Loudness of the voice in LUFS (BS.1770 integrated, over the speech alone); beds and bells follow it.",
 )
 @click.option("--captions", is_flag=True, help="Also write WebVTT captions next to the track.")
-@click.option("--cover", type=click.Path(dir_okay=False, path_type=Path), help="Cover art (PNG or JPEG) for the MP3.")
-def render(script, output, length, voice, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, fmt, bitrate, loudness_lufs, captions, cover):
-    """Render SCRIPT to an MP3 (or WAV) of exactly the length asked for.
+@click.option("--cover", type=click.Path(dir_okay=False, path_type=Path), help="Cover art (PNG or JPEG) for the track.")
+@click.option("--split", type=click.Choice(["sections"]), help="Also write each section as a file of its own, with an .m3u8 playlist.")
+def render(
+    script, output, length, voice, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions, cover, split
+):
+    """Render SCRIPT to a track of exactly the length asked for: MP3, M4A, M4B, Opus, FLAC or WAV.
 
     SCRIPT is a script file or the name of a built-in practice (`attune library`).
 
     \b
-    Example:
+    Examples:
       attune render loving-kindness --length 15m --voice en-us+f3 --var name=Ana
+      attune render my-course.yaml -o course.m4b --split sections
+      attune render arriving --format mp3,opus,flac -o output/arriving.mp3
     """
     from ..render import render as do_render
     from ..request import RenderRequest
 
-    settings = track_settings(
-        length_s=length,
-        voice=voice,
-        rate_wpm=rate_wpm,
-        pitch=pitch,
-        vars=vars,
-        bells=bells,
-        background=background,
-        background_db=background_db,
-        formats=(fmt,),
-        bitrate=bitrate,
-        loudness_lufs=loudness_lufs,
-    )
-    request = RenderRequest(Path(script), output, settings, captions=captions, cover=cover)
+    settings = track_settings(length_s=length, voice=voice, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, background=background,
+                              background_db=background_db, formats=formats or None, bitrate=bitrate, loudness_lufs=loudness_lufs)  # fmt: skip
+    request = RenderRequest(Path(script), output, settings, captions=captions, cover=cover, split_sections=split == "sections")
     update, bar = progress_printer()
     try:
         result = do_render(request, cache_dir=cache_dir, progress=update)
@@ -64,8 +71,6 @@ def render(script, output, length, voice, rate_wpm, pitch, vars, bells, cache_di
         if bar is not None:
             bar.__exit__(None, None, None)
     click.echo(render_summary(result))
-    if result.captions_path:
-        click.echo(f"{result.captions_path}  captions")
 
 
 @cli.command()
@@ -98,17 +103,25 @@ def plan(script, length, as_json, voice, rate_wpm, pitch, vars, bells, cache_dir
 
 
 def render_summary(result) -> str:
-    """`output/x.mp3  5m  voice -16.0 LUFS  track -18.4 LUFS  peak -1.3 dBTP  (3 sentences synthesised)`:
-    every figure measured on the file as written; a second line when the limiter acted."""
+    """`output/x.mp3  5m  voice -16.0 LUFS  track -18.4 LUFS  peak -1.3 dBTP  (3 sentences synthesised)`, one
+    line per file written, every figure measured on the file as written; a line when the limiter acted."""
     speech = f"{result.synthesized} sentence{'' if result.synthesized == 1 else 's'} synthesised" if result.synthesized else "speech from cache"
-    voice = f"voice {result.voice_lufs:.1f} LUFS" if result.voice_lufs is not None else "no voice"
-    line = (
-        f"{result.output_path}  {format_duration(result.duration_s)}  {voice}  track {_level(result.track_lufs, 'LUFS')}  "
-        f"peak {_level(result.true_peak_dbtp, 'dBTP')}  ({speech})"
-    )
+    files = result.outputs or (result,)
+    lines = [_file_line(files[0], result.duration_s) + f"  ({speech})"]
     if result.limiter_reduction_db > 0.05:
-        line += f"\n  limiter: up to {result.limiter_reduction_db:.1f} dB of gain reduction, on {format_duration(result.limited_s)} of the track"
-    return line
+        lines.append(f"  limiter: up to {result.limiter_reduction_db:.1f} dB of gain reduction, on {format_duration(result.limited_s)} of the track")
+    lines += [_file_line(file, result.duration_s) for file in files[1:]]
+    lines += [_file_line(section, section.duration_s) for section in result.sections]
+    lines += [f"{playlist}  playlist" for playlist in result.playlists]
+    if result.captions_path:
+        lines.append(f"{result.captions_path}  captions")
+    return "\n".join(lines)
+
+
+def _file_line(file, duration_s: float) -> str:
+    path = getattr(file, "path", None) or file.output_path
+    voice = f"voice {file.voice_lufs:.1f} LUFS" if file.voice_lufs is not None else "no voice"
+    return f"{path}  {format_duration(duration_s)}  {voice}  track {_level(file.track_lufs, 'LUFS')}  peak {_level(file.true_peak_dbtp, 'dBTP')}"
 
 
 def _level(value: float, unit: str) -> str:

@@ -105,6 +105,7 @@ def track_request(roster: Roster, spec: TrackSpec, output_path: Path, overrides:
         artist=roster.practitioner,
         album=roster.title,
         track=(spec.number, spec.total),
+        title=spec.title,
     )
 
 

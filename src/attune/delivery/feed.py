@@ -59,6 +59,20 @@ class FeedItem:
     description: str | None = None
     transcript_url: str | None = None
     transcript_language: str | None = None
+    #: The enclosure's MIME type, and the same episode in other formats (Podcasting 2.0
+    #: `podcast:alternateEnclosure`).
+    mime: str = "audio/mpeg"
+    alternates: tuple[AlternateEnclosure, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlternateEnclosure:
+    """The episode in another format: its absolute URL, size, MIME type and a title for the app's menu."""
+
+    url: str
+    length_bytes: int
+    mime: str
+    title: str
 
 
 def itunes_duration(seconds: float) -> str:
@@ -127,7 +141,10 @@ def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
         _sub(el, "guid", item.guid, isPermaLink="false")
         published = item.published if item.published.tzinfo else item.published.replace(tzinfo=UTC)
         _sub(el, "pubDate", format_datetime(published.astimezone(UTC), usegmt=True))
-        _sub(el, "enclosure", url=item.url, length=str(int(item.length_bytes)), type="audio/mpeg")
+        _sub(el, "enclosure", url=item.url, length=str(int(item.length_bytes)), type=item.mime)
+        for alternate in item.alternates:
+            alt = _sub(el, pc + "alternateEnclosure", type=alternate.mime, length=str(int(alternate.length_bytes)), title=alternate.title)
+            _sub(alt, pc + "source", uri=alternate.url)
         _sub(el, it + "duration", itunes_duration(item.duration_s))
         if item.number is not None:
             _sub(el, it + "episode", str(item.number))

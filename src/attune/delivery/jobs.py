@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AttuneError, OutputError
-from ..media.tags import set_title
 from .layout import inside
 from .manifest import FileEntry, TrackEntry
 
@@ -70,14 +69,16 @@ def run_job(job: Job) -> JobResult:
         audio = inside(job.out_root, Path(result.output_path))
         if audio != inside(job.out_root, Path(job.request.output_path)):
             raise OutputError(f"the renderer wrote {audio}, not {job.request.output_path}", "this is a bug in the renderer")
-        if not audio.is_file():
-            raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(audio))
         title = result.title
-        if job.title_override and job.title_override != result.title:
-            set_title(audio, job.title_override)
-            title = job.title_override
         duration_s = float(result.duration_s)
-        files = {audio.suffix.lstrip("."): FileEntry.of(audio, job.out_root, duration_s)}
+        # Every format the track was rendered in, the first (the feed's enclosure) first.
+        written = [(w.format, Path(w.path), w.duration_s) for w in result.outputs] or [(audio.suffix.lstrip("."), audio, duration_s)]
+        files: dict[str, FileEntry] = {}
+        for kind, path, seconds in written:
+            path = inside(job.out_root, path)
+            if not path.is_file():
+                raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(path))
+            files[kind] = FileEntry.of(path, job.out_root, seconds)
         if result.captions_path is not None:
             vtt = inside(job.out_root, Path(result.captions_path))
             if vtt.is_file():

@@ -84,6 +84,11 @@ class TrackEntry:
         return next(entry for kind, entry in self.files.items() if kind != "vtt")
 
     @property
+    def audio_files(self) -> list[tuple[str, FileEntry]]:
+        """Every audio file, by format name, the main one first."""
+        return [(kind, entry) for kind, entry in self.files.items() if kind != "vtt"]
+
+    @property
     def captions(self) -> FileEntry | None:
         return self.files.get("vtt")
 

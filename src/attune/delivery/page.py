@@ -33,6 +33,13 @@ class PageTrack:
     description: str | None = None
     #: The spoken text: sentences separated by spaces, sections by blank lines.
     transcript: str = ""
+    #: Every audio file of the track, the main one first: (file name, format name, MIME type).
+    audio_files: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def audio(self) -> tuple[tuple[str, str, str], ...]:
+        """The audio files to offer: `audio_files`, or the one `mp3_name`."""
+        return self.audio_files or ((self.mp3_name, "mp3", "audio/mpeg"),)
 
     @property
     def duration_text(self) -> str:
@@ -77,7 +84,7 @@ def page_html(
     cover_name: str | None = None,
 ) -> str:
     """The HTML of a client's listening page."""
-    for name in [cover_name, *(t.mp3_name for t in tracks), *(t.vtt_name for t in tracks)]:
+    for name in [cover_name, *(t.vtt_name for t in tracks), *(file[0] for t in tracks for file in t.audio)]:
         if name is not None and (name.startswith("/") or "://" in name or ".." in Path(name).parts):
             raise ValueError(f"page links must be relative file names, not {name!r}")
     template = _environment().get_template("index.html.j2")

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ..media.tags import cover_mime
+from ..media.cover import cover_mime
+from ..media.formats import FORMATS
 from ..system.atomic import atomic_path
-from .feed import FeedChannel, FeedItem, feed_xml, file_url, guid_for
+from .feed import AlternateEnclosure, FeedChannel, FeedItem, feed_xml, file_url, guid_for
 from .layout import inside, sha256_file
 from .manifest import TrackEntry
 from .page import PageTrack, page_html
@@ -59,6 +60,7 @@ def publish_client(roster: Roster, client: Client, out_root: Path, entries: Sequ
         audio, vtt = entry.audio, entry.captions
         audio_name = Path(audio.path).name
         duration_s = audio.duration_s if audio.duration_s is not None else entry.duration_s
+        formats = [(kind, file, _mime(kind)) for kind, file in entry.audio_files]
         page_tracks.append(
             PageTrack(
                 number=entry.number,
@@ -68,6 +70,7 @@ def publish_client(roster: Roster, client: Client, out_root: Path, entries: Sequ
                 vtt_name=Path(vtt.path).name if vtt else None,
                 description=entry.description,
                 transcript=entry.transcript or "",
+                audio_files=tuple((Path(file.path).name, kind, mime) for kind, file, mime in formats),
             )
         )
         feed_items.append(
@@ -82,6 +85,8 @@ def publish_client(roster: Roster, client: Client, out_root: Path, entries: Sequ
                 description=entry.description,
                 transcript_url=url(vtt.path) if vtt else None,
                 transcript_language=roster.language,
+                mime=formats[0][2],
+                alternates=tuple(AlternateEnclosure(url(file.path), file.bytes, mime, kind.upper()) for kind, file, mime in formats[1:]),
             )
         )
 
@@ -123,3 +128,7 @@ def write_zip(zip_path: Path, folder: str, members: list[Path]) -> None:
             info.compress_type = zipfile.ZIP_STORED if member.suffix in (".mp3", ".png", ".jpg") else zipfile.ZIP_DEFLATED
             with open(member, "rb") as source, archive.open(info, "w") as target:
                 shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _mime(kind: str) -> str:
+    return FORMATS[kind].mime if kind in FORMATS else "application/octet-stream"

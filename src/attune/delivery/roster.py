@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,16 +35,16 @@ import yaml
 from ..durations import parse_duration
 from ..errors import AttuneError, ScriptError, SettingsError
 from ..library import resolve_script
-from ..media.tags import check_cover
+from ..media.cover import check_cover
 from ..settings import Background, TrackSettings
+from ..slugs import slugify
 
 #: Track settings allowed under `defaults:` and in each track.
-SETTING_KEYS = ("length", "voice", "rate", "pitch", "background", "background_db", "bells", "vars")
+SETTING_KEYS = ("length", "voice", "rate", "pitch", "background", "background_db", "bells", "vars", "formats")
 ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "defaults", "clients")
 CLIENT_KEYS = ("name", "vars", "tracks")
 TRACK_KEYS = ("script", "title", *SETTING_KEYS)
 
-MAX_SLUG_CHARS = 60
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 
 
@@ -91,18 +90,6 @@ class Roster:
     language: str
     cover: Path | None
     clients: tuple[Client, ...]
-
-
-def slugify(name: str, *, fallback: str = "client") -> str:
-    """A safe file name part: lowercase ASCII letters, digits and single dashes, at most 60 characters.
-
-    `Zoë Smith` → `zoe-smith`, `../../x` → `x`, `<script>alert(1)</script>` → `script-alert-1-script`;
-    text with no usable characters gives `fallback`.
-    """
-    ascii_text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    slug = slug[:MAX_SLUG_CHARS].rstrip("-")
-    return slug or fallback
 
 
 def track_stem(number: int, total: int, name: str) -> str:
@@ -369,6 +356,13 @@ class _RosterParser:
             return TrackSettings(bells_start=bells, bells_end=bells)
         if key == "vars":
             return TrackSettings(vars=self.vars(node))
+        if key == "formats":
+            formats = self.value(node)
+            if isinstance(formats, str):
+                formats = [formats]
+            if not isinstance(formats, list) or not formats or not all(isinstance(f, str) for f in formats):
+                raise self.error(f"'formats' must be a list of formats, not {_describe(formats)}", "write e.g. formats: [mp3, m4a]", node)
+            return TrackSettings(formats=tuple(formats))
         raise AssertionError(f"unhandled roster setting {key!r}")  # pragma: no cover - SETTING_KEYS are all handled
 
     def background(self, node: yaml.Node) -> Background:

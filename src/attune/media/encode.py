@@ -1,113 +1,104 @@
-"""Encode streamed blocks with ffmpeg: MP3 (libmp3lame) or 16-bit WAV, into a file path.
+"""Encode streamed blocks with ffmpeg, one process per output file, in any of Attune's formats.
 
-Blocks go to ffmpeg as float32 through a pipe, so encoding runs on the other core while the next
-blocks are mixed. ffmpeg writes the LAME header with the encoder delay and padding, so decoders
-trim them and the MP3 lasts exactly as long as the planned track.
+Blocks go to ffmpeg as float32 through a pipe, so encoding runs on another core while the next
+blocks are mixed; with several formats, one process per format (measured: cheaper in wall time
+than one ffmpeg with several outputs, for the same CPU). Every container records what decoders
+must trim (LAME's delay and padding, AAC's priming through an edit list, Opus's pre-skip and end
+granule), so each file decodes to exactly the planned length. ffmpeg writes no tags of its own
+(`-fflags +bitexact`, `-map_metadata -1`): Attune's are added afterwards with mutagen. M4A and M4B
+get their chapters here, from an ffmetadata file (a QuickTime chapter track and a Nero `chpl`):
+mutagen cannot write MP4 chapters.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import re
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
-from ..errors import AudioError, SettingsError
+from ..errors import AudioError
 from ..system import procs
 from ..system.ffmpeg import ffmpeg_exe
+from .formats import FORMATS, Format
 
 try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-FORMATS = ("mp3", "wav")
 #: The encoder pipe's capacity where the system lets us set it (Linux's default maximum).
 PIPE_BYTES = 1 << 20
+_DITHER_TO_16_BIT = ["-af", "aresample=osf=s16:dither_method=triangular"]
 
 
-@functools.cache
-def encoder_gain_db(fmt: str, bitrate: str, sample_rate: int = 44100) -> float:
-    """The level change the encoder itself applies, measured: LAME scales its input by 0.95 (-0.45 dB)
-    at 128 kbit/s and below, by less at higher bitrates. The renderer pre-compensates, so the
-    delivered file, not just the PCM sent to ffmpeg, meets the loudness target."""
-    if fmt != "mp3":
-        return 0.0
-    t = np.arange(sample_rate) / sample_rate
-    tone = np.repeat((0.1 * np.sin(2 * np.pi * 997.0 * t)).astype("<f4")[:, None], 2, axis=1)
-    encode = [
-        ffmpeg_exe(),
-        "-v",
-        "error",
-        "-f",
-        "f32le",
-        "-ar",
-        str(sample_rate),
-        "-ac",
-        "2",
-        "-i",
-        "pipe:0",
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        check_bitrate(bitrate),
-        "-f",
-        "mp3",
-        "pipe:1",
-    ]
-    mp3 = subprocess.run(encode, input=tone.tobytes(), capture_output=True, timeout=60).stdout
-    decode = [ffmpeg_exe(), "-v", "error", "-f", "mp3", "-i", "pipe:0", "-f", "f32le", "-ac", "2", "pipe:1"]
-    out = np.frombuffer(subprocess.run(decode, input=mp3, capture_output=True, timeout=60).stdout, dtype="<f4")
-    if out.size < sample_rate:
-        raise AudioError("ffmpeg could not encode a test tone to MP3", "run `attune doctor`")
-    middle = out[out.size // 4 : 3 * out.size // 4]
-    return float(20 * np.log10(np.sqrt(np.mean(middle.astype(np.float64) ** 2)) / (0.1 / np.sqrt(2))))
+def codec_args(fmt: Format, bitrate: str | None) -> list[str]:
+    """ffmpeg's output options for `fmt` (after the inputs; before the output path)."""
+    if fmt.name == "mp3":
+        return ["-c:a", "libmp3lame", "-b:a", str(bitrate), "-f", "mp3", "-write_id3v1", "0"]
+    if fmt.name in ("m4a", "m4b"):
+        brand = ["-brand", "M4B "] if fmt.name == "m4b" else []
+        return ["-c:a", "aac", "-b:a", str(bitrate), "-f", "ipod", *brand, "-movflags", "+faststart"]
+    if fmt.name == "opus":
+        return ["-c:a", "libopus", "-b:a", str(bitrate), "-ar", str(fmt.sample_rate), "-f", "opus"]
+    if fmt.name == "flac":
+        return [*_DITHER_TO_16_BIT, "-c:a", "flac", "-f", "flac"]
+    if fmt.name == "wav":
+        return [*_DITHER_TO_16_BIT, "-c:a", "pcm_s16le", "-f", "wav"]
+    raise AssertionError(f"no encoder for {fmt.name}")  # pragma: no cover - every format in FORMATS has one
 
 
-def check_bitrate(bitrate: str) -> str:
-    """`128k` style, 32k–320k."""
-    match = re.fullmatch(r"(\d{2,3})k", bitrate.strip().lower())
-    if not match or not 32 <= int(match.group(1)) <= 320:
-        raise SettingsError(f"bitrate {bitrate!r} is not valid", "use a value from 32k to 320k, such as 128k")
-    return match.group(0)
+def _escape_ffmetadata(text: str) -> str:
+    for char in ("\\", "=", ";", "#", "\n"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def ffmetadata(chapters: Sequence[tuple[str, int, int]], sample_rate: int) -> str:
+    """An ffmetadata file of chapters (title, start frame, end frame), in frames of the input."""
+    lines = [";FFMETADATA1"]
+    for title, start, end in chapters:
+        lines += ["[CHAPTER]", f"TIMEBASE=1/{sample_rate}", f"START={start}", f"END={end}", f"title={_escape_ffmetadata(title)}"]
+    return "\n".join(lines) + "\n"
 
 
 class Encoder:
-    """`with Encoder(path, "mp3", "128k") as enc: enc.write(block)` — raises AudioError if ffmpeg fails."""
+    """`with Encoder(path, fmt, bitrate) as enc: enc.write(block)` — raises AudioError if ffmpeg fails.
 
-    def __init__(self, path: Path, fmt: str = "mp3", bitrate: str = "128k", sample_rate: int = 44100, channels: int = 2):
-        if fmt not in FORMATS:
-            raise SettingsError(f"unknown format {fmt!r}", "use mp3 or wav")
-        codec = (
-            ["-c:a", "libmp3lame", "-b:a", check_bitrate(bitrate), "-f", "mp3", "-write_id3v1", "0"]
-            if fmt == "mp3"
-            else ["-af", "aresample=osf=s16:dither_method=triangular", "-c:a", "pcm_s16le", "-f", "wav"]
-        )
-        self.argv = [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-nostdin",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "f32le",
-            "-ar",
-            str(sample_rate),
-            "-ac",
-            str(channels),
-            "-i",
-            "pipe:0",
-            "-map_metadata",
-            "-1",
-            *codec,
-            str(path),
-        ]
+    `chapters` (title, start frame, end frame) are written by ffmpeg for formats that store them in
+    the container (MP4); other formats get theirs with the tags.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        fmt: Format | str = "mp3",
+        bitrate: str | None = None,
+        sample_rate: int = 44100,
+        channels: int = 2,
+        chapters: Sequence[tuple[str, int, int]] = (),
+    ):
+        self.format = fmt if isinstance(fmt, Format) else FORMATS[fmt]
+        self.path = Path(path)
+        self._metadata: IO[str] | None = None
+        inputs = ["-f", "f32le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0"]
+        if self.format.chapters == "mp4" and chapters:
+            # ffmpeg takes the chapters from a second input. (Not -map_metadata -1 here: with
+            # -map_chapters it would also drop the chapter titles and their text track.)
+            self._metadata = tempfile.NamedTemporaryFile("w", suffix=".ffmetadata", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
+            self._metadata.write(ffmetadata(chapters, sample_rate))
+            self._metadata.flush()
+            inputs += ["-f", "ffmetadata", "-i", self._metadata.name]
+            mapping = ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
+        else:
+            mapping = ["-map_metadata", "-1"]
+        self.argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *inputs, *mapping, "-fflags", "+bitexact",
+                     *codec_args(self.format, self.format.bitrate(bitrate)), str(path)]  # fmt: skip
         self._proc: subprocess.Popen | None = None
         self._stderr: IO[bytes] | None = None
 
@@ -116,8 +107,9 @@ class Encoder:
         try:
             self._proc = procs.start(self.argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True)
         except OSError as exc:
+            self._close_files()
             raise AudioError(f"could not start ffmpeg: {exc}", "run `attune doctor`") from None
-        if hasattr(fcntl, "F_SETPIPE_SZ") and self._proc.stdin is not None:  # Linux: a 1 MiB pipe instead of 64 KiB (fcntl is None on Windows)
+        if hasattr(fcntl, "F_SETPIPE_SZ") and self._proc.stdin is not None:  # Linux: a 1 MiB pipe instead of 64 KiB
             # Two blocks of mix fit in the pipe, so audio passes to ffmpeg in larger pieces:
             # measured, 0.17 s less CPU and 0.3 s less time for a 5-minute render.
             with contextlib.suppress(OSError):  # above the system's pipe-max-size: keep the default
@@ -125,32 +117,67 @@ class Encoder:
         return self
 
     def write(self, block: np.ndarray) -> None:
-        assert self._proc is not None and self._proc.stdin is not None
+        if self._proc is None or self._proc.stdin is None:
+            raise AudioError("the encoder is not running", "this is a bug in Attune")
         try:
             self._proc.stdin.write(memoryview(np.ascontiguousarray(block, dtype="<f4")).cast("B"))  # type: ignore[arg-type]
         except BrokenPipeError:
             self._fail()
 
     def _fail(self) -> None:
-        assert self._proc is not None and self._stderr is not None
-        self._proc.wait()
-        self._stderr.seek(0)
-        tail = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        proc, stderr = self._proc, self._stderr
+        if proc is None or stderr is None:  # pragma: no cover - only called while running
+            raise AudioError("ffmpeg failed to encode", "run `attune doctor`")
+        proc.wait()
+        stderr.seek(0)
+        tail = stderr.read().decode("utf-8", "replace").strip().splitlines()
         raise AudioError(
-            f"ffmpeg failed to encode ({tail[-1] if tail else f'exit code {self._proc.returncode}'})", "check free disk space, then run `attune doctor`"
+            f"ffmpeg failed to encode {self.format.name} ({tail[-1] if tail else f'exit code {proc.returncode}'})",
+            "check free disk space, then run `attune doctor`",
         )
+
+    def _close_files(self) -> None:
+        for handle in (self._metadata, self._stderr):
+            if handle is not None:
+                with contextlib.suppress(OSError):
+                    handle.close()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         proc = self._proc
-        if proc is None:
-            return
-        if exc_type is not None:
-            proc.kill()
+        try:
+            if proc is None:
+                return
+            if exc_type is not None:
+                proc.kill()
+                proc.wait()
+                return
+            if proc.stdin is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
             proc.wait()
-            return
-        if proc.stdin is not None:
-            with contextlib.suppress(BrokenPipeError):
-                proc.stdin.close()
-        proc.wait()
-        if proc.returncode != 0:
-            self._fail()
+            if proc.returncode != 0:
+                self._fail()
+        finally:
+            self._close_files()
+
+
+@functools.cache
+def encoder_gain_db(fmt: str, bitrate: str | None, sample_rate: int = 44100) -> float:
+    """The level change the codec itself applies, measured on a 997 Hz tone: LAME scales its input
+    by 0.95 (-0.45 dB) at 128 kbit/s and below, less above; AAC and Opus within 0.03 dB. The renderer
+    pre-compensates, so the delivered file, not just the PCM sent to ffmpeg, meets the target."""
+    spec = FORMATS[fmt]
+    if spec.lossless:
+        return 0.0
+    t = np.arange(sample_rate) / sample_rate
+    tone = np.repeat((0.1 * np.sin(2 * np.pi * 997.0 * t)).astype("<f4")[:, None], 2, axis=1)
+    with tempfile.TemporaryDirectory(prefix="attune-calibrate-") as scratch:
+        path = Path(scratch) / f"tone{spec.suffix}"
+        with Encoder(path, spec, bitrate, sample_rate) as encoder:
+            encoder.write(tone)
+        decode = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "2", "-ar", str(sample_rate), "pipe:1"]
+        out = np.frombuffer(subprocess.run(decode, capture_output=True, timeout=60).stdout, dtype="<f4")
+    if out.size < sample_rate:
+        raise AudioError(f"ffmpeg could not encode a test tone to {fmt}", "run `attune doctor`")
+    middle = out[out.size // 4 : 3 * out.size // 4]
+    return float(20 * np.log10(np.sqrt(np.mean(middle.astype(np.float64) ** 2)) / (0.1 / np.sqrt(2))))

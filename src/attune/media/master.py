@@ -1,0 +1,146 @@
+"""Mastering: one mixing pass into every format's encoder, each file measured and, if need be, encoded again.
+
+Each block of the mix is rendered once and limited once per output, with that output's gain (the
+codec's own level change compensated) and ceiling (headroom for the codec's overshoot), then
+written to that output's ffmpeg. Every file is then decoded and measured. A file that comes out
+over the true-peak limit is encoded again with more headroom, and one whose voice moved from the
+target with the difference corrected; only those files are made again, never one delivered over
+the ceiling.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..audio.limiter import LIMITER_CONTEXT_FRAMES, LimiterStats, limit_block
+from ..audio.mix import Mixer, db_to_gain, windows
+from ..errors import AudioError
+from ..plan import Plan
+from ..timebase import SAMPLE_RATE
+from .encode import Encoder, encoder_gain_db
+from .formats import Format
+from .measure import Measurement, measure_file
+
+#: The true peak every delivered file stays at or under, as decoded and measured.
+PEAK_LIMIT_DBTP = -1.0
+#: Our own measurement must show this much more headroom, so that another meter (ffmpeg's ebur128
+#: resamples to 192 kHz where we use the Annex 2 filter) cannot find the file over the limit.
+PEAK_MARGIN_DB = 0.2
+#: A voice measured further than this from the target in the written file is encoded again with the
+#: difference corrected (heavy limiting, or a loud bed under the speech, can move it).
+VOICE_TOLERANCE_LU = 0.3
+#: At most this many encodes of one file (the first, and corrections).
+MAX_MASTERING_PASSES = 3
+#: A decoded file may differ from the plan by at most this much (a codec that pads or trims more is a bug).
+LENGTH_TOLERANCE_S = 0.001
+
+#: Progress callbacks receive (stage, fraction done).
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class Output:
+    """One file being mastered: where it is written (a temporary path), how, and what it measured."""
+
+    format: Format
+    #: Where the encoder writes (a temporary file), and the file it becomes (for messages).
+    path: Path
+    final: Path
+    bitrate: str | None
+    #: The gain and limiter ceiling of the next encode (dB; the ceiling before the codec).
+    gain_db: float
+    ceiling_dbtp: float
+    #: (title, start frame, end frame) for containers whose chapters the encoder writes (MP4).
+    chapters: Sequence[tuple[str, int, int]] = ()
+    stats: LimiterStats = field(default_factory=LimiterStats)
+    measured: Measurement | None = None
+    encodes: int = 0
+
+    @staticmethod
+    def start(fmt: Format, path: Path, final: Path, bitrate: str | None, gain_db: float, chapters: Sequence[tuple[str, int, int]] = ()) -> Output:
+        """An output whose gain brings the mix to the target through this codec, with its ceiling."""
+        codec_db = encoder_gain_db(fmt.name, fmt.bitrate(bitrate))
+        return Output(fmt, path, final, fmt.bitrate(bitrate), gain_db - codec_db, fmt.ceiling_dbtp - codec_db, chapters)
+
+
+def master(mixer: Mixer, outputs: Sequence[Output], target_lufs: float | None, progress: Progress | None = None) -> None:
+    """Encode every output from one pass over the mix, measure each, and encode again the ones that
+    need it. `target_lufs` is the voice's target (None for a track with no voice). Raises AudioError
+    for a file that stays over the ceiling after MAX_MASTERING_PASSES encodes."""
+    pending = list(outputs)
+    for attempt in range(MAX_MASTERING_PASSES):
+        _encode(mixer, pending, progress, "encoding" if attempt == 0 else "re-encoding")
+        for index, output in enumerate(pending):
+            if progress:
+                progress("measuring", index / len(pending))
+            output.measured = _measure(output, mixer.plan)
+        if progress:
+            progress("measuring", 1.0)
+        pending = [output for output in pending if _correct(output, target_lufs)]
+        if not pending:
+            return
+    for output in pending:
+        measured = output.measured
+        if measured is not None and measured.true_peak_dbtp > PEAK_LIMIT_DBTP - PEAK_MARGIN_DB:
+            raise AudioError(
+                f"the encoded {output.format.name} file peaks at {measured.true_peak_dbtp:.1f} dBTP, over the {PEAK_LIMIT_DBTP:g} dBTP ceiling, "
+                f"after {MAX_MASTERING_PASSES} encodes",
+                "try a higher --bitrate or a lower --loudness; please report this",
+                path=str(output.final),
+            )
+
+
+def _encode(mixer: Mixer, outputs: Sequence[Output], progress: Progress | None, stage: str) -> None:
+    """One mixing pass: every block, limited once per output with its own gain and ceiling, into its encoder."""
+    total = max(mixer.n_frames, 1)
+    written = 0
+    with contextlib.ExitStack() as stack:
+        encoders = []
+        for output in outputs:
+            output.stats = LimiterStats()
+            output.encodes += 1
+            encoders.append(stack.enter_context(Encoder(output.path, output.format, output.bitrate, SAMPLE_RATE, chapters=output.chapters)))
+        gains = [db_to_gain(output.gain_db) for output in outputs]
+        for window in windows(mixer):
+            for output, encoder, gain in zip(outputs, encoders, gains):
+                block = limit_block(window, output.ceiling_dbtp, SAMPLE_RATE, gain, output.stats)
+                encoder.write(block)
+            written += window.shape[0] - 2 * LIMITER_CONTEXT_FRAMES
+            if progress:
+                progress(stage, min(written / total, 1.0))
+
+
+def _measure(output: Output, plan: Plan) -> Measurement:
+    """Decode the file at its own rate (Opus: 48 kHz) and measure it; the speech spans scale with the rate."""
+    rate = output.format.sample_rate
+    spans = [(round(a * rate / plan.sample_rate), round(b * rate / plan.sample_rate)) for a, b in plan.speech_spans()]
+    measured = measure_file(output.path, spans, sample_rate=rate)
+    if abs(measured.duration_s - plan.duration_s) > LENGTH_TOLERANCE_S:
+        raise AudioError(
+            f"the encoded {output.format.name} file decodes to {measured.duration_s:.3f}s, not the planned {plan.duration_s:.3f}s",
+            "this is a bug in Attune's encoder settings; please report it",
+            path=str(output.final),
+        )
+    return measured
+
+
+def _correct(output: Output, target_lufs: float | None) -> bool:
+    """Adjust the next encode from what the file measured; False when the file is good as it is.
+
+    First the ceiling, when the codec overshot (more headroom for the limiter), else the gain, when
+    the voice moved (a loud bed under the speech, or limiting)."""
+    measured = output.measured
+    if measured is None:  # pragma: no cover - measured before it is corrected
+        return True
+    over_db = measured.true_peak_dbtp - (PEAK_LIMIT_DBTP - PEAK_MARGIN_DB)
+    voice_off_db = target_lufs - measured.voice_lufs if target_lufs is not None and measured.voice_lufs is not None else 0.0
+    if over_db <= 0 and abs(voice_off_db) <= VOICE_TOLERANCE_LU:
+        return False
+    if over_db > 0:
+        output.ceiling_dbtp -= over_db + 0.3
+    else:
+        output.gain_db += voice_off_db
+    return True
