@@ -38,6 +38,7 @@ clients:
       - script: short.yaml
         length: 25s
         voice: en-us+f3
+        formats: [mp3, opus]
   - name: "../../<b>Bo</b>"
     tracks:
       - script: short.yaml
@@ -104,6 +105,23 @@ def test_batch_delivers_real_tracks(tmp_path, shared_engine_cache):
             assert any(name.endswith(".mp3") for name in archive.namelist())
     ana = feedparser.parse((out / "ana" / "feed.xml").read_bytes())
     assert [e.itunes_duration for e in ana.entries] == ["00:00:20", "00:00:25"]
+
+    # A track in two formats: both in the manifest, on the page, in the feed and in the zip.
+    second = next(t for t in manifest["tracks"] if t["track"] == "02-short")
+    assert list(second["files"]) == ["mp3", "opus", "vtt"]
+    opus = out / second["files"]["opus"]["path"]
+    audio, sr = decode(opus)
+    assert sr == 48000 and abs(audio.shape[0] / sr - 25.0) <= 0.001
+    assert ffmpeg_ebur128(opus)["true_peak_dbtp"] <= -1.0
+    page = (out / "ana" / "index.html").read_text("utf-8")
+    assert '<source src="02-short.opus" type="audio/ogg">' in page and ">Download OPUS</a>" in page and ">Download MP3</a>" in page
+    feed_xml = (out / "ana" / "feed.xml").read_text("utf-8")
+    assert (
+        f'<podcast:alternateEnclosure type="audio/ogg" length="{opus.stat().st_size}" title="OPUS">'
+        '<podcast:source uri="https://example.org/p/ana/02-short.opus" /></podcast:alternateEnclosure>'
+    ) in " ".join(feed_xml.split()).replace("> <", "><")
+    with zipfile.ZipFile(out / "ana.zip") as archive:
+        assert "ana/02-short.opus" in archive.namelist()
 
     again = CliRunner().invoke(cli, args)
     assert "3 unchanged" in again.stdout

@@ -97,7 +97,7 @@ def ffmpeg_ebur128(path: str | Path) -> dict[str, float]:
     Returns integrated_lufs, loudness_range_lu and true_peak_dbtp, parsed from the filter's
     summary (ffmpeg prints one decimal, so expect ±0.05 rounding).
     """
-    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-i", str(path), "-filter_complex", "ebur128=peak=true", "-f", "null", "-"]
+    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"ffmpeg ebur128 failed on {path}: {result.stderr.strip()[-500:]}")
@@ -143,3 +143,24 @@ def voice_ebur128(path: str | Path, spans_s, scratch: str | Path, audio: tuple[n
     audio, sr = audio if audio is not None else decode(path)
     voice = np.concatenate([audio[round(a * sr) : round(b * sr)] for a, b in spans_s])
     return ffmpeg_ebur128(write_wav(Path(scratch) / "voice.wav", voice, sr, bits=32))["integrated_lufs"]
+
+
+def ffmpeg_chapters(path: str | Path) -> list[tuple[str, float, float]]:
+    """The chapters ffmpeg reads from a file (`-f ffmetadata`): (title, start_s, end_s), in its order."""
+    result = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"], capture_output=True, text=True, timeout=60, check=True
+    )
+    chapters, current = [], None
+    for line in result.stdout.splitlines():
+        if line == "[CHAPTER]":
+            current = {}
+            chapters.append(current)
+        elif current is not None and "=" in line:
+            key, _, value = line.partition("=")
+            current[key] = value
+    out = []
+    for chapter in chapters:
+        num, den = (int(x) for x in chapter["TIMEBASE"].split("/"))
+        scale = num / den
+        out.append((chapter.get("title", ""), int(chapter["START"]) * scale, int(chapter["END"]) * scale))
+    return out

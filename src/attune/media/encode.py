@@ -43,7 +43,10 @@ def codec_args(fmt: Format, bitrate: str | None) -> list[str]:
         return ["-c:a", "libmp3lame", "-b:a", str(bitrate), "-f", "mp3", "-write_id3v1", "0"]
     if fmt.name in ("m4a", "m4b"):
         brand = ["-brand", "M4B "] if fmt.name == "m4b" else []
-        return ["-c:a", "aac", "-b:a", str(bitrate), "-f", "ipod", *brand, "-movflags", "+faststart"]
+        # Dithered to 16 bits first: the AAC encoder's quantiser loop spends far longer on the
+        # float mix's sub-LSB detail (measured: 70 s for 23 minutes from float, 52 s from 16-bit),
+        # which no listener hears.
+        return [*_DITHER_TO_16_BIT, "-c:a", "aac", "-b:a", str(bitrate), "-f", "ipod", *brand, "-movflags", "+faststart"]
     if fmt.name == "opus":
         return ["-c:a", "libopus", "-b:a", str(bitrate), "-ar", str(fmt.sample_rate), "-f", "opus"]
     if fmt.name == "flac":
