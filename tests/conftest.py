@@ -54,3 +54,37 @@ def shared_engine_cache(tmp_path_factory) -> Path:
 def cache(shared_engine_cache) -> Path:
     """The session's real-engine speech cache, for tests that pass it as --cache-dir."""
     return shared_engine_cache
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """An existing folder nobody can write to, root included: a read-only tmpfs mounted on it, else
+    the immutable attribute (chattr +i), else (not root) mode 0555. Root bypasses permission bits, so
+    a chmod alone would test nothing under CI, which runs as root."""
+    import shutil
+    import subprocess
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    undo = None
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        undo = ["chmod", "755", str(folder)]
+    elif subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True).returncode == 0:
+        undo = ["umount", str(folder)]
+    elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+        undo = ["chattr", "-i", str(folder)]
+    else:
+        pytest.skip("no way to make a folder read-only for root here (no mount, no chattr)")
+    try:
+        probe = folder / "probe"
+        try:
+            probe.write_text("x")
+        except OSError:
+            pass
+        else:
+            probe.unlink()
+            pytest.skip(f"{folder} is still writable after {undo[0]}")
+        yield folder
+    finally:
+        subprocess.run(undo, capture_output=True)

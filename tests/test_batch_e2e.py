@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from attune.cli import cli
 from helpers.audio import decode, ffmpeg_ebur128
+from helpers.batch import access_of, public
 
 pytestmark = pytest.mark.engine
 
@@ -89,21 +90,25 @@ def test_batch_delivers_real_tracks(tmp_path, shared_engine_cache):
         assert [str(c.sub_frames["TIT2"]) for c in sorted(tags.getall("CHAP"), key=lambda c: c.start_time)] == ["Arriving", "Closing"]
         assert (mp3.with_suffix(".vtt")).read_text("utf-8").startswith("WEBVTT")
 
-    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
-    assert folders == ["ana", "b-bo-b"]
-    for folder in folders:
-        feed = feedparser.parse((out / folder / "feed.xml").read_bytes())
+    # Published: one folder per client, under its token; the recordings, page, feed and zip in it.
+    assert sorted(p.name for p in out.iterdir()) == ["access.json", "links.csv", "manifest.json", "public", "tracks"]
+    entries = access_of(out)
+    for name in ("Ana", "../../<b>Bo</b>"):
+        folder = public(out, name)
+        feed = feedparser.parse((folder / "feed.xml").read_bytes())
         assert not feed.bozo
         for entry in feed.entries:
             enclosure = entry.enclosures[0]
-            local = out / folder / enclosure.href.rsplit("/", 1)[-1]
-            assert enclosure.href.startswith("https://example.org/p/")
-            assert int(enclosure.length) == local.stat().st_size
-        page = (out / folder / "index.html").read_text("utf-8")
+            assert enclosure.href.startswith(f"https://example.org/p/{entries[name]['token']}/")
+            assert int(enclosure.length) == (folder / enclosure.href.rsplit("/", 1)[-1]).stat().st_size
+            # Sections as Podcasting 2.0 chapters.
+            chapters = json.loads((folder / entry.podcast_chapters["url"].rsplit("/", 1)[-1]).read_text())
+            assert [c["title"] for c in chapters["chapters"]] == ["Arriving", "Closing"] and chapters["chapters"][0]["startTime"] == 0.0
+        page = (folder / "index.html").read_text("utf-8")
         assert "<b>Bo</b>" not in page
-        with zipfile.ZipFile(out / f"{folder}.zip") as archive:
+        with zipfile.ZipFile(folder / "practice.zip") as archive:
             assert any(name.endswith(".mp3") for name in archive.namelist())
-    ana = feedparser.parse((out / "ana" / "feed.xml").read_bytes())
+    ana = feedparser.parse((public(out, "Ana") / "feed.xml").read_bytes())
     assert [e.itunes_duration for e in ana.entries] == ["00:00:20", "00:00:25"]
 
     # A track in two formats: both in the manifest, on the page, in the feed and in the zip.
@@ -113,15 +118,16 @@ def test_batch_delivers_real_tracks(tmp_path, shared_engine_cache):
     audio, sr = decode(opus)
     assert sr == 48000 and abs(audio.shape[0] / sr - 25.0) <= 0.001
     assert ffmpeg_ebur128(opus)["true_peak_dbtp"] <= -1.0
-    page = (out / "ana" / "index.html").read_text("utf-8")
+    page = (public(out, "Ana") / "index.html").read_text("utf-8")
     assert '<source src="02-short.opus" type="audio/ogg">' in page and ">Download OPUS</a>" in page and ">Download MP3</a>" in page
-    feed_xml = (out / "ana" / "feed.xml").read_text("utf-8")
+    token = entries["Ana"]["token"]
+    feed_xml = (public(out, "Ana") / "feed.xml").read_text("utf-8")
     assert (
         f'<podcast:alternateEnclosure type="audio/ogg" length="{opus.stat().st_size}" title="OPUS">'
-        '<podcast:source uri="https://example.org/p/ana/02-short.opus" /></podcast:alternateEnclosure>'
+        f'<podcast:source uri="https://example.org/p/{token}/02-short.opus" /></podcast:alternateEnclosure>'
     ) in " ".join(feed_xml.split()).replace("> <", "><")
-    with zipfile.ZipFile(out / "ana.zip") as archive:
-        assert "ana/02-short.opus" in archive.namelist()
+    with zipfile.ZipFile(public(out, "Ana") / "practice.zip") as archive:
+        assert "practice/02-short.opus" in archive.namelist()
 
     again = CliRunner().invoke(cli, args)
     assert "3 unchanged" in again.stdout

@@ -18,6 +18,7 @@ import struct
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from attune.delivery.batch import run_batch
-from helpers.batch import fake_fingerprint, fake_render, make_project
+from helpers.batch import access_of, fake_fingerprint, fake_render, make_project
 
 pytestmark = pytest.mark.browser
 
@@ -237,9 +238,13 @@ clients:
 """,
     )
     out = tmp_path / "out"
-    report = run_batch(roster, out, jobs=1, render_fn=fake_render, fingerprint_fn=fake_fingerprint)
+    report = run_batch(roster, out, jobs=1, render_fn=fake_render, fingerprint_fn=fake_fingerprint, base_url=BASE)
     assert not report.failures, report.failures
     return out
+
+
+BASE = "https://example.org/p/"
+HOSTILE = "<script>alert(1)</script>"
 
 
 def test_every_audio_element_loads_with_the_right_duration(tmp_path, chromium):
@@ -257,13 +262,23 @@ def test_every_audio_element_loads_with_the_right_duration(tmp_path, chromium):
     manifest = json.loads((out / "manifest.json").read_text())
     durations = {Path(t["files"]["mp3"]["path"]).name: t["files"]["mp3"]["duration_s"] for t in manifest["tracks"]}
     assert sorted(durations.values()) == [1.0, 2.5, 4.0]
-    pages = sorted(out.glob("*/index.html"))
-    assert [p.parent.name for p in pages] == ["ana", "script-alert-1-script"]
+    clients = {name: entry["token"] for name, entry in access_of(out).items()}
+    pages = {name: out / "public" / token / "index.html" for name, token in clients.items()}
+    assert all(page.is_file() for page in pages.values())
     checked = 0
-    for page in pages:
+    for name, page in pages.items():
         open_page(chromium, page.resolve().as_uri(), timeout_s=budget_s())
-        assert chromium.evaluate("document.title") == "Weekly practice · " + ("Ana" if page.parent.name == "ana" else "<script>alert(1)</script>")
-        assert chromium.evaluate("document.querySelectorAll('script').length") == 0  # the hostile name stayed text
+        assert chromium.evaluate("document.title") == "Weekly practice · " + name
+        assert chromium.evaluate("document.querySelector('h1').textContent") == name  # a hostile name stays text
+        assert chromium.evaluate("Array.from(document.scripts).map(s => s.textContent.includes('alert(1)'))") == [False]
+        # The subscribe buttons and the copy-link carry the client's feed URL.
+        feed = f"{BASE}{clients[name]}/feed.xml"
+        links = chromium.evaluate("Array.from(document.querySelectorAll('.apps a')).map(a => [a.textContent, a.getAttribute('href')])")
+        assert links == [["Apple Podcasts", "podcast://" + feed.split("://")[1]],
+                         ["Overcast", "overcast://x-callback-url/add?url=" + urllib.parse.quote(feed, safe="")],
+                         ["Pocket Casts", "pktc://subscribe/" + feed.split("://")[1]]]  # fmt: skip
+        assert chromium.evaluate("document.getElementById('copy-feed').dataset.url") == feed
+        assert chromium.evaluate("document.getElementById('feed-url').value") == feed
         audios = chromium.evaluate(AUDIO_REPORT % int(budget_s(8.0) * 1000))
         assert sorted(a["src"] for a in audios) == sorted(p.name for p in page.parent.glob("*.mp3"))
         for audio in audios:
@@ -274,22 +289,46 @@ def test_every_audio_element_loads_with_the_right_duration(tmp_path, chromium):
     assert checked == 3
 
     # Chromium will not load <track> captions into a file:// page (each file is its own origin), so
-    # the captions are checked with the same pages served over HTTP from localhost.
-    handler = functools.partial(QuietHandler, directory=str(out))
+    # the captions are checked with the same pages served over HTTP from localhost; there the
+    # copy-link button is clicked, and the clipboard read back.
+    handler = functools.partial(QuietHandler, directory=str(out / "public"))
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            for page in pages:
-                url = f"http://127.0.0.1:{server.server_address[1]}/{page.parent.name}/index.html"
-                open_page(chromium, url, timeout_s=budget_s())
+            origin = f"http://127.0.0.1:{server.server_address[1]}"
+            chromium.call("Browser.grantPermissions", origin=origin, permissions=["clipboardReadWrite", "clipboardSanitizedWrite"])
+            chromium.call("Emulation.setFocusEmulationEnabled", enabled=True)  # a headless page has no focus of its own
+            for name, page in pages.items():
+                open_page(chromium, f"{origin}/{clients[name]}/index.html", timeout_s=budget_s())
                 tracks = chromium.evaluate(TRACK_REPORT % int(budget_s(8.0) * 1000))
                 expected = {vtt.name: vtt.read_text(encoding="utf-8").count(" --> ") for vtt in page.parent.glob("*.vtt")}
                 assert {t["src"]: t["cues"] for t in tracks} == expected
                 assert all(t["readyState"] == 2 for t in tracks), tracks
+                copied = chromium.evaluate(COPY_REPORT % int(budget_s(5.0) * 1000))
+                assert copied == {"label": "Copied", "clipboard": f"{BASE}{clients[name]}/feed.xml"}
+            assert urllib.request.urlopen(f"{origin}/robots.txt", timeout=5).read() == b"User-agent: *\nDisallow: /\n"
+            # The server lists folders, but public/ answers with its empty page, not the tokens.
+            root_page = urllib.request.urlopen(f"{origin}/", timeout=5).read().decode()
+            assert "Nothing here" in root_page and not any(token in root_page for token in clients.values())
         finally:
             server.shutdown()
             thread.join(timeout=5)
+
+
+COPY_REPORT = """
+new Promise(resolve => {
+  const button = document.getElementById('copy-feed');
+  button.click();
+  const started = Date.now();
+  (function wait() {
+    if (button.textContent === 'Copied' || Date.now() - started > %d) {
+      navigator.clipboard.readText().then(text => resolve({label: button.textContent, clipboard: text}),
+                                          error => resolve({label: button.textContent, clipboard: String(error)}));
+    } else { setTimeout(wait, 20); }
+  })();
+})
+"""
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

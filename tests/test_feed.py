@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -33,7 +34,7 @@ def channel(**overrides) -> FeedChannel:
 def item(n: int = 1, **overrides) -> FeedItem:
     fields = dict(
         title=f"Track {n}",
-        guid=guid_for("ana", f"0{n}-track.mp3"),
+        guid=guid_for("c0ffee", f"0{n}-track"),
         published=datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC),
         url=f"https://example.org/p/ana/0{n}-track.mp3",
         length_bytes=123456 + n,
@@ -61,7 +62,9 @@ def test_channel_and_items_parse():
     assert feed.image.href == "https://example.org/p/ana/cover.png"
     assert feed.itunes_block == 1
     first, second = parsed.entries
-    assert (first.title, first.id, first.guidislink) == ("Track 1", "attune:ana/01-track.mp3", False)
+    assert (first.title, first.id, first.guidislink) == ("Track 1", guid_for("c0ffee", "01-track"), False)
+    assert uuid.UUID(first.id).version == 5  # from the client's private id and the track: stable, names nobody
+    assert guid_for("c0ffee", "01-track") == guid_for("c0ffee", "01-track") != guid_for("c0ffef", "01-track")
     assert first.enclosures == [{"href": "https://example.org/p/ana/01-track.mp3", "length": "123457", "type": "audio/mpeg"}]
     assert first.itunes_duration == "00:15:05" and second.itunes_duration == "01:02:05"
     assert first.published == "Tue, 04 Mar 2025 05:06:07 GMT"

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from helpers.audio import decode
+from helpers.batch import access_of
 
 pytestmark = [
     pytest.mark.engine,
@@ -250,20 +251,34 @@ def test_batch_interrupted(signum, group, work, cache, runs):
     (work / "roster.yaml").write_text(ROSTER % "4m", encoding="utf-8")
     out = work / "deliver"
     run = runs(["batch", work / "roster.yaml", "-o", out, "--jobs", "2", "--cache-dir", cache], work)
-    finished = out / "ana" / "01-practice.mp3"
-    # Bo's ffmpeg (a pool worker's child) is named by its output, the temporary file in bo/.
-    run.wait_until(lambda: finished.exists() and run.has_child(f"{out / 'bo'}/.01-practice.mp3."), "one track finished and the other encoding")
+
+    def kept(client: str) -> Path | None:
+        try:
+            return out / "tracks" / access_of(out)[client]["id"]
+        except (OSError, ValueError, KeyError):
+            return None  # the batch has not written access.json yet
+
+    # Bo's ffmpeg (a pool worker's child) is named by its output, the temporary file in Bo's folder.
+    run.wait_until(lambda: kept("Ana") is not None and (kept("Ana") / "01-practice.mp3").exists()
+                   and run.has_child(f"{kept('Bo')}/.01-practice.mp3."), "one track finished and the other encoding")  # fmt: skip
+    finished = kept("Ana") / "01-practice.mp3"
     before = finished.read_bytes()
 
-    assert_interrupted(*run.signal(signum, group=group))
-    assert parts(out) == []
+    code, elapsed_s, _, stderr = run.signal(signum, group=group)
+    assert code == 130 and elapsed_s < STOP_TIMEOUT_S, stderr
+    assert stderr.splitlines()[-1] == ("Error: interrupted — published 1 client whose tracks all finished (Ana); "
+                                       "not published: Bo — a re-run completes them; no partial file was left")  # fmt: skip
+    assert parts(out) == [] and not [p for p in out.rglob(".*") if p.name != ".attune-probe"]
     assert finished.read_bytes() == before
     audio, sr = decode(finished)
     assert audio.shape[0] == 15 * sr
-    assert not (out / "bo" / "01-practice.mp3").exists()
-    # The manifest lists what the batch had collected when it stopped: at most Ana's track, never Bo's.
+    assert not (kept("Bo") / "01-practice.mp3").exists() and not kept("Bo").exists()  # no empty folder either
+    # Ana's tracks all finished: she is published; Bo is not.
+    assert (out / "public" / access_of(out)["Ana"]["token"] / "01-practice.mp3").read_bytes() == before
+    assert not (out / "public" / access_of(out)["Bo"]["token"]).exists()
+    # The manifest lists what the batch had collected when it stopped: Ana's track, never Bo's.
     listed = {t["files"]["mp3"]["path"]: t for t in json.loads((out / "manifest.json").read_text("utf-8"))["tracks"]}
-    assert set(listed) <= {"ana/01-practice.mp3"}
+    assert set(listed) == {finished.relative_to(out).as_posix()}
     for entry in listed.values():
         assert entry["files"]["mp3"]["sha256"] == hashlib.sha256(before).hexdigest()
     assert still_running(run.children) == {}

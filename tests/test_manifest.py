@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from attune.delivery.batch import format_summary, run_batch
-from helpers.batch import calls, fake_render, make_project, run
+from helpers.batch import calls, fake_render, make_project, public, run, tracks
 
 
 def test_rerun_skips_unchanged_tracks_and_force_renders_all(tmp_path):
@@ -13,18 +13,21 @@ def test_rerun_skips_unchanged_tracks_and_force_renders_all(tmp_path):
     out = tmp_path / "out"
     run(roster, out)
     assert len(calls(roster)) == 4
-    feed_before = (out / "ana" / "feed.xml").read_bytes()
-    page_before = (out / "ana" / "index.html").read_bytes()
+    folder = public(out, "Ana")
+    feed_before = (folder / "feed.xml").read_bytes()
+    page_before = (folder / "index.html").read_bytes()
+    published_at = folder.stat().st_mtime_ns
 
     again = run(roster, out)
     assert len(calls(roster)) == 4
     assert [(o.ok, o.skipped) for o in again.outcomes] == [(True, True), (True, True), (True, True), (False, False), (True, True)]
-    assert (out / "ana" / "feed.xml").read_bytes() == feed_before and (out / "ana" / "index.html").read_bytes() == page_before
+    assert (folder / "feed.xml").read_bytes() == feed_before and (folder / "index.html").read_bytes() == page_before
+    assert folder.stat().st_mtime_ns == published_at  # an unchanged client is not published again
     assert format_summary(again).splitlines()[-1].startswith("5 tracks for 3 clients: 0 rendered, 4 unchanged, 1 failed")
 
     # Editing a script re-renders the tracks that use it; a damaged file is rendered again too.
     (roster.parent / "scripts" / "scan.txt").write_text("title: Body scan\nNotice the knees.\n")
-    with open(out / "x" / "01-loving-kindness.mp3", "ab") as handle:
+    with open(tracks(out, "../../x") / "01-loving-kindness.mp3", "ab") as handle:
         handle.write(b"\0")
     third = run(roster, out)
     assert [o.skipped for o in third.outcomes if o.ok] == [True, False, False, True]

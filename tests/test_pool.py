@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from attune.errors import AttuneError
+from attune.errors import AttuneError, Interrupted
 from helpers.batch import ROSTER, calls, make_project, run, sha256
 
 
@@ -17,7 +17,7 @@ def test_jobs_2_renders_in_worker_processes(tmp_path):
     roster = make_project(tmp_path)
     out = tmp_path / "out"
     seen = []
-    report = run(roster, out, jobs=2, progress=lambda done, total: seen.append(done))
+    report = run(roster, out, jobs=2, progress=lambda p: seen.append(p.done) if p.event in ("start", "rendered", "failed") else None)
     assert [o.ok for o in report.outcomes] == [True, True, True, False, True]
     assert seen == [1, 2, 3, 4, 5]
     manifest = json.loads(report.manifest_path.read_text())
@@ -72,7 +72,8 @@ def test_workers_that_cannot_start_are_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(AttuneError) as err:
         run(roster, tmp_path / "out", jobs=2)
     assert str(err.value) == "could not start 2 worker processes (EOFError: unexpected EOF) — render with --jobs 1, and run `attune doctor`"
-    assert not list((tmp_path / "out").rglob("*.mp3")) and not list((tmp_path / "out").rglob(".*.part"))
+    out = tmp_path / "out"
+    assert not list(out.rglob("*.mp3")) and not list(out.rglob(".*.part")) and list((out / "tracks").iterdir()) == []
 
 
 def test_workers_fork_from_a_preloaded_server_where_possible():
@@ -93,13 +94,16 @@ def test_interrupt_cancels_queued_work_and_keeps_finished_tracks(tmp_path):
     (roster.parent / "scripts" / "slow.flag").touch()
     out = tmp_path / "out"
 
-    def interrupt(done, total):
-        raise KeyboardInterrupt
+    def interrupt(p):
+        if p.event == "rendered":
+            raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupted) as err:
         run(roster, out, jobs=2, progress=interrupt)
+    assert str(err.value) == "interrupted — published no client; not published: Bo — a re-run completes them; no partial file was left"
     manifest = json.loads((out / "manifest.json").read_text())
     assert len(manifest["tracks"]) == 1  # the track that finished is recorded
+    assert sorted(p.name for p in (out / "public").iterdir()) == ["index.html", "robots.txt"]
     # The tracks already handed to the two workers finish on their own; wait for that (bounded).
     deadline, seen, quiet = time.monotonic() + 15, -1, 0
     while time.monotonic() < deadline and quiet < 3:

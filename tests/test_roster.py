@@ -111,7 +111,7 @@ ERRORS = [
     (
         "- a\n- b\n",
         1,
-        "the roster must be a mapping of keys, not a list — write it as key: value lines (practitioner, title, description, language, cover, defaults, clients)",
+        "the roster must be a mapping of keys, not a list — write it as key: value lines (practitioner, title, description, language, cover, contact, message, defaults, clients)",
     ),
     ("practitioner: Kim\nclients: [\n", 3, "invalid YAML: expected the node content, but found '<stream end>' — check the indentation and quoting"),
     ("practitioner: Kim\n\tclients: []\n", 2, "invalid YAML: found character '\\t' that cannot start any token — check the indentation and quoting"),
@@ -119,7 +119,11 @@ ERRORS = [
     ("practitioner: Kim\n", 1, "missing 'clients' — add a clients: list with a name and tracks for each client"),
     ("practitioner: Kim\npractitioner: Lee\n", 2, "duplicate key 'practitioner' in the roster — remove one of them"),
     ("practitionr: Kim\nclients: []\n", 1, "unknown key 'practitionr' in the roster — did you mean 'practitioner'?"),
-    ("practitioner: Kim\nzzz: 1\n", 2, "unknown key 'zzz' in the roster — use one of: practitioner, title, description, language, cover, defaults, clients"),
+    (
+        "practitioner: Kim\nzzz: 1\n",
+        2,
+        "unknown key 'zzz' in the roster — use one of: practitioner, title, description, language, cover, contact, message, defaults, clients",
+    ),
     ("practitioner: [Kim]\nclients: []\n", 1, "'practitioner' must be text, not a list — give one line of text"),
     ("practitioner: yes\nclients: []\n", 1, "'practitioner' must be text, not true/false — put it in quotes"),
     ("practitioner: ''\nclients: []\n", 1, "'practitioner' is empty — give a value or remove the line"),
@@ -131,7 +135,7 @@ ERRORS = [
     ("practitioner: Kim\nclients:\n  - name: Bo\n", 3, "client 'Bo' has no tracks — add tracks: with at least one `- script: …`"),
     ("practitioner: Kim\nclients:\n  - name: Bo\n    tracks: []\n", 4, "client 'Bo' has no tracks — add at least one `- script: …`"),
     ("practitioner: Kim\nclients:\n  - name: Bo\n    tracks: a.yaml\n", 4, "'tracks' must be a list, not text — start each track with `- script: …`"),
-    ("practitioner: Kim\nclients:\n  - name: Bo\n    email: b@x\n", 4, "unknown key 'email' in a client — use one of: name, vars, tracks"),
+    ("practitioner: Kim\nclients:\n  - name: Bo\n    email: b@x\n", 4, "unknown key 'email' in a client — use one of: name, vars, message, tracks"),
     (HEAD + "      - a.yaml\n", 5, "a track must be a mapping with a 'script' key — write `- script: path/to/script.yaml`"),
     (HEAD + "      - length: 5m\n", 5, "a track has no 'script' — add `script: path/to/script.yaml`"),
     (HEAD + "      - script: a.yaml\n        lenght: 5m\n", 6, "unknown key 'lenght' in a track — did you mean 'length'?"),
@@ -162,9 +166,14 @@ ERRORS = [
     ),
     ("practitioner: Kim\ndefaults: {length: soon}\nclients: []\n", 2, "length 'soon' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h"),
     (
-        "practitioner: Kim\nclients:\n  - name: Ana\n    tracks: [{script: a}]\n  - name: ANA!\n    tracks: [{script: a}]\n",
+        "practitioner: Kim\nclients:\n  - name: Ana\n    tracks: [{script: a}]\n  - name: Ana\n    tracks: [{script: a}]\n",
         5,
-        "client 'ANA!' would share the folder 'ana' with client 'Ana' on line 3 — give the clients different names",
+        "client 'Ana' is named twice, here and on line 3 — give each client a name of their own: the name is how their private links are kept",
+    ),
+    (
+        "practitioner: Kim\ncontact: rivera at example\nclients: []\n",
+        2,
+        "'contact' 'rivera at example' is not an email address — write e.g. contact: rivera@example.org",
     ),
 ]
 

@@ -176,3 +176,23 @@ def run(roster: Path, out: Path, **kwargs) -> BatchReport:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def access_of(out: Path) -> dict[str, dict]:
+    """The output folder's access.json, by client name."""
+    return {c["name"]: c for c in json.loads((out / "access.json").read_text("utf-8"))["clients"]}
+
+
+def public(out: Path, client: str) -> Path:
+    """The client's published folder, DIR/public/<token>."""
+    return out / "public" / access_of(out)[client]["token"]
+
+
+def tracks(out: Path, client: str) -> Path:
+    """The client's kept track folder, DIR/tracks/<id>."""
+    return out / "tracks" / access_of(out)[client]["id"]
+
+
+def published_names(out: Path) -> list[str]:
+    """Every path under DIR/public, relative to it, sorted."""
+    return sorted(p.relative_to(out / "public").as_posix() for p in (out / "public").rglob("*"))

@@ -14,6 +14,7 @@ import click
 from ..errors import AttuneError, Interrupted
 
 EXIT_BUG = 70
+INTERRUPTED = "interrupted — no partial file was left; finished outputs are intact"
 EXIT_INTERRUPTED = 130
 
 
@@ -38,11 +39,12 @@ class AttuneGroup(click.Group):
         debug = "--debug" in args
         try:
             code = super().main(args=args, prog_name=prog_name or "attune", complete_var=complete_var, standalone_mode=False, **extra)
-        except (click.exceptions.Abort, KeyboardInterrupt, Interrupted):
+        except (click.exceptions.Abort, KeyboardInterrupt, Interrupted) as exc:
             from ..system.atomic import remove_temporaries
 
             remove_temporaries()
-            _fail("interrupted — no partial file was left; finished outputs are intact", EXIT_INTERRUPTED)
+            # A batch says what it published before it stopped; anything else says the usual.
+            _fail(str(exc) if isinstance(exc, Interrupted) and str(exc) != INTERRUPTED else INTERRUPTED, EXIT_INTERRUPTED)
         except click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "attune"
             _fail(f"{exc.format_message().rstrip('.')} — see `{command} --help`", 2)
@@ -67,7 +69,7 @@ class AttuneGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            raise Interrupted("interrupted — no partial file was left; finished outputs are intact") from None
+            raise Interrupted(INTERRUPTED) from None
         except EOFError as exc:
             # click would report this as "Aborted!" (to click it means end of input at a prompt,
             # and Attune never prompts): it is a bug, and is reported as one.

@@ -13,14 +13,22 @@ from .app import cli
 @cli.command()
 @click.argument("roster")
 @click.option(
-    "-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the clients' tracks, pages and feeds."
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the batch: public/ (to upload) and what is kept (manifest, access, links).",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: one per core).")
-@click.option("--base-url", help="Public URL of the output folder, for the podcast feeds' enclosures.")
+@click.option("--base-url", help="Public URL of the output folder's public/, for the feeds and the links to send.")
 @click.option("--force", is_flag=True, help="Render every track again, even when its inputs are unchanged.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder.")
 def batch(roster, out_dir, jobs, base_url, force, cache_dir):
-    """Render every client's tracks in ROSTER, with a manifest, listening pages and private feeds.
+    """Render every client's tracks in ROSTER and publish each client behind a private link.
+
+    Upload DIR/public/ as it is; keep the rest (manifest.json, access.json, links.csv).
+    Send each client the page or feed URL from DIR/links.csv.
 
     \b
     Example:
@@ -28,16 +36,31 @@ def batch(roster, out_dir, jobs, base_url, force, cache_dir):
     """
     from ..delivery.batch import format_summary, run_batch
 
-    bar = click.progressbar(length=1, label="rendering", file=sys.stderr) if sys.stderr.isatty() else None
-
-    def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.length = total
-            bar.update(done - bar.pos)
-
-    report = run_batch(Path(roster), out_dir, jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, progress=progress)
-    if bar is not None:
-        bar.render_finish()
+    report = run_batch(Path(roster), out_dir, jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, progress=_progress())
     click.echo(format_summary(report))
     if report.failures:
         sys.exit(1)
+
+
+def _progress():
+    """A bar with the client being worked on, in a terminal; elsewhere one line per finished track."""
+    if not sys.stderr.isatty():
+
+        def line(p) -> None:
+            if p.event == "start":
+                click.echo(f"batch: {p.total} track{'s' if p.total != 1 else ''}, {p.to_render} to render", err=True)
+            elif p.event in ("rendered", "failed"):
+                click.echo(f"[{p.done}/{p.total}] {p.client} / {p.track}: {p.event}", err=True)
+
+        return line
+    bar = click.progressbar(length=1, label="batch", file=sys.stderr, show_eta=False)
+
+    def update(p) -> None:
+        bar.length = max(p.total, 1)
+        label = {"start": "starting", "rendering": f"{p.client} / {p.track}", "publishing": f"publishing {p.client}"}.get(p.event, f"{p.client}")
+        bar.label = label[:40].ljust(40)
+        bar.update(p.done - bar.pos)
+        if p.done >= p.total and p.event in ("rendered", "failed", "publishing"):
+            bar.render_finish()
+
+    return update

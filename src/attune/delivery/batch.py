@@ -1,40 +1,38 @@
-"""The batch: render every client's tracks from a roster, then publish a page, a feed and a zip each.
+"""The batch: render every client's tracks from a roster, then publish each client behind a private link.
 
-```
-DIR/manifest.json                 what was rendered, from what, with sizes, sha256 sums and figures
-DIR/<client>/01-<track>.mp3 .vtt  the recordings and their captions
-DIR/<client>/index.html           the listening page (relative links: works from disk)
-DIR/<client>/feed.xml             a private podcast feed
-DIR/<client>/cover.png            the roster's cover, when it has one
-DIR/<client>.zip                  the recordings, captions, page (and cover) to hand over
-```
+Tracks render into the kept part of the output folder (`DIR/tracks/<client id>/`); each client
+whose tracks are all done is then published to `DIR/public/<token>/` (see `attune.delivery.layout`
+and `attune.delivery.access`). One failing track never stops the others: its error is in the
+report. A track whose request fingerprint matches the manifest, and whose files are intact, is not
+rendered again. Tracks render in `jobs` worker processes, longest first (`attune.delivery.pool`);
+the parent never imports the renderer unless it renders itself (`--jobs 1`).
 
-Every path is built from slugs and checked to stay inside DIR; every file is written atomically.
-One failing track never stops the others: its error is recorded in the report. A track whose
-request fingerprint matches the manifest, and whose files are intact, is not rendered again.
-Tracks render in `jobs` worker processes, longest first (`attune.delivery.pool`). The parent itself
-never imports the renderer unless it renders (`--jobs 1`).
+Interrupted, a batch keeps what finished (a re-run skips it), publishes the clients whose tracks
+all finished and says which, and leaves no temporary file and no empty folder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AttuneError, ScriptError, SettingsError
+from ..errors import AttuneError, Interrupted, ScriptError, SettingsError
 from ..request import RenderRequest, default_cache_dir, request_fingerprint
 from ..settings import TrackSettings
+from ..system.atomic import write_text
+from .access import LINKS_NAME, Access, ClientAccess, links_csv
 from .feed import check_base_url
 from .jobs import Job, JobMeta, JobResult, run_job, unchanged
-from .layout import inside, output_root
+from .layout import TRACKS, inside, is_temporary, output_root, remove_empty_folders
 from .manifest import MANIFEST_NAME, Manifest, TrackEntry
 from .pool import run_pool
-from .publish import publish_client
+from .publish import publication_fingerprint, publish_client, write_public_root
 from .roster import Client, Roster, TrackSpec, load_roster
 
 #: While tracks finish, the manifest is saved at most this often (and always at the end).
@@ -52,20 +50,37 @@ class TrackOutcome:
     error: str | None
     audio: Path | None
     vtt: Path | None = None
-    client_slug: str = ""
     title: str | None = None
     duration_s: float | None = None
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Where a batch is: `done` of `total` tracks; `client` / `track` just started or finished."""
+
+    done: int
+    total: int
+    #: Tracks to render in this run (the others are unchanged, or failed before rendering).
+    to_render: int = 0
+    client: str | None = None
+    track: str | None = None
+    #: "start", "rendering", "rendered", "unchanged", "failed", "publishing"
+    event: str = "start"
+
+
+@dataclass(frozen=True)
 class BatchReport:
-    """Every track's outcome, in roster order, and where the manifest is."""
+    """Every track's outcome, in roster order; which clients were published; where things are."""
 
     outcomes: list[TrackOutcome]
     manifest_path: Path
     out_dir: Path
     base_url: str | None = None
     clients: int = 0
+    published: list[str] = field(default_factory=list)
+    #: Clients with no recording ready (nothing published for them), and revoked ones (not rendered).
+    nothing_ready: list[str] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[TrackOutcome]:
@@ -80,15 +95,23 @@ class BatchReport:
         return [o for o in self.outcomes if o.skipped]
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def format_summary(report: BatchReport) -> str:
-    """One line per failed track (client, track, error), then a count line."""
+    """One line per failed track, the clients not published and why, then a count line."""
     lines = [f"failed: {o.client} / {o.track}: {o.error}" for o in report.failures]
+    for name in report.nothing_ready:
+        lines.append(f"not published: {name} — no recording is ready (see the failures above)")
+    for name in report.revoked:
+        lines.append(f"revoked: {name} — not rendered or published (`attune access rotate {report.out_dir} '{name}'` to restore)")
+    if report.published:
+        lines.append(f"published {_plural(len(report.published), 'client')} under {report.out_dir / 'public'}; links to send: {report.out_dir / LINKS_NAME}")
     if report.base_url is None:
-        lines.append("note: the feeds link to file:// paths on this computer; pass --base-url to publish them")
-    total = len(report.outcomes)
+        lines.append("note: without --base-url the links are paths on this computer; pass --base-url to publish them")
     counts = f"{len(report.rendered)} rendered, {len(report.skipped)} unchanged, {len(report.failures)} failed"
-    clients = f"{report.clients} client{'s' if report.clients != 1 else ''}"
-    lines.append(f"{total} track{'s' if total != 1 else ''} for {clients}: {counts} → {report.out_dir}")
+    lines.append(f"{_plural(len(report.outcomes), 'track')} for {_plural(report.clients, 'client')}: {counts} → {report.out_dir}")
     return "\n".join(lines)
 
 
@@ -97,16 +120,69 @@ def track_request(roster: Roster, spec: TrackSpec, output_path: Path, overrides:
     track's over the roster's defaults); the script's own come under them in the renderer."""
     settings = overrides.over(spec.settings) if overrides is not None else spec.settings
     return RenderRequest(
-        script_path=spec.script,
-        output_path=output_path,
-        settings=settings,
-        captions=True,
-        cover=roster.cover,
-        artist=roster.practitioner,
-        album=roster.title,
-        track=(spec.number, spec.total),
-        title=spec.title,
-    )
+        script_path=spec.script, output_path=output_path, settings=settings, captions=True, cover=roster.cover,
+        artist=roster.practitioner, album=roster.title, track=(spec.number, spec.total), title=spec.title,
+    )  # fmt: skip
+
+
+@dataclass
+class _Plan:
+    """What a batch will do: every track's key (in roster order), the ones already decided, the jobs."""
+
+    keys: list[str] = field(default_factory=list)
+    #: Keys of revoked clients' tracks: not rendered, but kept in the manifest (rotating restores them).
+    kept: list[str] = field(default_factory=list)
+    client_keys: dict[str, list[str]] = field(default_factory=dict)
+    results: dict[str, TrackOutcome] = field(default_factory=dict)
+    pending: list[tuple[tuple[Client, TrackSpec], Job]] = field(default_factory=list)
+
+
+def _plan(
+    roster: Roster,
+    root: Path,
+    access: dict[str, ClientAccess],
+    manifest: Manifest,
+    previous: Manifest,
+    *,
+    overrides: TrackSettings | None,
+    force: bool,
+    cache_dir: Path,
+    render_fn: Callable[..., Any] | None,
+    fingerprint_fn: Callable[[Any], str],
+) -> _Plan:
+    plan = _Plan()
+    for client in roster.clients:
+        entry = access[client.name]
+        folder = root / TRACKS / entry.id  # created when its first track is written
+        if not entry.active:
+            plan.kept += [key for key, track in previous.tracks.items() if track.client_id == entry.id]
+            continue
+        keys = plan.client_keys.setdefault(client.name, [])
+        for spec in client.tracks:
+            settings = overrides.over(spec.settings) if overrides is not None else spec.settings
+            audio = inside(root, folder / f"{spec.file_stem}.{settings.format}")
+            key = audio.relative_to(root).as_posix()
+            plan.keys.append(key)
+            keys.append(key)
+            meta = JobMeta(client.name, entry.id, spec.file_stem, spec.number, spec.script_text, settings.length_s, settings.voice)
+            problem: AttuneError | None = None
+            if not spec.script.is_file():
+                what = "is not a file" if spec.script.exists() else "does not exist"
+                problem = ScriptError(f"the script {spec.script_text} {what}", "check the path: it is relative to the roster file",
+                                      path=str(roster.path), line=spec.line)  # fmt: skip
+            else:
+                try:
+                    job = Job(key, track_request(roster, spec, audio, overrides), spec.title, render_fn, fingerprint_fn, cache_dir, root, meta)
+                except AttuneError as exc:  # a setting the renderer refuses outright
+                    problem = exc
+            if problem is not None:
+                plan.results[key] = _failed(client, spec, str(problem))
+                manifest.tracks.pop(key, None)
+            elif not force and unchanged(previous.tracks.get(key), job):
+                plan.results[key] = _succeeded(client, spec, previous.tracks[key], root, skipped=True)
+            else:
+                plan.pending.append(((client, spec), job))
+    return plan
 
 
 def run_batch(
@@ -118,11 +194,11 @@ def run_batch(
     force: bool = False,
     cache_dir: Path | None = None,
     overrides: TrackSettings | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
     render_fn: Callable[..., Any] | None = None,
     fingerprint_fn: Callable[[Any], str] | None = None,
 ) -> BatchReport:
-    """Render a roster into `out_dir`; see the module docstring for the layout.
+    """Render a roster into `out_dir` and publish each client; see the module docstring.
 
     `overrides` are settings given on the command line: they win over every track's. `render_fn`
     and `fingerprint_fn` default to `attune.render.render` (imported only where a track renders) and
@@ -141,114 +217,131 @@ def run_batch(
     cache_dir = Path(cache_dir).resolve() if cache_dir is not None else default_cache_dir()
 
     started = time.time() - 1.0  # mtime granularity
-    out_root = output_root(Path(out_dir))
-    manifest_path = out_root / MANIFEST_NAME
+    root = output_root(Path(out_dir))  # created and proved writable before any rendering
+    access = Access.load(root)
+    entries = {c.name: entry for c, entry in zip(roster.clients, access.ensure(c.name for c in roster.clients))}
+    access.base_url = base_url
+    access.save()  # the tokens exist before anything is published under them
+    manifest_path = root / MANIFEST_NAME
     previous = Manifest.load(manifest_path, str(roster.path.resolve()))
-    manifest = Manifest(previous.roster, dict(previous.tracks))  # updated as tracks finish, pruned to the roster when saved
-    keys: list[str] = []
-    results: dict[str, TrackOutcome] = {}
-    pending: list[tuple[tuple[Client, TrackSpec], Job]] = []
-    for client in roster.clients:
-        client_dir = inside(out_root, out_root / client.slug)
-        client_dir.mkdir(exist_ok=True)
-        for spec in client.tracks:
-            settings = overrides.over(spec.settings) if overrides is not None else spec.settings
-            audio = inside(out_root, client_dir / f"{spec.file_stem}.{settings.format}")
-            key = audio.relative_to(out_root).as_posix()
-            keys.append(key)
-            meta = JobMeta(client.name, client.slug, spec.file_stem, spec.number, spec.script_text, settings.length_s, settings.voice)
-            problem: AttuneError | None = None
-            if not spec.script.is_file():
-                what = "is not a file" if spec.script.exists() else "does not exist"
-                problem = ScriptError(
-                    f"the script {spec.script_text} {what}", "check the path: it is relative to the roster file", path=str(roster.path), line=spec.line
-                )
-            else:
-                try:
-                    job = Job(key, track_request(roster, spec, audio, overrides), spec.title, render_fn, fingerprint_fn, cache_dir, out_root, meta)
-                except AttuneError as exc:  # a setting the renderer refuses outright
-                    problem = exc
-            if problem is not None:
-                results[key] = _failed(client, spec, str(problem))
-                manifest.tracks.pop(key, None)
-            elif not force and unchanged(previous.tracks.get(key), job):
-                results[key] = _succeeded(client, spec, previous.tracks[key], out_root, skipped=True)
-            else:
-                pending.append(((client, spec), job))
+    manifest = Manifest(str(roster.path.resolve()), dict(previous.tracks))  # updated as tracks finish, pruned to the roster when saved
+    plan = _plan(roster, root, entries, manifest, previous, overrides=overrides, force=force, cache_dir=cache_dir,
+                 render_fn=render_fn, fingerprint_fn=fingerprint_fn)  # fmt: skip
 
-    total = len(keys)
-    done = 0
+    total = len(plan.keys)
+    done = len(plan.results)
     last_saved = time.monotonic()
 
-    def tick() -> None:
-        nonlocal done
-        done += 1
+    def tell(client: str | None = None, track: str | None = None, event: str = "start") -> None:
         if progress is not None:
-            progress(done, total)
+            progress(Progress(done, total, len(plan.pending), client, track, event))
 
     def record(tag: tuple[Client, TrackSpec], job: Job, result: JobResult) -> None:
-        nonlocal last_saved
+        nonlocal last_saved, done
         client, spec = tag
         if result.entry is not None:
             manifest.tracks[job.key] = result.entry
-            results[job.key] = _succeeded(client, spec, result.entry, out_root, skipped=False)
+            plan.results[job.key] = _succeeded(client, spec, result.entry, root, skipped=False)
         else:
             manifest.tracks.pop(job.key, None)
-            results[job.key] = _failed(client, spec, result.error or "unknown error")
+            plan.results[job.key] = _failed(client, spec, result.error or "unknown error")
         if time.monotonic() - last_saved >= MANIFEST_SAVE_INTERVAL_S:
-            manifest.save(manifest_path, keys)
+            manifest.save(manifest_path, plan.keys + plan.kept)
             last_saved = time.monotonic()
-        tick()
+        done += 1
+        tell(client.name, spec.file_stem, "rendered" if result.entry is not None else "failed")
 
-    for _ in results:
-        tick()
-    workers = min(jobs or os.cpu_count() or 1, len(pending))
+    tell()
+    workers = min(jobs or os.cpu_count() or 1, len(plan.pending))
     try:
         if workers <= 1:
-            for tag, job in pending:
+            for tag, job in plan.pending:
+                tell(tag[0].name, tag[1].file_stem, "rendering")
                 record(tag, job, run_job(job))
         else:
             # Longest first, so that the last track to finish is a short one (less time with one core idle).
-            pending.sort(key=lambda item: -(item[1].meta.length_s or 0.0))
-            run_pool(pending, workers, record)
+            plan.pending.sort(key=lambda item: -(item[1].meta.length_s or 0.0))
+            run_pool(plan.pending, workers, record)
+    except KeyboardInterrupt:
+        # What finished is recorded, so that a re-run skips it; the clients whose tracks all
+        # finished are published; nothing half-made is left.
+        finished = _finish(roster, root, access, entries, manifest, manifest_path, plan, base_url, started, tell)
+        waiting = [c.name for c in roster.clients if entries[c.name].active and c.name not in finished[0] and c.name not in finished[1]]
+        raise Interrupted(_interrupted_message(finished[0], waiting)) from None
     except BaseException:
-        # Interrupted (or broken): what finished is recorded, so that a re-run skips it.
         with contextlib.suppress(Exception):
-            manifest.save(manifest_path, keys)
-        _sweep_temporaries(out_root, started)
+            manifest.save(manifest_path, plan.keys + plan.kept)
+        _tidy(root, started)
         raise
-    manifest.save(manifest_path, keys)
+    published, nothing_ready = _finish(roster, root, access, entries, manifest, manifest_path, plan, base_url, started, tell)
+    revoked = [c.name for c in roster.clients if not entries[c.name].active]
+    return BatchReport([plan.results[key] for key in plan.keys], manifest_path, root, base_url, len(roster.clients), published, nothing_ready, revoked)
 
+
+def _finish(
+    roster: Roster,
+    root: Path,
+    access: Access,
+    entries: dict[str, ClientAccess],
+    manifest: Manifest,
+    manifest_path: Path,
+    plan: _Plan,
+    base_url: str | None,
+    started: float,
+    tell: Callable[..., None],
+) -> tuple[list[str], list[str]]:
+    """Save the manifest, publish every client whose tracks have all finished, write the links.
+    Returns (published, nothing ready) client names."""
+    manifest.save(manifest_path, plan.keys + plan.kept)
+    _tidy(root, started)
+    write_public_root(root)
+    published, nothing_ready = [], []
     for client in roster.clients:
-        client_entries = [manifest.tracks[key] for key in keys if key in manifest.tracks and manifest.tracks[key].client_slug == client.slug]
-        publish_client(roster, client, out_root, client_entries, base_url)
-    return BatchReport([results[key] for key in keys], manifest_path, out_root, base_url, len(roster.clients))
+        entry = entries[client.name]
+        keys = plan.client_keys.get(client.name, [])
+        if not entry.active or not all(key in plan.results for key in keys):
+            continue  # revoked, or interrupted before all its tracks finished
+        ready = [manifest.tracks[key] for key in keys if key in manifest.tracks and manifest.tracks[key].intact(root, check_sha256=False)]
+        if not ready:
+            nothing_ready.append(client.name)
+            continue
+        fingerprint = publication_fingerprint(roster, client, entry, ready, base_url)
+        if access.clients[client.name].published != fingerprint or not (root / "public" / entry.token).is_dir():
+            tell(client.name, None, "publishing")
+            publish_client(roster, client, entry, root, ready, base_url)
+            access.set_published(client.name, fingerprint)
+            access.save()
+        published.append(client.name)
+    write_text(root / LINKS_NAME, links_csv(access, root, base_url))
+    return published, nothing_ready
 
 
-def _sweep_temporaries(out_root: Path, since: float) -> None:
-    """Backstop after an interrupted batch: remove temporary outputs (`.NAME.*.part`) that this run's
-    workers left behind, e.g. a worker stopped hard mid-cleanup. Only files from this run are touched."""
-    for tmp in out_root.rglob(".*.part"):
+def _interrupted_message(published: list[str], waiting: list[str]) -> str:
+    done = f"published {_plural(len(published), 'client')} whose tracks all finished ({', '.join(published)})" if published else "published no client"
+    rest = f"; not published: {', '.join(waiting)} — a re-run completes them" if waiting else ""
+    return f"interrupted — {done}{rest}; no partial file was left"
+
+
+def _tidy(root: Path, since: float) -> None:
+    """Remove what an interrupted or failed run may leave: temporary files and folders from this run
+    (`.NAME.*.part`, publications in progress) and empty track folders."""
+    for path in list(root.rglob(".*")):
         with contextlib.suppress(OSError):
-            if tmp.is_file() and tmp.stat().st_mtime >= since:
-                tmp.unlink()
+            if is_temporary(path) and path.lstat().st_mtime >= since:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink()
+    remove_empty_folders(root / TRACKS)
 
 
 def _failed(client: Client, spec: TrackSpec, error: str) -> TrackOutcome:
-    return TrackOutcome(client=client.name, track=spec.file_stem, ok=False, skipped=False, error=error, audio=None, client_slug=client.slug, title=spec.title)
+    return TrackOutcome(client=client.name, track=spec.file_stem, ok=False, skipped=False, error=error, audio=None, title=spec.title)
 
 
-def _succeeded(client: Client, spec: TrackSpec, entry: TrackEntry, out_root: Path, *, skipped: bool) -> TrackOutcome:
+def _succeeded(client: Client, spec: TrackSpec, entry: TrackEntry, root: Path, *, skipped: bool) -> TrackOutcome:
     captions = entry.captions
     return TrackOutcome(
-        client=client.name,
-        track=spec.file_stem,
-        ok=True,
-        skipped=skipped,
-        error=None,
-        audio=out_root / entry.audio.path,
-        vtt=out_root / captions.path if captions else None,
-        client_slug=client.slug,
-        title=entry.title,
-        duration_s=entry.audio.duration_s,
-    )
+        client=client.name, track=spec.file_stem, ok=True, skipped=skipped, error=None,
+        audio=root / entry.audio.path, vtt=root / captions.path if captions else None, title=entry.title, duration_s=entry.audio.duration_s,
+    )  # fmt: skip

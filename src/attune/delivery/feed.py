@@ -8,7 +8,9 @@ batch writes an identical feed.
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +45,8 @@ class FeedChannel:
     image_url: str | None = None
     #: The feed's own URL (atom:link rel=self), when it is published.
     self_url: str | None = None
+    #: The practitioner's email: the feed's owner (itunes:owner, podcast:locked owner=…).
+    owner_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class FeedItem:
     description: str | None = None
     transcript_url: str | None = None
     transcript_language: str | None = None
+    #: A Podcasting 2.0 JSON chapters file (podcast:chapters).
+    chapters_url: str | None = None
     #: The enclosure's MIME type, and the same episode in other formats (Podcasting 2.0
     #: `podcast:alternateEnclosure`).
     mime: str = "audio/mpeg"
@@ -83,9 +89,14 @@ def itunes_duration(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
-def guid_for(client_slug: str, file_name: str) -> str:
-    """A guid that stays the same when a track is rendered again: from where it lives, not what it holds."""
-    return f"attune:{client_slug}/{file_name}"
+#: The namespace of episode guids (uuid5), so that they never change once published.
+_GUID_NAMESPACE = uuid.UUID("6f2ab0a4-5a0b-4c76-9d6e-7c1d0a3b5e21")
+
+
+def guid_for(client_id: str, track: str) -> str:
+    """A guid that stays the same when a track is rendered again, or the client's link is rotated:
+    from the client's private id and the track's place, never from a name."""
+    return str(uuid.uuid5(_GUID_NAMESPACE, f"{client_id}/{track}"))
 
 
 def check_base_url(base_url: str) -> str:
@@ -127,10 +138,20 @@ def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
     if channel.self_url:
         _sub(ch, f"{{{ATOM_NS}}}link", href=channel.self_url, rel="self", type="application/rss+xml")
     _sub(ch, it + "author", channel.author)
+    if channel.owner_email:
+        owner = _sub(ch, it + "owner")
+        _sub(owner, it + "name", channel.author)
+        _sub(owner, it + "email", channel.owner_email)
     _sub(ch, it + "summary", channel.description)
     if channel.image_url:
         _sub(ch, it + "image", href=channel.image_url)
+    # Private: no directory may list it, and no app may import it elsewhere.
     _sub(ch, it + "block", "Yes")
+    _sub(ch, pc + "block", "yes")
+    if channel.owner_email:
+        _sub(ch, pc + "locked", "yes", owner=channel.owner_email)
+    else:
+        _sub(ch, pc + "locked", "yes")
     _sub(ch, it + "explicit", "false")
     _sub(ch, it + "type", "episodic")
     for item in items:
@@ -154,6 +175,8 @@ def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
             if item.transcript_language:
                 attributes["language"] = item.transcript_language
             _sub(el, pc + "transcript", **attributes)
+        if item.chapters_url:
+            _sub(el, pc + "chapters", url=item.chapters_url, type="application/json+chapters")
     ET.indent(rss)
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -161,3 +184,9 @@ def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
 def write_feed(path: Path, channel: FeedChannel, items: Sequence[FeedItem]) -> None:
     """Write the feed to `path` atomically."""
     write_bytes(Path(path), feed_xml(channel, items))
+
+
+def chapters_json(chapters: Sequence[tuple[str, float]]) -> bytes:
+    """A Podcasting 2.0 JSON chapters file: (title, start_s) per chapter."""
+    data = {"version": "1.2.0", "chapters": [{"startTime": round(start_s, 3), "title": title} for title, start_s in chapters]}
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -23,7 +23,7 @@ class JobMeta:
     """Who and what a track is, recorded in the manifest beside what was rendered."""
 
     client: str
-    client_slug: str
+    client_id: str
     track: str
     number: int
     script: str
@@ -85,7 +85,7 @@ def run_job(job: Job) -> JobResult:
                 files["vtt"] = FileEntry.of(vtt, job.out_root)
         entry = TrackEntry(
             client=job.meta.client,
-            client_slug=job.meta.client_slug,
+            client_id=job.meta.client_id,
             track=job.meta.track,
             number=job.meta.number,
             script=job.meta.script,
@@ -105,6 +105,7 @@ def run_job(job: Job) -> JobResult:
             track_lufs=_rounded(result.track_lufs),
             true_peak_dbtp=_rounded(result.true_peak_dbtp),
             limiter_reduction_db=round(result.limiter_reduction_db, 2),
+            chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()) if result.plan is not None else (),
         )
         return JobResult(entry=entry)
     except AttuneError as exc:

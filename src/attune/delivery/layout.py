@@ -1,11 +1,38 @@
-"""Where a batch writes: every path is built from slugs and checked to stay inside the output folder."""
+"""Where a batch writes: what is published, what is kept, and that nothing strays outside.
+
+```
+DIR/public/                  safe to upload as it is; names no client
+DIR/public/robots.txt        User-agent: * / Disallow: /
+DIR/public/index.html        an empty page, so a host that lists folders does not list the tokens
+DIR/public/<token>/          one folder per client (index.html, feed.xml, tracks, captions, chapters, cover, practice.zip)
+DIR/tracks/<client id>/      kept: the rendered tracks, from which the public folders are assembled
+DIR/manifest.json            kept: everything rendered, with checksums and figures
+DIR/access.json              kept, mode 0600: client → token, state, dates
+DIR/links.csv                kept: client, page URL, feed URL
+```
+
+Every path is checked to stay inside DIR.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import secrets
+import tempfile
 from pathlib import Path
 
 from ..errors import OutputError
+from ..slugs import slugify
+
+PUBLIC = "public"
+TRACKS = "tracks"
+ROBOTS = "User-agent: *\nDisallow: /\n"
+#: The page at `public/` itself, so that a host which lists folders shows nothing of the tokens.
+PUBLIC_INDEX = (
+    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex, nofollow">'
+    "<title>Nothing here</title></head><body></body></html>\n"
+)
 
 
 def inside(root: Path, path: Path) -> Path:
@@ -25,11 +52,56 @@ def sha256_file(path: Path) -> str:
 
 
 def output_root(out_dir: Path) -> Path:
-    """Create the output folder if needed; return it resolved."""
+    """Create the output folder (and its public and kept parts) if needed, and prove it can be
+    written by writing to it, before any rendering: a read-only folder (or file system) is one clear
+    error, whoever runs Attune. Returns the folder resolved."""
+    out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder: {exc.strerror}", "choose another folder with -o", path=str(out_dir)) from None
     if not out_dir.is_dir():
         raise OutputError("the output path is not a folder", "choose a folder with -o", path=str(out_dir))
-    return out_dir.resolve()
+    root = out_dir.resolve()
+    try:
+        for part in (PUBLIC, TRACKS):
+            (root / part).mkdir(exist_ok=True)
+        for folder in (root, root / PUBLIC, root / TRACKS):
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".attune-probe-"):
+                pass
+    except OSError as exc:
+        raise OutputError(
+            f"the output folder cannot be written ({exc.strerror})", "choose another folder with -o, or make it writable", path=str(out_dir)
+        ) from None
+    return root
+
+
+def public_stem(stem: str, client_name: str) -> str:
+    """A track's published file name (without suffix): its own, unless a word of the client's name
+    is in it (a title such as "Ana's evening"), then `NN-track`. No published path names a client."""
+    words = {word for word in slugify(client_name, fallback="").split("-") if len(word) >= 2}
+    number, _, rest = stem.partition("-")
+    if words & set(rest.split("-")):
+        return f"{number}-track"
+    return stem
+
+
+def temporary_folder(parent: Path, name: str) -> Path:
+    """A new hidden folder beside `name` in `parent`, for building a folder that appears complete."""
+    folder = parent / f".{name}.part-{secrets.token_hex(4)}"
+    folder.mkdir()
+    return folder
+
+
+def remove_empty_folders(root: Path) -> None:
+    """Remove folders under `root` that hold nothing (deepest first); `root` itself stays."""
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def is_temporary(path: Path) -> bool:
+    """A temporary file or folder of Attune's: `.NAME.….part` files (atomic writes), and the
+    `.TOKEN.part-…`, `.TOKEN.old-…`, `.TOKEN.gone-…` folders of a publication in progress."""
+    name = path.name
+    return name.startswith(".") and (name.endswith(".part") or any(mark in name for mark in (".part-", ".old-", ".gone-")))

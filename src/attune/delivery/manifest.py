@@ -51,7 +51,8 @@ class TrackEntry:
     """One rendered track: who it is for, what it was made from, what was written and what it measures."""
 
     client: str
-    client_slug: str
+    #: The client's private id (access.json): their tracks' folder, and their episodes' guids.
+    client_id: str
     track: str
     number: int
     script: str
@@ -73,6 +74,8 @@ class TrackEntry:
     track_lufs: float | None = None
     true_peak_dbtp: float | None = None
     limiter_reduction_db: float | None = None
+    #: The sections: (title, start_s) each, for the podcast chapters file.
+    chapters: tuple[tuple[str, float], ...] = ()
 
     @property
     def key(self) -> str:
@@ -107,6 +110,7 @@ class TrackEntry:
         names = {f.name for f in fields(TrackEntry)}
         values = {key: value for key, value in data.items() if key in names}
         values["files"] = {str(kind): FileEntry(**entry) for kind, entry in data["files"].items()}
+        values["chapters"] = tuple((str(title), float(start)) for title, start in data.get("chapters", ()))
         entry = TrackEntry(**values)
         if not entry.files or not isinstance(entry.audio.path, str):
             raise ValueError("a track entry needs an audio file")
@@ -130,6 +134,8 @@ class Manifest:
             return manifest
         if not isinstance(data, dict) or data.get("attune_manifest") != MANIFEST_VERSION or not isinstance(data.get("tracks"), list):
             return manifest
+        if isinstance(data.get("roster"), str):
+            manifest.roster = data["roster"]
         for item in data["tracks"]:
             try:
                 entry = TrackEntry.from_json(item)

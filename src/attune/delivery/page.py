@@ -2,7 +2,8 @@
 
 Rendered from `templates/index.html.j2` with autoescaping on, so every name, title and line of
 transcript is escaped. The page loads nothing from elsewhere (inline CSS, no scripts, no fonts)
-and links its files by relative URL, so it works opened from disk, from a zip or from a server.
+and links its files by relative URL, so it works opened from disk, from a zip or from a server. Its one
+inline script copies the feed link.
 """
 
 from __future__ import annotations
@@ -73,6 +74,16 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def subscribe_links(feed_url: str) -> list[tuple[str, str]]:
+    """(app, link) that opens the feed in each podcast app: Apple Podcasts, Overcast, Pocket Casts."""
+    bare = feed_url.split("://", 1)[-1]
+    return [
+        ("Apple Podcasts", f"podcast://{bare}"),
+        ("Overcast", f"overcast://x-callback-url/add?url={quote(feed_url, safe='')}"),
+        ("Pocket Casts", f"pktc://subscribe/{bare}"),
+    ]
+
+
 def page_html(
     *,
     client_name: str,
@@ -82,21 +93,25 @@ def page_html(
     description: str | None = None,
     language: str = "en",
     cover_name: str | None = None,
+    message: str | None = None,
+    contact: str | None = None,
+    feed_url: str | None = None,
+    zip_name: str | None = None,
 ) -> str:
-    """The HTML of a client's listening page."""
-    for name in [cover_name, *(t.vtt_name for t in tracks), *(file[0] for t in tracks for file in t.audio)]:
+    """The HTML of a client's listening page. With `feed_url` (an http(s) address), the page links
+    the private feed, with buttons for podcast apps and a copy-link."""
+    for name in [cover_name, zip_name, *(t.vtt_name for t in tracks), *(file[0] for t in tracks for file in t.audio)]:
         if name is not None and (name.startswith("/") or "://" in name or ".." in Path(name).parts):
             raise ValueError(f"page links must be relative file names, not {name!r}")
+    if feed_url is not None and not feed_url.startswith(("https://", "http://")):
+        raise ValueError(f"the feed link must be an http(s) address, not {feed_url!r}")
     template = _environment().get_template("index.html.j2")
     return template.render(
-        client_name=client_name,
-        practitioner=practitioner,
-        title=title,
-        description=description,
-        language=language,
-        cover_name=cover_name,
-        tracks=list(tracks),
-    )
+        client_name=client_name, practitioner=practitioner, title=title, description=description, language=language,
+        cover_name=cover_name, tracks=list(tracks), message=message, contact=contact, feed_url=feed_url,
+        subscribe=subscribe_links(feed_url) if feed_url else [], zip_name=zip_name,
+        message_paragraphs=[" ".join(part.split()) for part in re.split(r"\n\s*\n", message or "") if part.strip()],
+    )  # fmt: skip
 
 
 def write_page(path: Path, **fields) -> None:

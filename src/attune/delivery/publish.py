@@ -1,11 +1,19 @@
-"""Publishing one client: their listening page, private podcast feed, cover and zip, from the manifest.
+"""Publishing one client: their folder under `DIR/public/<token>/`, assembled from the kept tracks.
 
-Files are rewritten only when their bytes change, so an unchanged batch leaves them (and their
-times) alone; every write is atomic.
+The folder is built beside its place (a hidden `.TOKEN.part-…` folder: tracks linked, or copied,
+from `DIR/tracks/`; chapters; captions; cover; page; feed; zip) and renamed into place when complete,
+so a published folder is always whole. A client whose folder would be the same as the one already
+published is left alone. Nothing published names the client: file names, the zip's folder and the
+episode guids come from the track's place and the client's private id.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
+import os
 import shutil
 import zipfile
 from collections.abc import Sequence
@@ -14,121 +22,152 @@ from pathlib import Path
 
 from ..media.cover import cover_mime
 from ..media.formats import FORMATS
-from ..system.atomic import atomic_path
-from .feed import AlternateEnclosure, FeedChannel, FeedItem, feed_xml, file_url, guid_for
-from .layout import inside, sha256_file
+from ..system.atomic import write_text
+from .access import ClientAccess, client_urls
+from .feed import AlternateEnclosure, FeedChannel, FeedItem, chapters_json, feed_xml, guid_for
+from .layout import PUBLIC, PUBLIC_INDEX, ROBOTS, inside, public_stem, sha256_file, temporary_folder
 from .manifest import TrackEntry
 from .page import PageTrack, page_html
 from .roster import Client, Roster
 
+ZIP_NAME = "practice.zip"
 
-def write_if_changed(path: Path, data: bytes) -> None:
+
+def write_public_root(root: Path) -> None:
+    """`public/robots.txt` (index nothing) and `public/index.html` (an empty page in place of a listing)."""
+    for name, text in (("robots.txt", ROBOTS), ("index.html", PUBLIC_INDEX)):
+        path = root / PUBLIC / name
+        with contextlib.suppress(OSError):
+            if path.read_text(encoding="utf-8") == text:
+                continue
+        write_text(path, text)
+
+
+def publication_fingerprint(roster: Roster, client: Client, access: ClientAccess, entries: Sequence[TrackEntry], base_url: str | None) -> str:
+    """What a client's published folder is made from: if this is unchanged, so is the folder."""
+    cover = sha256_file(roster.cover) if roster.cover is not None else None
+    material = [
+        access.token,
+        base_url,
+        roster.practitioner,
+        roster.title,
+        roster.description,
+        roster.language,
+        roster.contact,
+        client.name,
+        client.message,
+        cover,
+        [(e.key, e.fingerprint, {k: f.sha256 for k, f in e.files.items()}) for e in entries],
+    ]
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def publish_client(roster: Roster, client: Client, access: ClientAccess, root: Path, entries: Sequence[TrackEntry], base_url: str | None) -> Path:
+    """Build the client's public folder from `entries` (tracks whose files are intact) and put it in
+    place of the one published before, if any. Returns the folder."""
+    public = root / PUBLIC
+    final = inside(root, public / access.token)
+    build = temporary_folder(public, access.token)
     try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        _build(roster, client, access, root, build, entries, base_url)
+        old = None
+        if final.exists():
+            old = public / f".{access.token}.old-{os.getpid()}"
+            os.rename(final, old)
+        os.rename(build, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return final
 
 
-def copy_if_changed(source: Path, target: Path) -> None:
+def unpublish(root: Path, token: str) -> None:
+    """Remove a client's published folder (revoked, or moved by a rotation)."""
+    folder = inside(root, root / PUBLIC / token)
+    if folder.exists():
+        gone = root / PUBLIC / f".{token}.gone-{os.getpid()}"
+        os.rename(folder, gone)  # the URLs stop working at once
+        shutil.rmtree(gone, ignore_errors=True)
+
+
+def _place(source: Path, target: Path) -> None:
+    """The kept file at `target` in the folder being built: a hard link (no copy), else a copy."""
     try:
-        if target.stat().st_size == source.stat().st_size and sha256_file(target) == sha256_file(source):
-            return
+        os.link(source, target)
     except OSError:
-        pass
-    with atomic_path(target) as tmp:
-        shutil.copyfile(source, tmp)
+        shutil.copyfile(source, target)
 
 
-def publish_client(roster: Roster, client: Client, out_root: Path, entries: Sequence[TrackEntry], base_url: str | None) -> None:
-    """Write the client's page, feed, cover and zip for the tracks in `entries` whose files are there."""
-    client_dir = inside(out_root, out_root / client.slug)
-    ready = [entry for entry in entries if entry.intact(out_root, check_sha256=False)]
+def _build(roster: Roster, client: Client, access: ClientAccess, root: Path, folder: Path, entries: Sequence[TrackEntry], base_url: str | None) -> None:
+    page_url, feed_url = client_urls(access, base_url, root)
+    if not base_url:
+        page_url, feed_url = Path(page_url).as_uri(), Path(feed_url).as_uri()
+
+    def url(name: str) -> str:
+        return f"{base_url}{access.token}/{name}" if base_url else (root / PUBLIC / access.token / name).as_uri()
 
     cover_name = None
     if roster.cover is not None:
         cover_name = "cover.png" if cover_mime(roster.cover) == "image/png" else "cover.jpg"
-        copy_if_changed(roster.cover, inside(out_root, client_dir / cover_name))
-
-    def url(relative: str) -> str:
-        return file_url(relative, base_url=base_url, root=out_root)
+        shutil.copyfile(roster.cover, folder / cover_name)
 
     page_tracks, feed_items = [], []
-    for entry in ready:
-        audio, vtt = entry.audio, entry.captions
-        audio_name = Path(audio.path).name
+    for entry in entries:
+        stem = public_stem(entry.track, client.name)
+        formats = []
+        for kind, file in entry.audio_files:
+            name = f"{stem}{Path(file.path).suffix}"
+            _place(inside(root, root / file.path), folder / name)
+            formats.append((name, kind, FORMATS[kind].mime if kind in FORMATS else "application/octet-stream", file))
+        vtt_name = None
+        if entry.captions is not None:
+            vtt_name = f"{stem}.vtt"
+            _place(inside(root, root / entry.captions.path), folder / vtt_name)
+        chapters_name = None
+        if entry.chapters:
+            chapters_name = f"{stem}.chapters.json"
+            (folder / chapters_name).write_bytes(chapters_json(entry.chapters))
+        audio = entry.audio
         duration_s = audio.duration_s if audio.duration_s is not None else entry.duration_s
-        formats = [(kind, file, _mime(kind)) for kind, file in entry.audio_files]
-        page_tracks.append(
-            PageTrack(
-                number=entry.number,
-                title=entry.title,
-                duration_s=duration_s,
-                mp3_name=audio_name,
-                vtt_name=Path(vtt.path).name if vtt else None,
-                description=entry.description,
-                transcript=entry.transcript or "",
-                audio_files=tuple((Path(file.path).name, kind, mime) for kind, file, mime in formats),
-            )
-        )
-        feed_items.append(
-            FeedItem(
-                title=entry.title,
-                guid=guid_for(client.slug, audio_name),
-                published=datetime.fromisoformat(entry.rendered_at),
-                url=url(audio.path),
-                length_bytes=audio.bytes,
-                duration_s=duration_s,
-                number=entry.number,
-                description=entry.description,
-                transcript_url=url(vtt.path) if vtt else None,
-                transcript_language=roster.language,
-                mime=formats[0][2],
-                alternates=tuple(AlternateEnclosure(url(file.path), file.bytes, mime, kind.upper()) for kind, file, mime in formats[1:]),
-            )
-        )
+        page_tracks.append(PageTrack(
+            number=entry.number, title=entry.title, duration_s=duration_s, mp3_name=formats[0][0], vtt_name=vtt_name,
+            description=entry.description, transcript=entry.transcript or "", audio_files=tuple((n, k, m) for n, k, m, _ in formats),
+        ))  # fmt: skip
+        feed_items.append(FeedItem(
+            title=entry.title, guid=guid_for(access.id, entry.track), published=datetime.fromisoformat(entry.rendered_at),
+            url=url(formats[0][0]), length_bytes=audio.bytes, duration_s=duration_s, number=entry.number, description=entry.description,
+            transcript_url=url(vtt_name) if vtt_name else None, transcript_language=roster.language,
+            chapters_url=url(chapters_name) if chapters_name else None, mime=formats[0][2],
+            alternates=tuple(AlternateEnclosure(url(n), f.bytes, m, k.upper()) for n, k, m, f in formats[1:]),
+        ))  # fmt: skip
 
-    html = page_html(
-        client_name=client.name,
-        practitioner=roster.practitioner,
-        title=roster.title,
-        description=roster.description,
-        language=roster.language,
-        cover_name=cover_name,
-        tracks=page_tracks,
-    )
-    page_path = inside(out_root, client_dir / "index.html")
-    write_if_changed(page_path, html.encode("utf-8"))
-
+    page = functools.partial(page_html, client_name=client.name, practitioner=roster.practitioner, title=roster.title, description=roster.description,
+                language=roster.language, cover_name=cover_name, tracks=page_tracks, message=client.message, contact=roster.contact,
+                feed_url=feed_url if base_url else None)  # fmt: skip
+    (folder / "index.html").write_text(page(zip_name=ZIP_NAME), encoding="utf-8")
     channel = FeedChannel(
-        title=f"{roster.title} · {client.name}",
-        link=url(f"{client.slug}/index.html"),
+        title=f"{roster.title} · {client.name}", link=page_url,
         description=roster.description or f"Practice recordings for {client.name} from {roster.practitioner}.",
-        language=roster.language,
-        author=roster.practitioner,
-        image_url=url(f"{client.slug}/{cover_name}") if cover_name else None,
-        self_url=url(f"{client.slug}/feed.xml") if base_url else None,
-    )
-    write_if_changed(inside(out_root, client_dir / "feed.xml"), feed_xml(channel, feed_items))
-
-    members = [inside(out_root, out_root / file.path) for entry in ready for file in entry.files.values()]
-    members.append(page_path)
-    if cover_name:
-        members.append(client_dir / cover_name)
-    write_zip(inside(out_root, out_root / f"{client.slug}.zip"), client.slug, members)
+        language=roster.language, author=roster.practitioner, image_url=url(cover_name) if cover_name else None,
+        self_url=feed_url if base_url else None, owner_email=roster.contact,
+    )  # fmt: skip
+    (folder / "feed.xml").write_bytes(feed_xml(channel, feed_items))
+    # The zip holds the recordings and a page for them (without its own download link).
+    members = sorted(p for p in folder.iterdir() if p.name not in ("feed.xml", "index.html"))
+    write_zip(folder / ZIP_NAME, "practice", members, {"index.html": page().encode("utf-8")})
 
 
-def write_zip(zip_path: Path, folder: str, members: list[Path]) -> None:
-    """A zip whose entries unpack into `folder/`; audio and images are stored, text is deflated."""
-    with atomic_path(zip_path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+def write_zip(zip_path: Path, folder: str, members: list[Path], extra: dict[str, bytes] | None = None) -> None:
+    """A zip whose entries unpack into `folder/`: the files `members`, and `extra` (name → bytes).
+    (Not atomic itself: it is part of a folder that appears whole.)"""
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        for name, data in (extra or {}).items():
+            archive.writestr(zipfile.ZipInfo(f"{folder}/{name}", date_time=(2000, 1, 1, 0, 0, 0)), data, compress_type=zipfile.ZIP_DEFLATED)
         for member in members:
             info = zipfile.ZipInfo.from_file(member, arcname=f"{folder}/{member.name}")
-            info.compress_type = zipfile.ZIP_STORED if member.suffix in (".mp3", ".png", ".jpg") else zipfile.ZIP_DEFLATED
+            # Audio and images are compressed already; text (the page, captions, chapters) deflates well.
+            info.compress_type = zipfile.ZIP_DEFLATED if member.suffix in (".html", ".vtt", ".json", ".xml", ".wav") else zipfile.ZIP_STORED
             with open(member, "rb") as source, archive.open(info, "w") as target:
                 shutil.copyfileobj(source, target, 1 << 20)
-
-
-def _mime(kind: str) -> str:
-    return FORMATS[kind].mime if kind in FORMATS else "application/octet-stream"

@@ -41,11 +41,12 @@ from ..slugs import slugify
 
 #: Track settings allowed under `defaults:` and in each track.
 SETTING_KEYS = ("length", "voice", "rate", "pitch", "background", "background_db", "bells", "vars", "formats")
-ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "defaults", "clients")
-CLIENT_KEYS = ("name", "vars", "tracks")
+ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "contact", "message", "defaults", "clients")
+CLIENT_KEYS = ("name", "vars", "message", "tracks")
 TRACK_KEYS = ("script", "title", *SETTING_KEYS)
 
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+_EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+")
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,15 @@ class TrackSpec:
 
 @dataclass(frozen=True)
 class Client:
-    """A person receiving tracks; `slug` names their folder, page, feed and zip."""
+    """A person receiving tracks, named exactly as in the roster (their access is keyed by it)."""
 
     name: str
     slug: str
     vars: Mapping[str, str]
     tracks: tuple[TrackSpec, ...]
     line: int
+    #: A welcome note on the client's page (theirs, else the roster's).
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ class Roster:
     language: str
     cover: Path | None
     clients: tuple[Client, ...]
+    #: The practitioner's email: shown on the pages, and the feeds' owner (`podcast:locked`).
+    contact: str | None = None
+    message: str | None = None
 
 
 def track_stem(number: int, total: int, name: str) -> str:
@@ -237,6 +243,12 @@ class _RosterParser:
                 check_cover(cover)
             except AttuneError as exc:
                 raise self.error(f"{exc.message}: {cover}", exc.hint, node) from None
+        contact = None
+        if "contact" in entries:
+            node = entries["contact"][1]
+            contact = self.text(node, "contact")
+            if not _EMAIL.fullmatch(contact):
+                raise self.error(f"'contact' {contact!r} is not an email address", "write e.g. contact: rivera@example.org", node)
         defaults = TrackSettings()
         if "defaults" in entries:
             defaults = self.settings(self.mapping(entries["defaults"][1], SETTING_KEYS, "defaults"))
@@ -247,20 +259,21 @@ class _RosterParser:
             raise self.error("'clients' is empty", "add at least one client with a name and tracks", clients_node)
         clients: list[Client] = []
         seen: dict[str, Client] = {}
+        message = self.text(entries["message"][1], "message") if "message" in entries else None
         for client_node in clients_node.value:
-            client = self.client(client_node, defaults)
-            if client.slug in seen:
-                other = seen[client.slug]
+            client = self.client(client_node, defaults, message)
+            if client.name in seen:
+                other = seen[client.name]
                 raise self.error(
-                    f"client '{client.name}' would share the folder '{client.slug}' with client '{other.name}' on line {other.line}",
-                    "give the clients different names",
+                    f"client '{client.name}' is named twice, here and on line {other.line}",
+                    "give each client a name of their own: the name is how their private links are kept",
                     client_node,
                 )
-            seen[client.slug] = client
+            seen[client.name] = client
             clients.append(client)
-        return Roster(self.path, practitioner, title, description, language, cover, tuple(clients))
+        return Roster(self.path, practitioner, title, description, language, cover, tuple(clients), contact, message)
 
-    def client(self, node: yaml.Node, defaults: TrackSettings) -> Client:
+    def client(self, node: yaml.Node, defaults: TrackSettings, message: str | None = None) -> Client:
         entries = self.mapping(node, CLIENT_KEYS, "a client")
         if "name" not in entries:
             raise self.error("a client has no 'name'", "add `name: …` to the client", node)
@@ -279,7 +292,8 @@ class _RosterParser:
         tracks = []
         for number, track_node in enumerate(tracks_node.value, start=1):
             tracks.append(self.track(track_node, number, total, client_layer))
-        return Client(name, slugify(name), client_vars, tuple(tracks), node.start_mark.line + 1)
+        own_message = self.text(entries["message"][1], "message") if "message" in entries else None
+        return Client(name, slugify(name), client_vars, tuple(tracks), node.start_mark.line + 1, own_message or message)
 
     def track(self, node: yaml.Node, number: int, total: int, client_layer: TrackSettings) -> TrackSpec:
         if isinstance(node, yaml.ScalarNode) and isinstance(self.value(node), str):

@@ -49,11 +49,11 @@ def check_writable(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(final: Path, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(final: Path, suffix: str | None = None, *, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path in the same folder as `final`; rename it to `final` on success.
 
-    On any exception (including KeyboardInterrupt) the temporary file is removed and `final`
-    is left as it was.
+    The file gets the usual permissions (0666 less the umask), or `mode`. On any exception
+    (including KeyboardInterrupt) the temporary file is removed and `final` is left as it was.
     """
     final = Path(final)
     check_writable(final)
@@ -64,7 +64,7 @@ def atomic_path(final: Path, suffix: str | None = None) -> Iterator[Path]:
         _live.add(tmp)
     try:
         yield tmp
-        os.chmod(tmp, _FILE_MODE)
+        os.chmod(tmp, _FILE_MODE if mode is None else mode)
         os.replace(tmp, final)
     finally:
         with _lock:
