@@ -65,7 +65,7 @@ def test_voice_is_the_anchor_and_figures_are_measured(script_file, tmp_path, mon
 
 def test_an_encoder_overshoot_is_measured_and_encoded_again_with_more_headroom(script_file, tmp_path, monkeypatch):
     encodes = spy(monkeypatch, [{"true_peak_dbtp": -0.4}])
-    result = render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
+    result = render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
     assert len(encodes) == 2
     (gain_1, ceiling_1), (gain_2, ceiling_2) = encodes
     assert gain_2 == gain_1
@@ -77,7 +77,7 @@ def test_a_voice_off_target_is_corrected_by_the_difference(script_file, tmp_path
     # The first file is said to measure 0.8 LU low: the second encode is 0.8 dB louder, which the
     # real measurement then finds 0.8 LU high, so the third comes back to the first gain.
     encodes = spy(monkeypatch, [{"voice_lufs": -16.8}])
-    result = render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
+    result = render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
     assert [gain - encodes[0][0] for gain, _ in encodes] == pytest.approx([0.0, 0.8, 0.0], abs=1e-3)
     assert {ceiling for _, ceiling in encodes} == {encodes[0][1]}
     assert result.voice_lufs == pytest.approx(-16.0, abs=0.3)
@@ -88,16 +88,16 @@ def test_a_file_that_stays_over_the_ceiling_is_never_delivered(script_file, tmp_
     out = tmp_path / "a.mp3"
     out.write_bytes(b"old")
     with pytest.raises(AudioError, match=r"the encoded mp3 file peaks at 0\.5 dBTP, over the -1 dBTP ceiling, after 3 encodes"):
-        render(RenderRequest(script_file, out, settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
+        render(RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
     assert len(encodes) == 3
     assert out.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp3", "sparse.yaml"]
 
 
 def test_a_file_that_decodes_to_the_wrong_length_is_an_error(script_file, tmp_path, monkeypatch):
-    spy(monkeypatch, [{"n_frames": 44100 * 60 + 441}])
-    with pytest.raises(AudioError, match=r"the encoded mp3 file decodes to 60\.010s, not the planned 60\.000s"):
-        render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=60.0)), synthesizer=FakeSynthesizer())
+    spy(monkeypatch, [{"n_frames": 44100 * 45 + 441}])
+    with pytest.raises(AudioError, match=r"the encoded mp3 file decodes to 45\.010s, not the planned 45\.000s"):
+        render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
     assert not (tmp_path / "a.mp3").exists()
 
 

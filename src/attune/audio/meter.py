@@ -21,6 +21,14 @@ _RELATIVE_GATE_LU = -10.0
 #: A 400 ms gating block is 4 steps of 100 ms (75 % overlap).
 _STEPS_PER_BLOCK = 4
 _STEPS_PER_SECOND = 10
+#: A ±1e-15 signal at the Nyquist frequency added to the filter input keeps the K-weighting state out
+#: of the subnormal range in digital silence. Without it, the two biquads' state decays into
+#: subnormal floats within ~0.4 s of silence and every sample after that costs ~45x as much (measured:
+#: 31 ms instead of 0.7 ms per 65,536 stereo frames), which made metering a sparse track the slowest
+#: part of a render. Its energy (-300 dB) is far below the -70 LUFS absolute gate.
+_DENORMAL_GUARD = np.float32(1e-15)
+#: Below this, a loudness is the guard's alone: the signal was digital silence.
+_SILENCE_LUFS = -200.0
 
 
 @functools.cache
@@ -53,7 +61,7 @@ class LoudnessMeter:
     each 100 ms step is summed in one piece. Memory: one float per 100 ms step (~860 KB for 3 hours).
 
     Speed: stereo is filtered as one complex64 stream (L + iR; real coefficients keep the two parts
-    independent, so this is exactly two real filters), one sosfilt pass with no de-interleaving copy.
+    independent, so this is exactly two real filters), one sosfilt pass with no de-interleaving copy (the block is copied once, to add the denormal guard).
     That beat filtering the two channels on two threads (sosfilt releases the GIL, but at 65,536-frame
     calls the threads gained nothing, and even with 262,144-frame buffering only ~10 %, while an
     encoder process is competing for the second core anyway).
@@ -100,15 +108,21 @@ class LoudnessMeter:
         if n == 0:
             return
         # K-weighting (BS.1770-4 §2.1, both stages), then y^2 weighted by G_i (eqs. 1 and 4).
+        # A float32 copy (the caller's block is never changed) with the denormal guard added; its
+        # sign alternates with the absolute frame index, so block boundaries cannot change a sum.
+        guarded = np.array(block, dtype=np.float32, order="C")
+        odd = self._frames % 2
+        guarded[odd::2] += _DENORMAL_GUARD
+        guarded[1 - odd :: 2] -= _DENORMAL_GUARD
         if self._complex:
-            stream = np.ascontiguousarray(block, dtype=np.float32).view(np.complex64).reshape(-1)
+            stream = guarded.view(np.complex64).reshape(-1)
             y, self._zi[0] = scipy.signal.sosfilt(self._sos, stream, zi=self._zi[0])
             values = y.view(np.float32)  # L0, R0, L1, R1, ...: |y|^2 summed = L^2 + R^2
             np.square(values, out=values)
         else:
             values = np.zeros(n, dtype=np.float32)
             for ch in range(self.channels):
-                column = np.ascontiguousarray(block[:, ch], dtype=np.float32)
+                column = np.ascontiguousarray(guarded[:, ch])
                 y, self._zi[ch] = scipy.signal.sosfilt(self._sos, column, zi=self._zi[ch])
                 values += self._weights[ch] * np.square(y)
         self._take_steps(values, n)
@@ -156,7 +170,9 @@ class LoudnessMeter:
         energy = float(np.sum(self._step_energy[: self._steps_done])) + float(np.sum(self._partial, dtype=np.float64))
         if self._frames == 0 or energy <= 0:
             return -math.inf
-        return -0.691 + 10.0 * math.log10(energy / self._frames)
+        lufs = -0.691 + 10.0 * math.log10(energy / self._frames)
+        # Digital silence measures the denormal guard alone (about -290 LUFS): that is silence.
+        return -math.inf if lufs < _SILENCE_LUFS else lufs
 
     def integrated_lufs(self) -> float:
         """Integrated (gated) loudness of everything added so far, in LUFS; -inf for silence or < 400 ms.
