@@ -82,7 +82,7 @@ class FileBed:
         self.gain = 1.0
         fade_max = round(FILE_BED_CROSSFADE_S * sample_rate)
         limit = None if max_frames is None else max_frames + 2 * fade_max + sample_rate
-        self._spool = tempfile.TemporaryFile(prefix="attune-bed-")
+        self._spool = tempfile.TemporaryFile(prefix="attune-bed-")  # noqa: SIM115 - kept open for the bed's life; closed by close()
         head = bytearray()
         frames = 0
         command = [
