@@ -16,7 +16,6 @@ from .app import cli
     "-o",
     "--output",
     "out_dir",
-    required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the batch: public/ (to upload) and what is kept (manifest, access, links).",
 )
@@ -24,7 +23,8 @@ from .app import cli
 @click.option("--base-url", help="Public URL of the output folder's public/, for the feeds and the links to send.")
 @click.option("--force", is_flag=True, help="Render every track again, even when its inputs are unchanged.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder.")
-def batch(roster, out_dir, jobs, base_url, force, cache_dir):
+@click.option("--dry-run", is_flag=True, help="Check the roster and every track (as `attune check` does) and render nothing.")
+def batch(roster, out_dir, jobs, base_url, force, cache_dir, dry_run):
     """Render every client's tracks in ROSTER and publish each client behind a private link.
 
     Upload DIR/public/ as it is; keep the rest (manifest.json, access.json, links.csv).
@@ -33,7 +33,17 @@ def batch(roster, out_dir, jobs, base_url, force, cache_dir):
     \b
     Example:
       attune batch clients.yaml -o deliver/ --base-url https://example.org/practice/
+      attune batch examples/clients.yaml --dry-run
     """
+    if dry_run:
+        from ..roster_check import check_roster
+        from .check import report
+
+        if report(check_roster(Path(roster), cache_dir), strict=False):
+            sys.exit(1)
+        return
+    if out_dir is None:
+        raise click.UsageError("Missing option '-o' / '--output'")
     from ..delivery.batch import format_summary, run_batch
 
     report = run_batch(Path(roster), out_dir, jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, progress=_progress())

@@ -8,7 +8,6 @@ across processes and machines (`mkstemp`), so several workers, or machines, may 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Iterable
@@ -21,10 +20,10 @@ from ..request import default_cache_dir
 from ..system.atomic import atomic_path, write_text
 from .clips import excerpt, process_clip, read_wav_mono
 from .engines.base import Synthesizer, VoiceSettings
+from .keys import CLIP_FORMAT_VERSION, clip_key, clip_path, engine_root
 from .voices import VoiceInfo
 
-#: Bump when the way clips are processed changes, so old cache entries are not reused.
-CLIP_FORMAT_VERSION = 1
+__all__ = ["CLIP_FORMAT_VERSION", "SpeechCache"]
 
 
 class SpeechCache:
@@ -33,17 +32,15 @@ class SpeechCache:
     def __init__(self, synthesizer: Synthesizer, cache_dir: Path | None = None):
         self.synthesizer = synthesizer
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        engine_key = hashlib.sha256(synthesizer.engine_id.encode()).hexdigest()[:12]
-        self.root = self.cache_dir / "speech" / engine_key
+        self.root = engine_root(self.cache_dir, synthesizer.engine_id)
         #: How many clips this cache had to synthesise (0 on a warm re-render).
         self.synthesized = 0
 
     def key(self, text: str, voice: VoiceSettings) -> str:
-        material = json.dumps([CLIP_FORMAT_VERSION, self.synthesizer.engine_id, voice.voice_id, voice.rate_wpm, voice.pitch, text])
-        return hashlib.sha256(material.encode()).hexdigest()
+        return clip_key(self.synthesizer.engine_id, voice, text)
 
     def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.npy"
+        return clip_path(self.root, key)
 
     def voices(self) -> list[VoiceInfo]:
         """The engine's voices, remembered in the cache so a warm render never starts the engine."""
