@@ -4,6 +4,7 @@
     render   the render against a bare ffmpeg encode of its own PCM; memory; warm re-render
     formats  --format mp3,m4a against --format mp3
     batch    --jobs 2 against --jobs 1
+    file_bed peak RSS of a 20-minute sound-file bed against a drone
 
 `python bench/run.py --only formats --runs 5` runs one of them.
 """
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-BENCHES = ["render", "formats", "batch"]
+BENCHES = ["render", "formats", "batch", "file_bed"]
 
 
 def main() -> None:

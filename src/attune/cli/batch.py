@@ -37,9 +37,9 @@ def batch(roster, out_dir, jobs, base_url, force, cache_dir, dry_run):
     """
     if dry_run:
         from ..roster_check import check_roster
-        from .check import report
+        from .check import report as print_report
 
-        if report(check_roster(Path(roster), cache_dir), strict=False):
+        if print_report(check_roster(Path(roster), cache_dir), strict=False):
             sys.exit(1)
         return
     if out_dir is None:
