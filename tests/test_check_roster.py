@@ -75,6 +75,13 @@ def test_roster_problem_in_a_setting_names_client_and_track(tmp_path):
     ]
 
 
+def test_an_unknown_engine_is_a_problem_of_its_track(tmp_path):
+    path = roster(tmp_path, "      - script: calm.yaml\n        engine: festival\n")
+    result = invoke("check", path)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"Error: {path}:6: Ana / track 1: unknown speech engine 'festival' — use one of: pyttsx3\n"
+
+
 def test_every_problem_of_every_track_is_listed(tmp_path):
     path = roster(tmp_path, "      - script: nowhere.yaml\n      - script: calm.yaml\n        voice: en-uss\n      - script: calm.yaml\n        length: 10m\n")
     result = invoke("check", path)

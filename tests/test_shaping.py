@@ -94,7 +94,7 @@ def test_section_render_plays_only_that_section_at_its_minimum(shaped, tmp_path,
     assert {e.section for e in result.plan.events} == {"Body scan"}
     speech = next(e for e in result.plan.events if e.kind == "speech")
     assert result.plan.duration_s == pytest.approx(24 + speech.duration_s, abs=0.01)  # no length fitting: 600 s is ignored
-    audio, rate = decode(result.output_path)
+    audio, _ = decode(result.output_path)
     assert len(audio) == result.plan.n_frames
     fake_synth.calls.clear()
     render(request, synthesizer=fake_synth, cache_dir=tmp_path / "cache")

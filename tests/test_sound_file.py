@@ -8,7 +8,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from attune.audio import sound_file
+from attune.audio import beds, sound_file
 from attune.audio.background import BedSpec, parse_background
 from attune.audio.beds import BED_REFERENCE_LUFS, make_bed
 from attune.errors import AudioError
@@ -51,18 +51,19 @@ def test_file_bed_mono_becomes_stereo_and_uses_the_whole_file(tmp_path):
     assert b.loop_frames == (4 * SR - round(1.0 * SR),)  # the whole file, less its head (a quarter of it: 1 s)
 
 
-def test_long_file_bed_plays_past_3_minutes_without_a_seam(tmp_path):
-    # 200 s: 300 Hz for the first 180 s, then 523.3 Hz with a slow swell, so that frames past 3 minutes
+def test_long_file_bed_plays_past_3_minutes_without_a_seam(tmp_path, monkeypatch):
+    monkeypatch.setattr(beds, "FILE_BED_MEASURE_S", 10.0)  # its level is measured on 10 s (this test is about where it plays)
+    # 188 s: 300 Hz for the first 180 s, then 523.3 Hz with a slow swell, so that frames past 3 minutes
     # are recognisably the file's own; the file ends mid-swell, where a plain loop would jump.
-    n = 200 * SR
-    t = np.arange(n) / SR
+    n = 188 * SR
+    t = np.arange(n, dtype=np.float32) / np.float32(SR)
     signal = np.where(t < 180, 0.3 * np.cos(2 * np.pi * 300 * t), (0.2 + 0.15 * np.sin(2 * np.pi * 0.37 * t)) * np.sin(2 * np.pi * 523.3 * t))
     path = write_wav(tmp_path / "long.wav", np.stack([signal, signal], 1), SR)
     b = make_bed(parse_background(str(path), base_dir=tmp_path), SR)
     fade = round(sound_file.FILE_BED_CROSSFADE_S * SR)
     (loop,) = b.loop_frames
-    assert loop == n - fade  # the whole 200 s, not the first 3 minutes
-    at = 190 * SR  # bed frame 190 s is file frame 190 s + the crossfade
+    assert loop == n - fade  # the whole 188 s, not the first 3 minutes
+    at = 183 * SR  # bed frame 183 s is file frame 183 s + the crossfade
     block = b.render(at, SR)
     expected = signal[at + fade : at + fade + SR].astype(np.float32) * np.float32(b.gain)
     assert np.abs(block[:, 0] - expected).max() < 2e-4 * max(b.gain, 1.0)

@@ -106,6 +106,8 @@ class RenderResult:
     outputs: tuple[WrittenFile, ...] = ()
     sections: tuple[WrittenFile, ...] = ()
     playlists: tuple[Path, ...] = ()
+    #: Near misses in the script (text that looks like a marker, spoken as it is): `FILE:LINE: … — fix`.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
         outputs=tuple(written),
         sections=tuple(sections),
         playlists=tuple(playlists),
+        warnings=tuple(str(w) for w in script.warnings),
     )
 
 

@@ -84,6 +84,8 @@ def render(
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     click.echo(render_summary(result))
 
 
