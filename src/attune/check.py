@@ -171,13 +171,4 @@ def is_roster(path: Path) -> bool:
     return "sections" not in keys and bool({"clients", "practitioner"} & keys)
 
 
-def check_file(path: Path, vars: Mapping[str, str] | None = None, cache_dir: Path | None = None) -> FileCheck:
-    """Check a script or a roster; errors of a script are raised, a roster's are all in the result."""
-    if is_roster(path):
-        from .roster_check import check_roster
-
-        return check_roster(path, cache_dir)
-    return check_script(path, vars, cache_dir)
-
-
-__all__ = ["AttuneError", "FileCheck", "Fit", "check_file", "check_script", "fit", "is_roster"]
+__all__ = ["AttuneError", "FileCheck", "Fit", "check_script", "fit", "is_roster"]

@@ -36,7 +36,7 @@ def batch(roster, out_dir, jobs, base_url, force, cache_dir, dry_run):
       attune batch examples/clients.yaml --dry-run
     """
     if dry_run:
-        from ..roster_check import check_roster
+        from ..delivery.roster_check import check_roster
         from .check import report as print_report
 
         if print_report(check_roster(Path(roster), cache_dir), strict=False):

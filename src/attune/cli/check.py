@@ -28,12 +28,17 @@ def check(files, vars, strict, cache_dir):
       attune check scripts/*.yaml scripts/*.md
       attune check examples/clients.yaml --strict
     """
-    from ..check import check_file
+    from ..check import check_script, is_roster
 
     failed = 0
     for path in files:
         try:
-            result = check_file(Path(path), vars, cache_dir)
+            if is_roster(Path(path)):  # known by its keys
+                from ..delivery.roster_check import check_roster
+
+                result = check_roster(Path(path), cache_dir)
+            else:
+                result = check_script(Path(path), vars, cache_dir)
         except AttuneError as exc:
             failed += 1
             for line in exc.lines():

@@ -3,8 +3,10 @@
 `scan(lines, ctx)` turns numbered lines of a section into items: `[pause 5s]`, `[pause 10s..2m]`,
 `[pause 10s..]`, `[breath]`, `[breath 3]`, `[bell]`, SSML `<break time="3s"/>`, and speech with its
 `{name}` placeholders filled (`{{` and `}}` are literal braces). Markers must close on the line they
-open; any other square-bracket text is an error. `split_sentences` cuts speech into the sentences
-that are synthesised one by one.
+open; other square-bracket text is an error, except near misses (`(pause 5s)`, `[ pause 5s ]`,
+`[pause 5 s]`, an unclosed `[` or `{`), which are spoken and warned about. Every error is recorded and
+scanning goes on, so a file's errors are reported together. `split_sentences` cuts speech into the
+sentences that are synthesised one by one.
 """
 
 from __future__ import annotations

@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .check import FileCheck, check_backgrounds, fit
-from .errors import AttuneError
-from .script import load_script
-from .settings import DEFAULT_ENGINE, TrackSettings
+from ..check import FileCheck, check_backgrounds, fit
+from ..errors import AttuneError
+from ..script import load_script
+from ..settings import DEFAULT_ENGINE, TrackSettings
 
 
 class _Voices:
     """Each engine's voice list, asked for once: from the speech cache's listing, else from the engine."""
 
     def __init__(self, cache_dir: Path | None):
-        from .request import default_cache_dir
+        from ..request import default_cache_dir
 
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._lists: dict[str, tuple[list, list[str]]] = {}
@@ -32,11 +32,11 @@ class _Voices:
         return self._lists[engine]
 
     def _listing(self, engine: str) -> tuple[list, list[str]]:
-        from .speech.voices import VoiceInfo
+        from ..speech.voices import VoiceInfo
 
         if engine == "pyttsx3":
-            from .speech.engines.espeak import engine_description
-            from .speech.keys import engine_root
+            from ..speech.engines.espeak import engine_description
+            from ..speech.keys import engine_root
 
             try:
                 listing = json.loads((engine_root(self.cache_dir, engine_description()) / "voices.json").read_text("utf-8"))
@@ -44,7 +44,7 @@ class _Voices:
                 return voices, _ESPEAK_VARIANTS_UNKNOWN
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-        from .speech.engines import create_synthesizer
+        from ..speech.engines import create_synthesizer
 
         synth = create_synthesizer(engine)
         try:
@@ -58,7 +58,7 @@ _ESPEAK_VARIANTS_UNKNOWN: list[str] = []
 
 
 def _resolve(voices: _Voices, settings: TrackSettings, language: str | None) -> None:
-    from .speech.voices import resolve_voice
+    from ..speech.voices import resolve_voice
 
     listing, variants = voices.of(settings.engine or DEFAULT_ENGINE)
     spec = settings.voice
@@ -69,7 +69,7 @@ def _resolve(voices: _Voices, settings: TrackSettings, language: str | None) -> 
 
 def check_roster(path: Path, cache_dir: Path | None = None) -> FileCheck:
     """Every problem of the roster at `path`, one line each; a summary when there are none."""
-    from .delivery.roster import load_roster
+    from .roster import load_roster
 
     result = FileCheck(str(path))
     try:
