@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from attune.cli import cli
+from attune.library import SOUNDS_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = "title: Evening calm\nsections:\n  - text: |\n      Welcome, {name}. [pause 2s..20s]\n      Rest here.\n"
@@ -34,13 +35,21 @@ PROBLEMS = {
         "[breath], [breath 3], [bell]",
         5,
     ),
-    "voice": ("      - script: calm.yaml\n        voice: en-uss\n", "01-calm: unknown voice 'en-uss'", 5),
-    "background": (
-        "      - script: calm.yaml\n        background: thunder.ogg\n",
-        "01-calm: {base}/clients.yaml:6: background file 'thunder.ogg' not found",
+    "voice": (
+        "      - script: calm.yaml\n        voice: en-uss\n",
+        "01-calm: unknown voice 'en-uss' — did you mean en-us, en-us-nyc, en-shaw? Run `attune voices` to list them",
         5,
     ),
-    "length": ("      - script: calm.yaml\n        length: 10m\n", "01-calm: cannot make 10m from this script — this script fits between ", 5),
+    "background": (
+        "      - script: calm.yaml\n        background: thunder.ogg\n",
+        "01-calm: {base}/clients.yaml:6: background file 'thunder.ogg' not found — looked in {base} and {sounds}",
+        5,
+    ),
+    "length": (
+        "      - script: calm.yaml\n        length: 10m\n",
+        "01-calm: cannot make 10m from this script — this script fits between 5s and 22s (an estimate from the words at 140 wpm)",
+        5,
+    ),
 }
 
 
@@ -54,8 +63,7 @@ def test_each_kind_of_roster_problem(case, command, tmp_path):
     assert result.exit_code == 1
     assert result.stdout == ""
     lines = result.stderr.splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith(f"Error: {path.resolve()}:{line}: Ana / " + problem.format(base=tmp_path.resolve()))
+    assert lines == [f"Error: {path}:{line}: Ana / " + problem.format(base=tmp_path.resolve(), sounds=SOUNDS_DIR)]
     assert not (tmp_path / "deliver").exists() and not list(tmp_path.rglob("*.mp3"))
 
 
