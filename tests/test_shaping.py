@@ -99,3 +99,18 @@ def test_section_render_plays_only_that_section_at_its_minimum(shaped, tmp_path,
     fake_synth.calls.clear()
     render(request, synthesizer=fake_synth, cache_dir=tmp_path / "cache")
     assert fake_synth.calls == []  # the second time, the speech is all from the cache
+
+
+def test_a_section_can_silence_the_track_bed(tmp_path, fake_synth):
+    path = tmp_path / "quiet.yaml"
+    path.write_text(
+        "title: Q\nbackground: pink-noise\nsections:\n  - name: A\n    text: Hello there. [pause 8s]\n"
+        "  - name: B\n    background: none\n    text: '[pause 12s] Hello there.'\n",
+        encoding="utf-8",
+    )
+    result = render(RenderRequest(path, tmp_path / "out.wav"), synthesizer=fake_synth, cache_dir=tmp_path / "cache")
+    assert {e.section: e.bed for e in result.plan.events} == {"A": "pink-noise -22 dB", "B": None}
+    audio, rate = decode(result.output_path)
+    boundary = next(e.start_frame for e in result.plan.events if e.section == "B")
+    assert rms_dbfs(audio[boundary - 4 * rate : boundary - 3 * rate]) > -60  # the bed in A's pause
+    assert rms_dbfs(audio[boundary + 3 * rate : boundary + 4 * rate]) < -90  # faded out by 2 s into B's pause
