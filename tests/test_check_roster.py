@@ -28,7 +28,11 @@ def roster(tmp_path: Path, tracks: str, defaults: str = "") -> Path:
 
 # (tracks, the problem after `ROSTER:LINE: Ana / 01-…: `, its line)
 PROBLEMS = {
-    "missing-script": ("      - script: nowhere.yaml\n", "01-nowhere: the script nowhere.yaml does not exist — check the path: it is relative to the roster file", 5),
+    "missing-script": (
+        "      - script: nowhere.yaml\n",
+        "01-nowhere: the script nowhere.yaml does not exist — check the path: it is relative to the roster file",
+        5,
+    ),
     "script-error": (
         "      - script: bad.yaml\n",
         "01-bad: {base}/bad.yaml:3: unknown marker [paws 5s] — did you mean [pause 5s]? Markers are [pause 5s], [pause 10s..2m], [pause 10s..], "

@@ -139,7 +139,11 @@ ERRORS = [
     (HEAD + "      - a.yaml\n", 5, "Bo / track 1: a track must be a mapping with a 'script' key — write `- script: path/to/script.yaml`"),
     (HEAD + "      - length: 5m\n", 5, "Bo / track 1: a track has no 'script' — add `script: path/to/script.yaml`"),
     (HEAD + "      - script: a.yaml\n        lenght: 5m\n", 6, "Bo / track 1: unknown key 'lenght' in a track — did you mean 'length'?"),
-    (HEAD + "      - script: a.yaml\n        length: 10 minutes\n", 6, "Bo / track 1: length '10 minutes' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h"),
+    (
+        HEAD + "      - script: a.yaml\n        length: 10 minutes\n",
+        6,
+        "Bo / track 1: length '10 minutes' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h",
+    ),
     (HEAD + "      - script: a.yaml\n        length: 600\n", 6, "Bo / track 1: length '600' has no unit — write 600s or 600m"),
     (HEAD + "      - script: a.yaml\n        length: 0s\n", 6, "Bo / track 1: length '0s' is zero — write a positive duration such as 10m"),
     (HEAD + "      - script: a.yaml\n        length: 13h\n", 6, "Bo / track 1: length '13h' is longer than the 12h limit — use a duration of 12h or less"),
@@ -147,11 +151,23 @@ ERRORS = [
     # The same ranges as a script's, so a roster's bad rate fails here, not mid-batch.
     (HEAD + "      - script: a.yaml\n        rate: -3\n", 6, "Bo / track 1: rate -3 words per minute is out of range — use a rate from 80 to 400, such as 140"),
     (HEAD + "      - script: a.yaml\n        rate: 50\n", 6, "Bo / track 1: rate 50 words per minute is out of range — use a rate from 80 to 400, such as 140"),
-    (HEAD + "      - script: a.yaml\n        pitch: 101\n", 6, "Bo / track 1: pitch 101 is out of range — use a whole number from 0 to 100 (50 is the voice's normal pitch)"),
-    (HEAD + "      - script: a.yaml\n        background_db: 6\n", 6, "Bo / track 1: background level 6 dB is out of range — use a value from -60 to 0, such as -22"),
+    (
+        HEAD + "      - script: a.yaml\n        pitch: 101\n",
+        6,
+        "Bo / track 1: pitch 101 is out of range — use a whole number from 0 to 100 (50 is the voice's normal pitch)",
+    ),
+    (
+        HEAD + "      - script: a.yaml\n        background_db: 6\n",
+        6,
+        "Bo / track 1: background level 6 dB is out of range — use a value from -60 to 0, such as -22",
+    ),
     (HEAD + "      - script: a.yaml\n        pitch: 4.5\n", 6, "Bo / track 1: 'pitch' must be a whole number, not a number — write e.g. pitch: 40"),
     (HEAD + "      - script: a.yaml\n        bells: sometimes\n", 6, "Bo / track 1: 'bells' must be true or false, not text"),
-    (HEAD + "      - script: a.yaml\n        background: [a, b]\n", 6, "Bo / track 1: 'background' must be a name such as drone, a sound file or a mapping, not a list"),
+    (
+        HEAD + "      - script: a.yaml\n        background: [a, b]\n",
+        6,
+        "Bo / track 1: 'background' must be a name such as drone, a sound file or a mapping, not a list",
+    ),
     (HEAD + "      - script: a.yaml\n        vars: [a]\n", 6, "Bo / track 1: 'vars' must be a mapping, not a list — write it as vars: {name: Ana}"),
     (
         HEAD + "      - script: a.yaml\n        vars:\n          ok: fine\n          flag: yes\n",

@@ -91,8 +91,15 @@ class Plan:
             "max_s": None if self.max_s is None else round(self.max_s, 3),
             "fits": self.fits,
             "events": [
-                {"kind": e.kind, "start_s": round(e.start_s, 3), "duration_s": round(e.duration_s, 3), "section": e.section, "text": e.text,
-                 "voice": e.voice, "bed": e.bed}
+                {
+                    "kind": e.kind,
+                    "start_s": round(e.start_s, 3),
+                    "duration_s": round(e.duration_s, 3),
+                    "section": e.section,
+                    "text": e.text,
+                    "voice": e.voice,
+                    "bed": e.bed,
+                }
                 for e in self.events
             ],
         }
@@ -208,7 +215,9 @@ def _layout(
                         sentences.append(Sentence(text, offset, n, key))
                         offset += n
                     if sentences:
-                        slots.append(_Slot("speech", section.name, offset, offset, text=item.text, sentences=tuple(sentences), voice=sound.voice, bed=sound.bed))
+                        slots.append(
+                            _Slot("speech", section.name, offset, offset, text=item.text, sentences=tuple(sentences), voice=sound.voice, bed=sound.bed)
+                        )
                 elif isinstance(item, Pause):
                     lo = item.min_s * SAMPLE_RATE
                     hi = None if item.max_s is None else item.max_s * SAMPLE_RATE

@@ -120,9 +120,7 @@ class FileBed:
             reason = error.strip().splitlines()
             detail = reason[-1].replace(str(path), "").strip(" :") if reason else "no audio stream"
             self.close()
-            raise AudioError(
-                f"background file {path.name!r} is not a sound file ffmpeg can decode", f"use a WAV, MP3, OGG or FLAC file (ffmpeg: {detail})"
-            )
+            raise AudioError(f"background file {path.name!r} is not a sound file ffmpeg can decode", f"use a WAV, MP3, OGG or FLAC file (ffmpeg: {detail})")
         if frames < FILE_BED_MIN_S * sample_rate:
             self.close()
             raise AudioError(f"background file {path.name!r} is only {frames / sample_rate:.2f} s long", f"use a sound of at least {FILE_BED_MIN_S:g} s")

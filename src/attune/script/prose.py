@@ -221,7 +221,13 @@ def _heading(text: str, line: int, ctx: Context) -> tuple[str, bool, int, TrackS
 
 def _shaping_flag(word: str, value: str, shown: str, line: int, ctx: Context) -> dict[str, Any]:
     """One of a heading's voice/rate/engine/background/background_db flags, checked by TrackSettings."""
-    examples = {"voice": "(voice en-gb)", "rate": "(rate 110)", "engine": "(engine pyttsx3)", "background": "(background rain.ogg)", "background_db": "(background_db -24)"}
+    examples = {
+        "voice": "(voice en-gb)",
+        "rate": "(rate 110)",
+        "engine": "(engine pyttsx3)",
+        "background": "(background rain.ogg)",
+        "background_db": "(background_db -24)",
+    }
     if not value:
         raise ctx.error(f"{shown}: {word} needs a value", f"write {examples[word]}", line)
     values: dict[str, Any]

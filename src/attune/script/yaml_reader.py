@@ -19,7 +19,22 @@ from ..settings import BACKGROUND_DB_RANGE, PITCH_RANGE, RATE_WPM_RANGE, Backgro
 from .model import MAX_REPEAT, Item, Script, Section
 from .text import EMPTY_HINTS, PLACEHOLDER_NAME, Context, scan, short, suggest
 
-TOP_KEYS = ("title", "author", "description", "language", "voice", "rate", "engine", "pitch", "length", "background", "background_db", "bells", "vars", "sections")
+TOP_KEYS = (
+    "title",
+    "author",
+    "description",
+    "language",
+    "voice",
+    "rate",
+    "engine",
+    "pitch",
+    "length",
+    "background",
+    "background_db",
+    "bells",
+    "vars",
+    "sections",
+)
 SECTION_KEYS = ("name", "text", "optional", "repeat", "voice", "rate", "engine", "background", "background_db")
 BELL_KEYS = ("start", "end")
 
@@ -261,7 +276,9 @@ class YamlReader:
         def background_db() -> None:
             low, high = BACKGROUND_DB_RANGE
             track["background_db"] = float(
-                self.number("background_db", fields["background_db"][1], low, high, whole=False, hint="the bed's level under the voice in dB, e.g. background_db: -22")
+                self.number(
+                    "background_db", fields["background_db"][1], low, high, whole=False, hint="the bed's level under the voice in dB, e.g. background_db: -22"
+                )
             )
 
         readers = {"voice": lambda: track.update(self.voice_settings(fields)), "rate": rate, "engine": engine,
