@@ -33,13 +33,12 @@ from .media.tags import Chapter, Tags, write_file_tags
 from .plan import Plan, make_plan, spoken_sentences
 from .request import RenderRequest
 from .script import Script, load_script
-from .settings import TrackSettings
+from .settings import DEFAULT_ENGINE, TrackSettings
 from .slugs import slugify
 from .speech.cache import SpeechCache
-from .speech.engines import create_synthesizer
+from .speech.engines import shared_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
 from .speech.engines.espeak import find_espeak
-from .speech.voices import resolve_voice
 from .system.atomic import atomic_path, check_writable
 from .system.ffmpeg import ffmpeg_exe
 from .timebase import SAMPLE_RATE
@@ -178,12 +177,11 @@ def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | No
     bed_spec = _bed_spec(settings)
     bells = (bool(settings.bells_start), bool(settings.bells_end))
     try:
-        voice_id = resolve_voice(settings.voice, speech.voices(), variants=speech.synthesizer.variants(), language=script.language)
+        voice = speech.voice_settings(settings.voice, float(settings.rate_wpm or 0), settings.pitch, settings.speaker, script.language)
     except VoiceError as exc:
-        if request.settings.voice is None and script.settings.voice is not None:  # the voice was named in the script
+        if request.settings.voice is None and script.settings.voice is not None and exc.path is None:  # the voice was named in the script
             exc.path, exc.line = script.path, script.voice_line
         raise
-    voice = VoiceSettings(voice_id, float(settings.rate_wpm or 0), settings.pitch)
     sentences = spoken_sentences(script)
     keys = speech.ensure(sentences, voice, (lambda d, t: progress("speaking", d / t)) if progress else None)
     frames = {key: speech.frames(key) for key in keys.values()}
@@ -207,13 +205,15 @@ def transcript(plan: Plan) -> str:
 
 @contextlib.contextmanager
 def _speech_cache(synthesizer: Synthesizer | None, cache_dir: Path | None, engine: str) -> Iterator[SpeechCache]:
-    """The speech cache over `synthesizer`, or over a worker of `engine` that is stopped afterwards."""
-    synth = synthesizer or create_synthesizer(engine)
+    """The speech cache over `synthesizer`, or over this process's shared synthesiser of `engine`: its
+    workers (and the voice models they loaded) stay for the next render, and stop at exit or on failure."""
+    synth = synthesizer or shared_synthesizer(engine, cache_dir=cache_dir)
     try:
         yield SpeechCache(synth, cache_dir)
-    finally:
+    except BaseException:
         if synthesizer is None:
-            synth.close()
+            synth.close()  # nothing half-done stays running (a later render starts the workers again)
+        raise
 
 
 def default_stem(script_path: Path) -> Path:
@@ -231,7 +231,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     if request.cover is not None:
         check_cover(Path(request.cover))
     loaded = load(request)
-    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or "pyttsx3") as speech:
+    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or DEFAULT_ENGINE) as speech:
         prepared = prepare(request, speech, progress, loaded)
     plan, script, settings = prepared.plan, prepared.script, prepared.settings
     target_lufs = float(settings.loudness_lufs if settings.loudness_lufs is not None else -16.0)
@@ -351,5 +351,5 @@ def _split(
 def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None) -> Plan:
     """The plan `render` would follow for `request` (synthesising only speech not yet cached)."""
     loaded = load(request)
-    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or "pyttsx3") as speech:
+    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or DEFAULT_ENGINE) as speech:
         return prepare(request, speech, loaded=loaded).plan

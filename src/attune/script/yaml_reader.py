@@ -15,11 +15,11 @@ from yaml.constructor import SafeConstructor
 
 from ..durations import parse_duration
 from ..errors import LengthError, ScriptError, SettingsError
-from ..settings import PITCH_RANGE, RATE_WPM_RANGE, Background, TrackSettings
+from ..settings import ENGINES, PITCH_RANGE, RATE_WPM_RANGE, Background, TrackSettings
 from .model import MAX_REPEAT, Item, Script, Section
 from .text import EMPTY_HINTS, PLACEHOLDER_NAME, Context, scan, short, suggest
 
-TOP_KEYS = ("title", "author", "description", "language", "voice", "rate", "pitch", "length", "background", "bells", "vars", "sections")
+TOP_KEYS = ("title", "author", "description", "language", "engine", "voice", "rate", "pitch", "length", "background", "bells", "vars", "sections")
 SECTION_KEYS = ("name", "text", "optional", "repeat")
 BELL_KEYS = ("start", "end")
 
@@ -172,12 +172,21 @@ class YamlReader:
             if key in fields:
                 value = self.string(key, fields[key][1])
                 out[key] = (value.strip() or None) if value is not None else None
+        if "engine" in fields:
+            node = fields["engine"][1]
+            value = self.string("engine", node)
+            if value is not None and value.strip():
+                if value.strip() not in ENGINES:
+                    raise self.error(f"unknown speech engine {value.strip()!r}", f"use one of: {', '.join(ENGINES)}", node)
+                track["engine"] = value.strip()
         if "voice" in fields:
             value = self.string("voice", fields["voice"][1])
             track["voice"] = (value.strip() or None) if value is not None else None
             out["voice_line"] = self.line(fields["voice"][1])
         if "rate" in fields:
             track["rate_wpm"] = float(self.number("rate", fields["rate"][1], *RATE_WPM_RANGE, whole=False, hint="give words per minute, e.g. rate: 150"))
+        if "pitch" in fields and track.get("engine") == "piper":
+            raise self.error("pitch is not available with the piper engine", "Piper has no pitch control: remove pitch:, or use engine: pyttsx3", fields["pitch"][1])
         if "pitch" in fields:
             track["pitch"] = self.number("pitch", fields["pitch"][1], *PITCH_RANGE, whole=True, hint="50 is normal, e.g. pitch: 50")
         if "length" in fields:

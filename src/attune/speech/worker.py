@@ -31,8 +31,9 @@ CHAR_TIMEOUT_S = 0.05
 class WorkerClient:
     """The parent's side of one engine worker process (`python -m MODULE`)."""
 
-    def __init__(self, module: str, worker_argv: Sequence[str] | None = None):
+    def __init__(self, module: str, worker_argv: Sequence[str] | None = None, hello: dict | None = None):
         self._argv = list(worker_argv or [sys.executable, "-m", module])
+        self._hello = dict(hello or {})
         self._proc: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._stderr: IO[bytes] | None = None
@@ -79,7 +80,7 @@ class WorkerClient:
 
     def _hello_payload(self) -> dict:
         """Extra fields of the first request (an engine's worker may need to know what to load)."""
-        return {}
+        return self._hello
 
     def _stderr_tail(self) -> str:
         if self._stderr is None:
@@ -87,6 +88,14 @@ class WorkerClient:
         self._stderr.seek(0)
         lines = [ln for ln in self._stderr.read().decode("utf-8", "replace").splitlines() if ln.strip() and not ln.startswith("Audio saved")]
         return lines[-1].strip() if lines else ""
+
+    def request(self, payload: dict, timeout_s: float, doing: str) -> dict:
+        """Send one request and wait up to `timeout_s` for its reply (the worker starts on first use)."""
+        return self._request(payload, timeout_s, doing)
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None
 
     def _request(self, payload: dict, timeout_s: float, doing: str) -> dict:
         if self._proc is None:
