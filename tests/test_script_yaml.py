@@ -134,7 +134,7 @@ def test_yaml_merge_keys_and_anchors():
         ("Title: T\nsections: [{text: hi}]\n", "s.yaml:1: unknown key 'Title' — did you mean 'title'?"),
         (
             "title: T\nmusic: x\nsections: [{text: hi}]\n",
-            "s.yaml:2: unknown key 'music' — the script keys are title, author, description, language, voice, rate, pitch, length, "
+            "s.yaml:2: unknown key 'music' — the script keys are title, author, description, language, engine, voice, rate, pitch, length, "
             "background, bells, vars, sections",
         ),
         ("title: T\nsections:\n  - text: hi\n    txet: no\n", "s.yaml:4: unknown key 'txet' — did you mean 'text'?"),
@@ -142,7 +142,7 @@ def test_yaml_merge_keys_and_anchors():
         ("title: T\ntitle: U\nsections: [{text: hi}]\n", "s.yaml:2: duplicate key 'title' — give each key once"),
         (
             "title: T\n[a]: 1\nsections: [{text: hi}]\n",
-            "s.yaml:2: a script key must be a name, not a list — the keys are title, author, description, language, voice, rate, pitch, "
+            "s.yaml:2: a script key must be a name, not a list — the keys are title, author, description, language, engine, voice, rate, pitch, "
             "length, background, bells, vars, sections",
         ),
         ("sections: [{text: hi}]\n", "s.yaml: missing title — add `title: …` at the top of the script"),

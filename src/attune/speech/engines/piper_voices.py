@@ -103,7 +103,7 @@ def voices_dir() -> Path:
 
 def read_voice(model_path: Path, source: str) -> PiperVoiceFiles:
     """Describe the voice whose model is `model_path`, from the `.onnx.json` beside it."""
-    model_path = Path(model_path).expanduser().resolve()
+    model_path = Path(model_path).expanduser().absolute()  # not resolve(): a linked model keeps its own name
     config_path = model_path.with_name(model_path.name + ".json")
     shown = str(model_path)
     if not model_path.is_file():
