@@ -97,6 +97,11 @@ class WorkerClient:
     def running(self) -> bool:
         return self._proc is not None
 
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
     def _request(self, payload: dict, timeout_s: float, doing: str) -> dict:
         if self._proc is None:
             self._start()

@@ -3,15 +3,16 @@
 The parent never imports piper or onnxruntime: voices are found from their JSON configs
 (`attune.speech.engines.piper_voices`), and speech is made in `attune.speech.engines.piper_worker`.
 
-`--rate` means the same pace as with pyttsx3. Each voice's natural pace is measured once (a few
-sentences at the voice's own length scale, in words per minute of spoken span) and remembered in
-the speech cache; a rate then becomes Piper's `length_scale`.
+`--rate` means the same pace as with pyttsx3. Each voice's natural pace is measured once (six
+sentences at two length scales, in words per minute of spoken span) and remembered in the speech
+cache; a rate then becomes Piper's `length_scale`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,7 +48,9 @@ _MODULE = "attune.speech.engines.piper_worker"
 #: set to the same spoken pace, so that `--rate 140` sounds as fast with either engine.
 SPOKEN_WPM_PER_RATE_WPM = 1.25
 #: Bump when the pace measurement changes: old measurements (and clips made with them) are then unused.
-PACE_VERSION = 1
+PACE_VERSION = 2
+#: The second length scale the pace is measured at, relative to the voice's own (140 wpm is about 1.3).
+PACE_STRETCH = 1.6
 #: The sentences a voice's natural pace is measured on (about 60 words of calm instruction).
 PACE_TEXTS = (
     "Let your attention settle on the breath, wherever you feel it most clearly.",
@@ -116,8 +119,10 @@ class PiperSynthesizer:
 
     # -- pace --------------------------------------------------------------------------------------
 
-    def natural_wpm(self, voice: VoiceSettings) -> float:
-        """The voice's own pace, in words per minute of spoken span: measured once, then remembered."""
+    def pace(self, voice: VoiceSettings) -> tuple[float, float]:
+        """The voice's pace as (words per minute of spoken span at its own length scale, exponent):
+        pace = wpm × (length_scale / own scale) ** -exponent. Measured once, at two length scales
+        (pauses between words do not stretch quite as phonemes do), then remembered in the cache."""
         files = self._voice_files(voice)
         key = f"{model_digest(files)}:{voice.speaker}:pace{PACE_VERSION}"
         with self._pace_lock:
@@ -126,30 +131,39 @@ class PiperSynthesizer:
             stored: dict = {}
             with contextlib.suppress(OSError, ValueError):
                 stored = json.loads(self._pace_file.read_text("utf-8"))
-            if isinstance(stored.get(key), (int, float)) and stored[key] > 0:
-                self._pace[key] = float(stored[key])
+            known = stored.get(key)
+            if isinstance(known, dict) and known.get("wpm", 0) > 0 and isinstance(known.get("exponent"), (int, float)):
+                self._pace[key] = (float(known["wpm"]), float(known["exponent"]))
                 return self._pace[key]
-            reply = self._call(
-                files,
-                {"op": "pace", "texts": list(PACE_TEXTS), "speaker": voice.speaker},
-                START_TIMEOUT_S + LOAD_TIMEOUT_S,
-                f"measuring the pace of {files.name}",
-            )
-            spoken_s = sum(float(s) for s in reply["spoken_s"])
-            if spoken_s <= 0:
-                raise SpeechError(f"the Piper voice {files.name} spoke nothing while its pace was measured", "run `attune doctor`")
-            wpm = sum(count_words(t) for t in PACE_TEXTS) * 60.0 / spoken_s
-            self._pace[key] = wpm
-            stored[key] = round(wpm, 3)
+            words = sum(count_words(t) for t in PACE_TEXTS)
+            measured = []
+            for scale in (files.length_scale, files.length_scale * PACE_STRETCH):
+                reply = self._call(
+                    files,
+                    {"op": "pace", "texts": list(PACE_TEXTS), "speaker": voice.speaker, "length_scale": scale},
+                    START_TIMEOUT_S + LOAD_TIMEOUT_S,
+                    f"measuring the pace of {files.name}",
+                )
+                spoken_s = sum(float(s) for s in reply["spoken_s"])
+                if spoken_s <= 0:
+                    raise SpeechError(f"the Piper voice {files.name} spoke nothing while its pace was measured", "run `attune doctor`")
+                measured.append(words * 60.0 / spoken_s)
+            exponent = math.log(measured[0] / measured[1]) / math.log(PACE_STRETCH)
+            if not 0.3 <= exponent <= 1.5:  # a voice whose pace hardly follows its length scale: assume it does
+                exponent = 1.0
+            self._pace[key] = (measured[0], exponent)
+            stored[key] = {"wpm": round(measured[0], 3), "exponent": round(exponent, 4)}
             with contextlib.suppress(OSError, OutputError):  # a read-only cache measures again next time
                 self._pace_file.parent.mkdir(parents=True, exist_ok=True)
                 write_text(self._pace_file, json.dumps(stored, indent=1, sort_keys=True))
-            return wpm
+            return self._pace[key]
 
     def length_scale(self, voice: VoiceSettings) -> float:
-        """Piper's `length_scale` for `voice.rate_wpm`: durations scale with it, so pace goes as its inverse."""
+        """Piper's `length_scale` for `voice.rate_wpm`: the one at which the voice speaks at pyttsx3's pace."""
         files = self._voice_files(voice)
-        return files.length_scale * self.natural_wpm(voice) / (voice.rate_wpm * SPOKEN_WPM_PER_RATE_WPM)
+        wpm, exponent = self.pace(voice)
+        target_wpm = voice.rate_wpm * SPOKEN_WPM_PER_RATE_WPM
+        return files.length_scale * (wpm / target_wpm) ** (1.0 / exponent)
 
     # -- speech ------------------------------------------------------------------------------------
 
@@ -159,7 +173,7 @@ class PiperSynthesizer:
             if str(files.model_path) not in loaded:
                 timeout_s += LOAD_TIMEOUT_S
             reply = worker.request({**payload, "model": str(files.model_path), "config": str(files.config_path)}, timeout_s, doing)
-            if reply.get("ok"):
+            if reply.get("ok") and str(files.model_path) not in loaded:
                 # Remembered in the worker's hello, which a restarted worker replaces: it loads the model again.
                 worker.hello["attune_loaded"] = (*loaded, str(files.model_path))
         if reply.get("ok"):

@@ -7,8 +7,8 @@ Protocol (see `attune.speech.worker`): one JSON object per line on stdin, one re
     {"op": "hello", "threads": 1}               -> {"ok": true, "piper": "1.3.0", "onnxruntime": "1.22.0"}
     {"op": "synth", "text", "model", "config", "length_scale", "speaker", "path"}
                                                 -> {"ok": true, "sample_rate_hz": 22050} | {"ok": false, "error", "kind"}
-    {"op": "pace", "model", "config", "speaker", "texts"}
-                                                -> {"ok": true, "spoken_s": [...]} (at the voice's own length scale)
+    {"op": "pace", "model", "config", "speaker", "texts", "length_scale"}
+                                                -> {"ok": true, "spoken_s": [...]} (seconds of spoken span per text)
 A model that cannot be loaded is answered with `"kind": "voice"`.
 """
 
@@ -107,7 +107,7 @@ def main() -> int:
 
                     spoken = []
                     for text in request["texts"]:
-                        samples = _speak(voice, text, None, speaker)
+                        samples = _speak(voice, text, request.get("length_scale"), speaker)
                         spoken.append(spoken_span_s(samples, voice.config.sample_rate))
                     _reply(protocol, {"ok": True, "spoken_s": spoken})
                     continue
