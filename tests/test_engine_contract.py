@@ -15,7 +15,7 @@ import pytest
 from attune.script import count_words
 from attune.speech.cache import SpeechCache
 from attune.speech.clips import process_clip, read_wav_mono, spoken_span_s
-from attune.speech.engines import create_synthesizer
+from attune.speech.engines import shared_synthesizer
 from attune.speech.engines.base import VoiceSettings
 from attune.speech.voices import resolve_voice
 from helpers.fakes import FakeSynthesizer
@@ -29,14 +29,14 @@ ENGINES = [
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def engine(request, tmp_path_factory):
-    """(synthesiser, how to make its VoiceSettings at a rate, its name), one per module and engine."""
+def engine(request, tmp_path_factory, shared_engine_cache):
+    """(synthesiser, how to make its VoiceSettings at a rate, its name, a clip cache of its own).
+
+    The real engines are this process's shared ones, as in a render (Piper's pace is measured once
+    a session, into the shared cache); the clips go to a cache of the module's own, so they are cold."""
     name = request.param
     cache_dir = tmp_path_factory.mktemp(f"contract-{name}")
-    if name == "fake":
-        synth = FakeSynthesizer()
-    else:
-        synth = create_synthesizer(name, cache_dir=cache_dir)
+    synth = FakeSynthesizer() if name == "fake" else shared_synthesizer(name, cache_dir=shared_engine_cache)
     cache = SpeechCache(synth, cache_dir)
     base = cache.voice_settings(None, 140.0, None, None, "en")
 
@@ -44,7 +44,6 @@ def engine(request, tmp_path_factory):
         return VoiceSettings(base.voice_id, rate_wpm, base.pitch, base.speaker)
 
     yield synth, voice, name, cache_dir
-    synth.close()
 
 
 def _speak(synth, voice: VoiceSettings, text: str = SENTENCE) -> tuple[float, float]:
@@ -58,7 +57,7 @@ def _speak(synth, voice: VoiceSettings, text: str = SENTENCE) -> tuple[float, fl
 
 
 def test_names_itself_and_lists_voices(engine):
-    synth, voice, name, _ = engine
+    synth, voice, _, _ = engine
     assert synth.engine_id.strip()
     voices = synth.voices()
     assert voices and all(v.id and v.name and v.languages for v in voices)

@@ -8,7 +8,8 @@ process's workers and loaded model reused by the next render; `--rate` at the py
 from __future__ import annotations
 
 import json
-import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,7 @@ def script(tmp_path) -> Path:
     return path
 
 
-def test_a_piper_render_is_exact_audible_silent_and_at_the_loudness_target(script, tmp_path, shared_engine_cache):
+def test_a_piper_render_is_exact_audible_silent_at_the_loudness_target_and_spoken_in_parallel(script, tmp_path, shared_engine_cache):
     out = tmp_path / "piper.wav"
     result = render(RenderRequest(script, out, TrackSettings(engine="piper", length_s=30.0)), cache_dir=shared_engine_cache)
     audio, sr = decode(out)
@@ -72,46 +73,29 @@ def test_a_piper_render_is_exact_audible_silent_and_at_the_loudness_target(scrip
     assert voice_ebur128(out, speech_spans_s(result.plan), tmp_path, (audio, sr)) == pytest.approx(-16.0, abs=0.5)
     assert result.voice_lufs == pytest.approx(-16.0, abs=0.5)
 
-
-def test_cold_sentences_are_spoken_by_parallel_workers(tmp_path):
-    synth = PiperSynthesizer(tmp_path, parallelism=2)
-    try:
-        cache = SpeechCache(synth, tmp_path)
-        voice = cache.voice_settings("joe", 150.0)
-        cache.ensure(["One breath.", "Two breaths.", "Three breaths.", "Four breaths."], voice)
-        assert cache.synthesized == 4
-        pids = {w.pid for w in synth._pool.workers}
-        assert len(pids) == 2 and None not in pids
-    finally:
-        synth.close()
-
-
-def test_a_process_reuses_its_workers_and_their_model_across_renders(script, tmp_path, shared_engine_cache):
-    first = plan_script(RenderRequest(script, settings=TrackSettings(engine="piper", length_s=30.0)), cache_dir=shared_engine_cache)
+    # The three cold sentences were spoken by one worker per core (this script is this test's alone).
     synth = shared_synthesizer("piper", cache_dir=shared_engine_cache)
     assert isinstance(synth, PiperSynthesizer)
     before = {w.pid: w.hello.get("attune_loaded") for w in synth._pool.workers}
+    assert len(before) == min(3, speech_jobs()) and None not in before
+    # The next render in the process reuses those workers, and the model each has loaded once.
     (tmp_path / "other.yaml").write_text(SCRIPT.replace("right now", "at this moment"), encoding="utf-8")
     second = plan_script(RenderRequest(tmp_path / "other.yaml", settings=TrackSettings(engine="piper", length_s=30.0)), cache_dir=shared_engine_cache)
-    assert second.events[-1].text != first.events[-1].text  # a new sentence was spoken…
+    assert second.events[-1].text.endswith("at this moment.")
     assert shared_synthesizer("piper", cache_dir=shared_engine_cache) is synth
-    after = {w.pid: w.hello.get("attune_loaded") for w in synth._pool.workers}
-    assert before and all(after[pid] == loaded for pid, loaded in before.items())  # …by the same workers, the model loaded once each
-    assert all(loaded == (str(joe.model_path()),) for loaded in after.values() if loaded)
-
-
-def _in_child(queue) -> None:
-    queue.put(speech_jobs())
+    assert {w.pid: w.hello.get("attune_loaded") for w in synth._pool.workers} == before
+    assert set(before.values()) == {(str(joe.model_path()),)}
 
 
 def test_a_batch_worker_speaks_one_sentence_at_a_time(monkeypatch):
+    """A process started by multiprocessing (a pool worker) runs one speech worker: its siblings fill the other cores."""
     monkeypatch.delenv("ATTUNE_SPEECH_JOBS", raising=False)
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_in_child, args=(queue,))
-    child.start()
-    assert queue.get(timeout=60) == 1  # its siblings fill the other cores; it keeps one model loaded
-    child.join()
+    code = (
+        "import multiprocessing as mp\nfrom attune.speech.parallel import speech_jobs\n"
+        "with mp.get_context('spawn').Pool(1) as pool:\n    print(speech_jobs(), pool.apply(speech_jobs))"
+    )
+    parent, child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert (int(parent), int(child)) == (speech_jobs(), 1)
 
 
 @pytest.mark.long

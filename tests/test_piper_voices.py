@@ -163,8 +163,3 @@ def test_finding_voices_loads_no_engine():
         "print(sorted(m for m in ('onnxruntime', 'piper', 'numpy') if m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
-
-
-def test_the_batch_preload_never_loads_onnxruntime():
-    code = "import sys, attune.delivery.preload\nprint(sorted(m for m in ('onnxruntime', 'piper') if m in sys.modules))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"

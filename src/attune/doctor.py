@@ -89,13 +89,12 @@ def _piper_report(echo: Callable[[str], None]) -> bool:
     if not voices:
         echo(f"         no Piper voice: add one from {VOICE_LIST} to the voices folder, or {INSTALL_HINT}")
         return True
-    with tempfile.TemporaryDirectory() as scratch:
-        synth = PiperSynthesizer(Path(scratch), parallelism=1)
-        try:
-            voice = synth.voice_settings(None, 140.0, None, None, voices[0].language)
-            return _speak_test(synth, voice, voices[0].name, echo)
-        except AttuneError as exc:
-            echo(f"         test sentence: FAILED — {exc}")
-            return False
-        finally:
-            synth.close()
+    synth = PiperSynthesizer(parallelism=1)  # the voice's pace is measured once, into the real cache
+    try:
+        voice = synth.voice_settings(None, 140.0, None, None, voices[0].language)
+        return _speak_test(synth, voice, voices[0].name, echo)
+    except AttuneError as exc:
+        echo(f"         test sentence: FAILED — {exc}")
+        return False
+    finally:
+        synth.close()

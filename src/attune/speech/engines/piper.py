@@ -10,14 +10,14 @@ cache; a rate then becomes Piper's `length_scale`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .piper_voices import INSTALL_HINT
 from ...errors import OutputError, SettingsError, SpeechError, VoiceError
 from ...request import default_cache_dir
 from ...script.text import count_words
@@ -28,6 +28,7 @@ from ..voices import VoiceInfo
 from ..worker import START_TIMEOUT_S, WorkerClient
 from .base import VoiceSettings
 from .piper_voices import (
+    INSTALL_HINT,
     VOICE_LIST,
     PiperVoiceFiles,
     describe_speakers,
@@ -51,14 +52,11 @@ SPOKEN_WPM_PER_RATE_WPM = 1.25
 PACE_VERSION = 2
 #: The second length scale the pace is measured at, relative to the voice's own (140 wpm is about 1.3).
 PACE_STRETCH = 1.6
-#: The sentences a voice's natural pace is measured on (about 60 words of calm instruction).
+#: The sentences a voice's natural pace is measured on (37 words of calm instruction).
 PACE_TEXTS = (
     "Let your attention settle on the breath, wherever you feel it most clearly.",
-    "Notice the gentle rise and fall of the belly as you breathe.",
     "There is nothing you need to do right now, and nowhere else to be.",
     "When the mind wanders, simply notice where it went, and come back.",
-    "Soften the shoulders, and let the hands rest where they are.",
-    "Each breath is a chance to begin again, with kindness.",
 )
 #: Seconds a worker may take to load a voice model, on top of the sentence's own time limit.
 LOAD_TIMEOUT_S = 60.0
@@ -77,6 +75,26 @@ def voice_info(voice: PiperVoiceFiles) -> VoiceInfo:
     )
 
 
+@contextlib.contextmanager
+def _pace_file_lock(path: Path) -> Iterator[None]:
+    """One process at a time measures a voice's pace (a batch's workers start together); best effort."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: each process may measure; the results agree
+        yield
+        return
+    handle = None
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(path.name + ".lock"), "a")  # noqa: SIM115 - closed below
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        if handle is not None:
+            handle.close()  # releases the lock
+
+
 class PiperSynthesizer:
     """Piper in `parallelism` worker processes (started as needed), with time limits."""
 
@@ -88,7 +106,7 @@ class PiperSynthesizer:
         self._pool = WorkerPool(lambda: WorkerClient(_MODULE, worker_argv, hello={"threads": 1}), self.parallelism)
         self._pace_file = Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / "piper-pace.json"
         self._files: dict[str, PiperVoiceFiles] = {}
-        self._pace: dict[str, float] = {}
+        self._pace: dict[str, tuple[float, float]] = {}
         self._pace_lock = threading.Lock()
 
     # -- voices ------------------------------------------------------------------------------------
@@ -128,35 +146,50 @@ class PiperSynthesizer:
         with self._pace_lock:
             if key in self._pace:
                 return self._pace[key]
-            stored: dict = {}
-            with contextlib.suppress(OSError, ValueError):
-                stored = json.loads(self._pace_file.read_text("utf-8"))
-            known = stored.get(key)
-            if isinstance(known, dict) and known.get("wpm", 0) > 0 and isinstance(known.get("exponent"), (int, float)):
-                self._pace[key] = (float(known["wpm"]), float(known["exponent"]))
+            if self._read_pace(key):
                 return self._pace[key]
             words = sum(count_words(t) for t in PACE_TEXTS)
-            measured = []
-            for scale in (files.length_scale, files.length_scale * PACE_STRETCH):
-                reply = self._call(
-                    files,
-                    {"op": "pace", "texts": list(PACE_TEXTS), "speaker": voice.speaker, "length_scale": scale},
-                    START_TIMEOUT_S + LOAD_TIMEOUT_S,
-                    f"measuring the pace of {files.name}",
-                )
+
+            def measure(scale: float) -> float:
+                payload = {"op": "pace", "texts": list(PACE_TEXTS), "speaker": voice.speaker, "length_scale": scale}
+                reply = self._call(files, payload, START_TIMEOUT_S + LOAD_TIMEOUT_S, f"measuring the pace of {files.name}")
                 spoken_s = sum(float(s) for s in reply["spoken_s"])
                 if spoken_s <= 0:
                     raise SpeechError(f"the Piper voice {files.name} spoke nothing while its pace was measured", "run `attune doctor`")
-                measured.append(words * 60.0 / spoken_s)
-            exponent = math.log(measured[0] / measured[1]) / math.log(PACE_STRETCH)
-            if not 0.3 <= exponent <= 1.5:  # a voice whose pace hardly follows its length scale: assume it does
-                exponent = 1.0
-            self._pace[key] = (measured[0], exponent)
-            stored[key] = {"wpm": round(measured[0], 3), "exponent": round(exponent, 4)}
-            with contextlib.suppress(OSError, OutputError):  # a read-only cache measures again next time
-                self._pace_file.parent.mkdir(parents=True, exist_ok=True)
-                write_text(self._pace_file, json.dumps(stored, indent=1, sort_keys=True))
+                return words * 60.0 / spoken_s
+
+            with _pace_file_lock(self._pace_file):
+                if not self._read_pace(key):  # another process may have measured it meanwhile
+                    # The two length scales at once, on two workers when there are two.
+                    with concurrent.futures.ThreadPoolExecutor(min(2, self.parallelism)) as pool:
+                        measured = list(pool.map(measure, (files.length_scale, files.length_scale * PACE_STRETCH)))
+                    self._store_pace(key, measured)
             return self._pace[key]
+
+    def _stored_paces(self) -> dict:
+        with contextlib.suppress(OSError, ValueError):
+            stored = json.loads(self._pace_file.read_text("utf-8"))
+            if isinstance(stored, dict):
+                return stored
+        return {}
+
+    def _read_pace(self, key: str) -> bool:
+        """Take the pace of `key` from the cache file, if it is there."""
+        known = self._stored_paces().get(key)
+        if isinstance(known, dict) and isinstance(known.get("wpm"), (int, float)) and known["wpm"] > 0 and isinstance(known.get("exponent"), (int, float)):
+            self._pace[key] = (float(known["wpm"]), float(known["exponent"]))
+            return True
+        return False
+
+    def _store_pace(self, key: str, measured: list[float]) -> None:
+        """Keep the measured pace, in memory and in the cache."""
+        exponent = math.log(measured[0] / measured[1]) / math.log(PACE_STRETCH)
+        if not 0.3 <= exponent <= 1.5:  # a voice whose pace hardly follows its length scale: assume it does
+            exponent = 1.0
+        self._pace[key] = (measured[0], exponent)
+        stored = {**self._stored_paces(), key: {"wpm": round(measured[0], 3), "exponent": round(exponent, 4)}}
+        with contextlib.suppress(OSError, OutputError):  # a read-only cache measures again next time
+            write_text(self._pace_file, json.dumps(stored, indent=1, sort_keys=True))
 
     def length_scale(self, voice: VoiceSettings) -> float:
         """Piper's `length_scale` for `voice.rate_wpm`: the one at which the voice speaks at pyttsx3's pace."""

@@ -59,7 +59,7 @@ def _speak(voice, text: str, length_scale: float | None, speaker: int | None):
     # normalize_audio=False: Attune measures and sets the voice's loudness itself.
     config = SynthesisConfig(speaker_id=speaker, length_scale=length_scale, normalize_audio=False)
     gap = np.zeros(int(voice.config.sample_rate * 0.25), dtype=np.float32)
-    parts = []
+    parts: list = []
     for chunk in voice.synthesize(text, syn_config=config):
         if parts:
             parts.append(gap)
