@@ -29,8 +29,10 @@ TEXT = (
     "When your mind wanders, gently guide it back to the breath."
 )
 SCRIPT = f"title: Listening test\nlanguage: en\nsections:\n  - text: |\n      {TEXT} [pause 1s..]\n"
-#: Word error rate bounds, per engine: Piper measured 0.0% on this text, espeak-ng 2.4% (one word in 41; tiny.en, greedy decoding).
-WER_BOUND = {"piper": 0.05, "pyttsx3": 0.12}
+#: Word error rate bounds, per engine. Measured on this text (41 words; tiny.en, greedy decoding): Piper
+#: 0.0% and 4.8% in two renders (Piper's voices draw noise, so each render differs a little), espeak-ng
+#: 2.4% and 0.0%. The bounds leave room for one or two more misheard words, not for a broken voice.
+WER_BOUND = {"piper": 0.10, "pyttsx3": 0.15}
 
 
 def words(text: str) -> list[str]:

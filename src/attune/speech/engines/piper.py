@@ -49,14 +49,17 @@ _MODULE = "attune.speech.engines.piper_worker"
 #: set to the same spoken pace, so that `--rate 140` sounds as fast with either engine.
 SPOKEN_WPM_PER_RATE_WPM = 1.25
 #: Bump when the pace measurement changes: old measurements (and clips made with them) are then unused.
-PACE_VERSION = 2
+PACE_VERSION = 3
 #: The second length scale the pace is measured at, relative to the voice's own (140 wpm is about 1.3).
 PACE_STRETCH = 1.6
-#: The sentences a voice's natural pace is measured on (37 words of calm instruction).
+#: The sentences a voice's natural pace is measured on (68 words of calm instruction, long and short).
 PACE_TEXTS = (
     "Let your attention settle on the breath, wherever you feel it most clearly.",
+    "Notice the gentle rise and fall of the belly as you breathe.",
     "There is nothing you need to do right now, and nowhere else to be.",
     "When the mind wanders, simply notice where it went, and come back.",
+    "Soften the shoulders, and let the hands rest where they are.",
+    "Each breath is a chance to begin again, with kindness.",
 )
 #: Seconds a worker may take to load a voice model, on top of the sentence's own time limit.
 LOAD_TIMEOUT_S = 60.0
