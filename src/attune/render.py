@@ -177,7 +177,7 @@ def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | No
     bed_spec = _bed_spec(settings)
     bells = (bool(settings.bells_start), bool(settings.bells_end))
     try:
-        voice = speech.voice_settings(settings.voice, float(settings.rate_wpm or 0), settings.pitch, settings.speaker, script.language)
+        voice = speech.voice_settings(settings.voice, float(settings.rate_wpm or 0), _pitch(request, settings), settings.speaker, script.language)
     except VoiceError as exc:
         if request.settings.voice is None and script.settings.voice is not None and exc.path is None:  # the voice was named in the script
             exc.path, exc.line = script.path, script.voice_line
@@ -187,6 +187,14 @@ def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | No
     frames = {key: speech.frames(key) for key in keys.values()}
     plan = make_plan(script, keys, frames, settings.length_s, bell_frames=_bell_frames(), bells=bells)
     return Prepared(script, settings, plan, voice, bed_spec, bells)
+
+
+def _pitch(request: RenderRequest, settings: TrackSettings) -> int | None:
+    """The pitch to speak at. A script's `pitch:` is a pyttsx3 setting: when the engine is switched to
+    Piper above the script (a flag, a roster), it is left out; a pitch given there too is an error."""
+    if settings.engine == "piper" and request.settings.engine is not None and request.settings.pitch is None:
+        return None
+    return settings.pitch
 
 
 def transcript(plan: Plan) -> str:

@@ -21,6 +21,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -186,6 +187,10 @@ def resolve_piper_voice(spec: str | None, language: str | None = None) -> PiperV
             hits = [v for v in voices if match(v)]
             if hits:
                 return hits[0]
+        if re.fullmatch(r"[a-z]{2,3}(?:[-_][a-z0-9]{2,8})?", wanted):  # a language code, as pyttsx3 takes one (`voice: en-us`)
+            speaking = [v for v in voices if _matches_language(v, wanted)]
+            if speaking:
+                return speaking[0]
         for problem in problems:  # a voice of that name whose files are broken: say so
             if wanted in problem.message.lower():
                 raise problem
