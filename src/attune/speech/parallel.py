@@ -72,5 +72,9 @@ class WorkerPool:
         with self._cond:
             workers, self._all, self._idle = self._all, [], []
             self._cond.notify_all()
-        for worker in workers:
-            worker.close()
+        # All at once: a busy worker gets two seconds to finish before it is killed, and they wait together.
+        stoppers = [threading.Thread(target=worker.close) for worker in workers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()

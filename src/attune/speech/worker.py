@@ -61,10 +61,12 @@ class WorkerClient:
         stdout = proc.stdout
         assert stdout is not None  # stdout=PIPE
 
+        replies = self._replies  # this process's replies (close() gives the next process a new queue)
+
         def pump() -> None:
             for line in stdout:
-                self._replies.put(line)
-            self._replies.put(None)
+                replies.put(line)
+            replies.put(None)
 
         threading.Thread(target=pump, daemon=True).start()
         reply = self._request({"op": "hello", **self._hello_payload()}, START_TIMEOUT_S, "starting")
@@ -112,8 +114,9 @@ class WorkerClient:
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # the worker died; the reply queue reports it below
+        replies = self._replies
         try:
-            line = self._replies.get(timeout=timeout_s)
+            line = replies.get(timeout=timeout_s)
         except queue.Empty:
             self.close()
             raise SpeechError(
@@ -139,4 +142,6 @@ class WorkerClient:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
-        self._replies = queue.Queue()
+        # A request still waiting (in another thread) hears at once that the worker has stopped.
+        stopped, self._replies = self._replies, queue.Queue()
+        stopped.put(None)
