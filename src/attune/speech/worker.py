@@ -118,7 +118,7 @@ class WorkerClient:
         try:
             line = replies.get(timeout=timeout_s)
         except queue.Empty:
-            self.close()
+            self.close(kill=True)  # a hung engine will not answer: no grace period
             raise SpeechError(
                 f"the speech engine did not answer within {timeout_s:.0f}s while {doing}", "try again; if it keeps hanging, run `attune doctor`"
             ) from None
@@ -128,14 +128,15 @@ class WorkerClient:
             raise SpeechError(f"the speech engine stopped while {doing}" + (f" ({tail})" if tail else ""), "run `attune doctor`")
         return json.loads(line)
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the worker: end its input and give it two seconds to leave (none with `kill`), then kill it."""
         proc, self._proc = self._proc, None
         if proc is not None:
             if proc.stdin is not None:
                 with contextlib.suppress(Exception):
                     proc.stdin.close()
             try:
-                proc.wait(timeout=2)
+                proc.wait(timeout=0 if kill else 2)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
