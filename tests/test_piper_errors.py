@@ -125,3 +125,16 @@ def test_voices_lists_piper_voices(work):
     assert lines[-1].startswith(f"1 Piper voice; voices folder: {work / 'voices'}")
     config = json.loads(joe.config_path().read_text("utf-8"))
     assert config["audio"]["sample_rate"] == 22050  # the figure shown is the config's own
+
+
+def test_engine_in_a_roster_is_checked_where_it_is_written(tmp_path):
+    from attune.delivery.roster import load_roster
+    from attune.errors import ScriptError
+
+    roster = tmp_path / "r.yaml"
+    roster.write_text("practitioner: Kim\ndefaults: {engine: piper}\nclients:\n  - name: Ana\n    tracks:\n      - script: arriving\n        engine: festival\n")
+    with pytest.raises(ScriptError) as info:
+        load_roster(roster)
+    assert str(info.value) == f"{roster}:7: unknown speech engine 'festival' — use one of: pyttsx3, piper"
+    roster.write_text("practitioner: Kim\ndefaults: {engine: piper}\nclients:\n  - name: Ana\n    tracks: [{script: arriving}]\n")
+    assert load_roster(roster).clients[0].tracks[0].settings.engine == "piper"
