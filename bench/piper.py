@@ -60,11 +60,10 @@ def bench(work: Path, env: dict, runs: int, quick: bool, results: dict) -> None:
     pace_cache = work / "piper-pace-cache"
     first_wall = run([*ATTUNE, "plan", str(script), "--engine", "piper", "--cache-dir", str(pace_cache)], env)[0]
     pace_file = pace_cache / "speech" / "piper-pace.json"
-    pace = next(iter(json.loads(pace_file.read_text()).values()))
-    natural_wpm, exponent = pace["wpm"], pace["exponent"]
-    from attune.speech.engines.piper import SPOKEN_WPM_PER_RATE_WPM
+    curve = [tuple(point) for point in next(iter(json.loads(pace_file.read_text()).values()))]
+    from attune.speech.engines.piper import SPOKEN_WPM_PER_RATE_WPM, scale_for_pace
 
-    length_scale = (natural_wpm / (140.0 * SPOKEN_WPM_PER_RATE_WPM)) ** (1.0 / exponent)  # as Attune maps 140 wpm
+    length_scale = scale_for_pace(curve, 140.0 * SPOKEN_WPM_PER_RATE_WPM)  # as Attune maps 140 wpm
 
     def fresh(name: str) -> Path:
         """A cache with the pace remembered and no clips: a cold render of a known voice."""
@@ -94,8 +93,7 @@ def bench(work: Path, env: dict, runs: int, quick: bool, results: dict) -> None:
         piper_parallel_speedup=attune1 / attune,
         piper_render_cold_s=render_wall,
         piper_first_plan_with_pace_s=first_wall,
-        piper_natural_wpm=natural_wpm,
-        piper_pace_exponent=exponent,
+        piper_pace_curve=curve,
         piper_length_scale_140wpm=length_scale,
     )
     print(f"Piper en_US-joe-medium, 40 distinct sentences, length scale {length_scale:.3f} (140 wpm), {cores} cores ({runs} interleaved runs, medians)")
@@ -104,4 +102,4 @@ def bench(work: Path, env: dict, runs: int, quick: bool, results: dict) -> None:
     print(row("attune plan, cold, 1 worker", attune1, attune1 / cli, f"(parallel speed-up {attune1 / attune:.2f}x)"))
     print(row("attune render to MP3, cold", render_wall))
     print(row("first plan ever (+ pace measured)", first_wall))
-    print(f"  voice's natural pace: {natural_wpm:.1f} wpm of spoken span, pace ~ length_scale^-{exponent:.3f}")
+    print("  voice's pace (length scale: wpm of spoken span): " + ", ".join(f"{a:.2f}: {b:.1f}" for a, b in curve))

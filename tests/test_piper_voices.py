@@ -163,3 +163,15 @@ def test_finding_voices_loads_no_engine():
         "print(sorted(m for m in ('onnxruntime', 'piper', 'numpy') if m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_a_rate_is_read_off_the_measured_pace_curve():
+    from attune.speech.engines.piper import scale_for_pace
+
+    curve = [(0.8, 280.0), (1.3, 190.0), (2.1, 125.0)]
+    assert scale_for_pace(curve, 190.0) == pytest.approx(1.3)
+    assert scale_for_pace(curve, 125.0) == pytest.approx(2.1)
+    # Between points: straight in log-log; outside: the end segments continued.
+    between = scale_for_pace(curve, 150.0)
+    assert 1.3 < between < 2.1 and scale_for_pace(curve, 300.0) < 0.8 and scale_for_pace(curve, 100.0) > 2.1
+    assert scale_for_pace([(1.0, 200.0), (2.0, 100.0)], 141.42) == pytest.approx(2**0.5, rel=1e-4)

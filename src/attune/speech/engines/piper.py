@@ -3,15 +3,16 @@
 The parent never imports piper or onnxruntime: voices are found from their JSON configs
 (`attune.speech.engines.piper_voices`), and speech is made in `attune.speech.engines.piper_worker`.
 
-`--rate` means the same pace as with pyttsx3. Each voice's natural pace is measured once (six
-sentences at two length scales, in words per minute of spoken span) and remembered in the speech
-cache; a rate then becomes Piper's `length_scale`.
+`--rate` means the same pace as with pyttsx3. Each voice's pace is measured once (six sentences at
+three length scales, in words per minute of spoken span) and remembered in the speech cache; a
+rate then becomes Piper's `length_scale`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import itertools
 import json
 import math
 import threading
@@ -44,14 +45,15 @@ from .piper_voices import (
 NAME = "piper"
 _MODULE = "attune.speech.engines.piper_worker"
 
-#: pyttsx3 on espeak-ng speaks 1.25 words per minute of spoken span for each `--rate` word per minute
-#: (measured with espeak-ng 1.52 `en-us`, at 100, 140 and 200 wpm: 124.7, 176.4 and 251.0 wpm). Piper is
-#: set to the same spoken pace, so that `--rate 140` sounds as fast with either engine.
-SPOKEN_WPM_PER_RATE_WPM = 1.25
+#: pyttsx3 on espeak-ng speaks 1.265 words per minute of spoken span for each `--rate` word per minute
+#: (measured with espeakng-loader 0.2.4's espeak-ng, `en-us`, on PACE_TEXTS: 125.8, 177.7 and 253.2 at
+#: 100, 140 and 200 wpm). Piper is set to the same spoken pace, so `--rate 140` sounds as fast with either.
+SPOKEN_WPM_PER_RATE_WPM = 1.265
 #: Bump when the pace measurement changes: old measurements (and clips made with them) are then unused.
-PACE_VERSION = 3
-#: The second length scale the pace is measured at, relative to the voice's own (140 wpm is about 1.3).
-PACE_STRETCH = 1.6
+PACE_VERSION = 4
+#: The length scales the pace is measured at, relative to the voice's own: 200 wpm is near 0.9 for
+#: most voices, 140 wpm near 1.4, 100 wpm near 2.1.
+PACE_SCALES = (0.8, 1.3, 2.1)
 #: The sentences a voice's natural pace is measured on (68 words of calm instruction, long and short).
 PACE_TEXTS = (
     "Let your attention settle on the breath, wherever you feel it most clearly.",
@@ -76,6 +78,21 @@ def voice_info(voice: PiperVoiceFiles) -> VoiceInfo:
         describe_speakers(voice),
         f"{voice.source}: {voice.model_path}",
     )
+
+
+def scale_for_pace(curve: Sequence[tuple[float, float]], target_wpm: float) -> float:
+    """The length scale at which a voice with the measured `curve` ((scale, wpm) points) speaks at
+    `target_wpm`: linear in log(scale) against log(wpm) between neighbouring points, and along the
+    nearest end segment outside them."""
+    points = sorted((math.log(a), math.log(b)) for a, b in curve)
+    y = math.log(target_wpm)
+    segments = list(itertools.pairwise(points))
+    # Pace falls as the scale grows: the segment whose pace range holds the target, else the end one.
+    chosen = next(((p, q) for p, q in segments if q[1] <= y <= p[1]), segments[0] if y > points[0][1] else segments[-1])
+    (x0, y0), (x1, y1) = chosen
+    if y1 == y0:
+        return math.exp(x0)
+    return math.exp(x0 + (y - y0) * (x1 - x0) / (y1 - y0))
 
 
 @contextlib.contextmanager
@@ -109,7 +126,7 @@ class PiperSynthesizer:
         self._pool = WorkerPool(lambda: WorkerClient(_MODULE, worker_argv, hello={"threads": 1}), self.parallelism)
         self._pace_file = Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / "piper-pace.json"
         self._files: dict[str, PiperVoiceFiles] = {}
-        self._pace: dict[str, tuple[float, float]] = {}
+        self._pace: dict[str, tuple[tuple[float, float], ...]] = {}
         self._pace_lock = threading.Lock()
 
     # -- voices ------------------------------------------------------------------------------------
@@ -140,33 +157,34 @@ class PiperSynthesizer:
 
     # -- pace --------------------------------------------------------------------------------------
 
-    def pace(self, voice: VoiceSettings) -> tuple[float, float]:
-        """The voice's pace as (words per minute of spoken span at its own length scale, exponent):
-        pace = wpm × (length_scale / own scale) ** -exponent. Measured once, at two length scales
-        (pauses between words do not stretch quite as phonemes do), then remembered in the cache."""
+    def pace(self, voice: VoiceSettings) -> tuple[tuple[float, float], ...]:
+        """The voice's pace curve: (length scale, words per minute of spoken span) at PACE_SCALES times
+        its own scale. Measured once (pauses between words do not stretch quite as phonemes do, so
+        one point would not do), then remembered in the cache."""
         files = self._voice_files(voice)
         key = f"{model_digest(files)}:{voice.speaker}:pace{PACE_VERSION}"
         with self._pace_lock:
-            if key in self._pace:
-                return self._pace[key]
-            if self._read_pace(key):
+            if key in self._pace or self._read_pace(key):
                 return self._pace[key]
             words = sum(count_words(t) for t in PACE_TEXTS)
 
-            def measure(scale: float) -> float:
+            def measure(scale: float) -> tuple[float, float]:
                 payload = {"op": "pace", "texts": list(PACE_TEXTS), "speaker": voice.speaker, "length_scale": scale}
                 reply = self._call(files, payload, START_TIMEOUT_S + LOAD_TIMEOUT_S, f"measuring the pace of {files.name}")
                 spoken_s = sum(float(s) for s in reply["spoken_s"])
                 if spoken_s <= 0:
                     raise SpeechError(f"the Piper voice {files.name} spoke nothing while its pace was measured", "run `attune doctor`")
-                return words * 60.0 / spoken_s
+                return scale, words * 60.0 / spoken_s
 
             with _pace_file_lock(self._pace_file):
                 if not self._read_pace(key):  # another process may have measured it meanwhile
-                    # The two length scales at once, on two workers when there are two.
-                    with concurrent.futures.ThreadPoolExecutor(min(2, self.parallelism)) as pool:
-                        measured = list(pool.map(measure, (files.length_scale, files.length_scale * PACE_STRETCH)))
-                    self._store_pace(key, measured)
+                    # The length scales at once, on as many workers as there are.
+                    with concurrent.futures.ThreadPoolExecutor(min(len(PACE_SCALES), self.parallelism)) as pool:
+                        curve = tuple(pool.map(measure, [files.length_scale * k for k in PACE_SCALES]))
+                    self._pace[key] = curve
+                    stored = {**self._stored_paces(), key: [[round(a, 4), round(b, 3)] for a, b in curve]}
+                    with contextlib.suppress(OSError, OutputError):  # a read-only cache measures again next time
+                        write_text(self._pace_file, json.dumps(stored, indent=1, sort_keys=True))
             return self._pace[key]
 
     def _stored_paces(self) -> dict:
@@ -177,29 +195,19 @@ class PiperSynthesizer:
         return {}
 
     def _read_pace(self, key: str) -> bool:
-        """Take the pace of `key` from the cache file, if it is there."""
-        known = self._stored_paces().get(key)
-        if isinstance(known, dict) and isinstance(known.get("wpm"), (int, float)) and known["wpm"] > 0 and isinstance(known.get("exponent"), (int, float)):
-            self._pace[key] = (float(known["wpm"]), float(known["exponent"]))
-            return True
+        """Take the pace curve of `key` from the cache file, if it is there."""
+        with contextlib.suppress(TypeError, ValueError):
+            curve = tuple((float(a), float(b)) for a, b in self._stored_paces().get(key) or ())
+            if len(curve) >= 2 and all(a > 0 and b > 0 for a, b in curve):
+                self._pace[key] = curve
+                return True
         return False
 
-    def _store_pace(self, key: str, measured: list[float]) -> None:
-        """Keep the measured pace, in memory and in the cache."""
-        exponent = math.log(measured[0] / measured[1]) / math.log(PACE_STRETCH)
-        if not 0.3 <= exponent <= 1.5:  # a voice whose pace hardly follows its length scale: assume it does
-            exponent = 1.0
-        self._pace[key] = (measured[0], exponent)
-        stored = {**self._stored_paces(), key: {"wpm": round(measured[0], 3), "exponent": round(exponent, 4)}}
-        with contextlib.suppress(OSError, OutputError):  # a read-only cache measures again next time
-            write_text(self._pace_file, json.dumps(stored, indent=1, sort_keys=True))
-
     def length_scale(self, voice: VoiceSettings) -> float:
-        """Piper's `length_scale` for `voice.rate_wpm`: the one at which the voice speaks at pyttsx3's pace."""
-        files = self._voice_files(voice)
-        wpm, exponent = self.pace(voice)
-        target_wpm = voice.rate_wpm * SPOKEN_WPM_PER_RATE_WPM
-        return files.length_scale * (wpm / target_wpm) ** (1.0 / exponent)
+        """Piper's `length_scale` for `voice.rate_wpm`: the one at which the voice speaks at pyttsx3's
+        pace, read off the measured curve (straight lines in log-log between its points, the end
+        segments continued beyond them)."""
+        return scale_for_pace(self.pace(voice), voice.rate_wpm * SPOKEN_WPM_PER_RATE_WPM)
 
     # -- speech ------------------------------------------------------------------------------------
 
