@@ -9,14 +9,16 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,piper]'
 	touch $(STAMP)
 
 setup: $(STAMP)
 
+# One practice with each engine, so a newcomer hears the difference.
 demo: $(STAMP)
 	$(BIN)/attune doctor
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving.mp3 --captions
+	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving-piper.mp3 --captions --engine piper --voice joe
 
 # Lint (ruff) and types (mypy) first, then the suite on two workers (pytest-xdist): the 2-core
 # machine renders two tracks at once.

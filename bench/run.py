@@ -5,6 +5,7 @@
     formats  --format mp3,m4a against --format mp3
     batch    --jobs 2 against --jobs 1
     file_bed peak RSS of a 20-minute sound-file bed against a drone
+    piper    a cold Piper synthesis of 40 sentences against `python -m piper` on the same sentences
 
 `python bench/run.py --only formats --runs 5` runs one of them.
 """
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-BENCHES = ["render", "formats", "batch", "file_bed"]
+BENCHES = ["render", "formats", "batch", "file_bed", "piper"]
 
 
 def main() -> None:

@@ -71,7 +71,7 @@ def test_plan_check_and_the_error_give_the_same_range(tmp_path, fake_synth, monk
     from attune.speech.engines.espeak import engine_description
 
     fake_synth.engine_id = engine_description()  # its clips stand where check looks for pyttsx3's (in this test's own cache)
-    monkeypatch.setattr(attune.render, "create_synthesizer", lambda name: fake_synth)
+    monkeypatch.setattr(attune.render, "shared_synthesizer", lambda name, cache_dir=None: fake_synth)
     path = tmp_path / "calm.yaml"
     path.write_text("title: Calm\nsections:\n  - text: |\n      Welcome here. [pause 2s..6s]\n      Rest now, and breathe.\n", encoding="utf-8")
     cache = tmp_path / "cache"

@@ -43,10 +43,12 @@ def test_check_is_quick(tmp_path, repo):
 
 def test_batch_preload_warms_the_renderer_and_never_raises():
     code = (
-        "import attune.delivery.preload, attune.render as r, attune.media.encode as e, attune.speech.engines.espeak as s\n"
-        "print(e.encoder_gain_db.cache_info().currsize, s.find_espeak.cache_info().currsize, r._bell_lufs.cache_info().currsize)"
+        "import sys, attune.delivery.preload, attune.render as r, attune.media.encode as e, attune.speech.engines.espeak as s\n"
+        "print(e.encoder_gain_db.cache_info().currsize, s.find_espeak.cache_info().currsize, r._bell_lufs.cache_info().currsize)\n"
+        "print(sorted(m for m in ('onnxruntime', 'piper') if m in sys.modules))"
     )
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["1", "1", "1"]
+    # ... and never onnxruntime: Piper's models load in its speech workers only.
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["1", "1", "1", "[]"]
     # A forkserver dies of any exception but ImportError in a preloaded module, so none may escape.
     broken = "import attune.render as r\nr._bell_lufs = lambda: 1 / 0\nimport attune.delivery.preload\nprint('ok')"
     assert subprocess.run([sys.executable, "-c", broken], capture_output=True, text=True, check=True).stdout == "ok\n"

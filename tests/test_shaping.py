@@ -69,7 +69,7 @@ def test_a_section_engine_goes_through_the_engine_factory(shaped, tmp_path, fake
     other.engine_id = "fake-engine 2"
     made = []
     monkeypatch.setattr(attune.settings, "ENGINES", ("pyttsx3", "other"))
-    monkeypatch.setattr(attune.render, "create_synthesizer", lambda name: made.append(name) or other)
+    monkeypatch.setattr(attune.render, "shared_synthesizer", lambda name, cache_dir=None: made.append(name) or other)
     shaped.write_text(SHAPED.replace("    voice: es\n", "    engine: other\n"), encoding="utf-8")
     result = render(RenderRequest(shaped, tmp_path / "out.wav"), synthesizer=fake_synth, cache_dir=tmp_path / "cache")
     assert made == ["other"]

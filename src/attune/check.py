@@ -92,12 +92,12 @@ def _cached_voice(cache: Path, settings: TrackSettings, language: str | None) ->
     if (settings.engine or DEFAULT_ENGINE) != "pyttsx3":
         return None
     from .speech.engines.espeak import engine_description
-    from .speech.keys import engine_root
+    from .speech.keys import VOICES_FILE, engine_root
     from .speech.voices import VoiceInfo, resolve_voice
 
     engine_id = engine_description()
     try:
-        listing = json.loads((engine_root(cache, engine_id) / "voices.json").read_text("utf-8"))
+        listing = json.loads((engine_root(cache, engine_id) / VOICES_FILE).read_text("utf-8"))
         voices = [VoiceInfo(v["id"], v["name"], tuple(v["languages"]), v.get("gender")) for v in listing]
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -15,39 +15,31 @@ def run_doctor(echo: Callable[[str], None]) -> bool:
     """Print a report; return False when something Attune needs is missing."""
     from .errors import AttuneError
     from .request import default_cache_dir
-    from .speech.cache import SpeechCache
     from .speech.engines.base import VoiceSettings
     from .speech.engines.espeak import engine_description, find_espeak
     from .speech.engines.pyttsx3 import Pyttsx3Synthesizer
     from .speech.voices import resolve_voice
     from .system.ffmpeg import ffmpeg_exe, ffmpeg_version
-    from .timebase import SAMPLE_RATE
 
     ok = True
     echo(f"attune {__version__} on Python {platform.python_version()} ({platform.system()})")
     lib = find_espeak()
-    if platform.system() == "Linux":
-        if lib is None:
-            echo("speech:  MISSING libespeak-ng — run `pip install espeakng-loader` (or install espeak-ng)")
-            ok = False
-        else:
-            echo(f"speech:  {engine_description()} — {lib.library_path}")
+    if platform.system() == "Linux" and lib is None:
+        echo("engine pyttsx3: MISSING libespeak-ng — run `pip install espeakng-loader` (or install espeak-ng)")
+        ok = False
     else:
-        echo(f"speech:  {engine_description()}")
-    synth = Pyttsx3Synthesizer()
+        echo(f"engine pyttsx3: installed — {engine_description()}" + (f" — {lib.library_path}" if lib is not None else ""))
+    synth = Pyttsx3Synthesizer(parallelism=1)
     try:
         voices = synth.voices()
-        echo(f"voices:  {len(voices)} (list them with `attune voices`), {len(synth.variants())} espeak variants")
-        with tempfile.TemporaryDirectory() as scratch:
-            cache = SpeechCache(synth, Path(scratch))
-            voice = VoiceSettings(resolve_voice(None, voices, variants=synth.variants()), 140.0)
-            key = cache.ensure(["Attune is ready."], voice)["Attune is ready."]
-            echo(f"         test sentence spoken with {voice.voice_id}: {cache.frames(key) / SAMPLE_RATE:.2f}s of audio")
+        echo(f"         voices: {len(voices)} (list them with `attune voices`), {len(synth.variants())} espeak variants")
+        ok &= _speak_test(synth, VoiceSettings(resolve_voice(None, voices, variants=synth.variants()), 140.0), None, echo)
     except AttuneError as exc:
-        echo(f"voices:  FAILED — {exc}")
+        echo(f"         voices: FAILED — {exc}")
         ok = False
     finally:
         synth.close()
+    ok &= _piper_report(echo)
     try:
         exe = ffmpeg_exe()
         encoders = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30).stdout
@@ -60,3 +52,49 @@ def run_doctor(echo: Callable[[str], None]) -> bool:
     echo(f"cache:   {default_cache_dir()} (override with --cache-dir or ATTUNE_CACHE_DIR)")
     echo("status:  ready" if ok else "status:  NOT READY — see above")
     return ok
+
+
+def _speak_test(synth, voice, label: str | None, echo: Callable[[str], None]) -> bool:
+    """Speak one sentence through the engine into a scratch cache and say how long it came out."""
+    from .errors import AttuneError
+    from .speech.cache import SpeechCache
+    from .timebase import SAMPLE_RATE
+
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            cache = SpeechCache(synth, Path(scratch))
+            key = cache.ensure(["Attune is ready."], voice)["Attune is ready."]
+            echo(f"         test sentence spoken with {label or voice.voice_id}: {cache.frames(key) / SAMPLE_RATE:.2f}s of audio")
+        return True
+    except AttuneError as exc:
+        echo(f"         test sentence: FAILED — {exc}")
+        return False
+
+
+def _piper_report(echo: Callable[[str], None]) -> bool:
+    """Piper is optional: not installed is reported with how to install it; installed but broken is a failure."""
+    from .errors import AttuneError
+    from .speech.engines.piper_voices import INSTALL_HINT, VOICE_LIST, installed_voices, onnxruntime_version, piper_version, voices_dir
+
+    echo(f"onnxruntime: {onnxruntime_version() or 'not installed'}")
+    if piper_version() is None:
+        echo(f"engine piper:   not installed — {INSTALL_HINT} (neural voices; GPL-3.0)")
+        return True
+    from .speech.engines.piper import PiperSynthesizer, engine_description
+
+    echo(f"engine piper:   installed — {engine_description()}")
+    voices = installed_voices()
+    names = ", ".join(v.name for v in voices[:6]) + (", …" if len(voices) > 6 else "")
+    echo(f"         voices: {len(voices)}{f' ({names})' if voices else ''}; voices folder {voices_dir()}")
+    if not voices:
+        echo(f"         no Piper voice: add one from {VOICE_LIST} to the voices folder, or {INSTALL_HINT}")
+        return True
+    synth = PiperSynthesizer(parallelism=1)  # the voice's pace is measured once, into the real cache
+    try:
+        voice = synth.voice_settings(None, 140.0, None, None, voices[0].language)
+        return _speak_test(synth, voice, voices[0].name, echo)
+    except AttuneError as exc:
+        echo(f"         test sentence: FAILED — {exc}")
+        return False
+    finally:
+        synth.close()

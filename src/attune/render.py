@@ -33,11 +33,11 @@ from .media.tags import Chapter, Tags, write_file_tags
 from .plan import Plan, make_plan
 from .request import RenderRequest
 from .script import Script, load_script
-from .settings import TrackSettings
+from .settings import DEFAULT_ENGINE, TrackSettings
 from .shaping import Speakers, section_stem, select_sections, shape
 from .shaping import bed_spec as shaping_bed_spec
 from .slugs import slugify
-from .speech.engines import create_synthesizer
+from .speech.engines import shared_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
 from .speech.engines.espeak import find_espeak
 from .system.atomic import atomic_path, check_writable
@@ -175,7 +175,7 @@ def prepare(request: RenderRequest, speech: Speakers, progress: Progress | None 
     bed_spec = shaping_bed_spec(settings)
     bells = (bool(settings.bells_start), bool(settings.bells_end))
     named_in_script = request.settings.voice is None and script.settings.voice is not None
-    shaped = shape(script, settings, speech, track_voice_named_in_script=named_in_script, progress=progress)
+    shaped = shape(script, settings, speech, track_voice_named_in_script=named_in_script, above=request.settings, progress=progress)
     length_s = None if request.sections else settings.length_s
     plan = make_plan(script, {}, shaped.clip_frames, length_s, bell_frames=_bell_frames(), bells=bells, sounds=shaped.sounds)
     voice = shaped.voice or VoiceSettings("", float(settings.rate_wpm or 0), settings.pitch)
@@ -198,13 +198,16 @@ def transcript(plan: Plan) -> str:
 
 @contextlib.contextmanager
 def _speech_cache(synthesizer: Synthesizer | None, cache_dir: Path | None, engine: str) -> Iterator[Speakers]:
-    """The speech caches: over `synthesizer` for the track's `engine` (else a worker of it), and a
-    worker of any other engine a section asks for; the workers started here are stopped afterwards."""
-    speakers = Speakers(synthesizer, cache_dir, engine, factory=lambda name: create_synthesizer(name))
+    """The speech caches: over `synthesizer` for the track's `engine` (else this process's shared
+    synthesiser of it), and the shared synthesiser of any other engine a section asks for. Shared
+    workers, and the voice models they loaded, stay for the next render and stop at exit; on a
+    failure they are stopped, so nothing half-done stays running (a later render starts them again)."""
+    speakers = Speakers(synthesizer, cache_dir, engine, factory=lambda name: shared_synthesizer(name, cache_dir=cache_dir))
     try:
         yield speakers
-    finally:
+    except BaseException:
         speakers.close()
+        raise
 
 
 def default_stem(script_path: Path, sections: Sequence[str] = ()) -> Path:
@@ -222,7 +225,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     if request.cover is not None:
         check_cover(Path(request.cover))
     loaded = load(request)
-    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or "pyttsx3") as speech:
+    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or DEFAULT_ENGINE) as speech:
         prepared = prepare(request, speech, progress, loaded)
     plan, script, settings = prepared.plan, prepared.script, prepared.settings
     target_lufs = float(settings.loudness_lufs if settings.loudness_lufs is not None else -16.0)
@@ -362,5 +365,5 @@ def _split(
 def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None) -> Plan:
     """The plan `render` would follow for `request` (synthesising only speech not yet cached)."""
     loaded = load(request)
-    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or "pyttsx3") as speech:
+    with _speech_cache(synthesizer, cache_dir, loaded[1].engine or DEFAULT_ENGINE) as speech:
         return prepare(request, speech, loaded=loaded).plan

@@ -17,7 +17,6 @@ from . import __version__
 from .errors import AttuneError
 from .library import resolve_script
 from .settings import Background, TrackSettings
-from .speech.engines.espeak import engine_description
 
 
 @dataclass(frozen=True)
@@ -91,6 +90,25 @@ def input_files(request: RenderRequest) -> list[Path]:
     return files
 
 
+def speech_identity(request: RenderRequest) -> str:
+    """The speech engine the render will use, with its versions and (Piper) its voice model's hash:
+    the request's engine and voice over the script's (`attune.speech.engines.engine_identity`)."""
+    from .script import load_script  # yaml only: still light
+    from .settings import DEFAULT_ENGINE
+    from .speech.engines import engine_identity
+
+    settings, language = request.settings, None
+    try:
+        script = load_script(resolve_script(request.script_path), request.settings.vars)
+        settings, language = settings.over(script.settings), script.language
+    except AttuneError:
+        pass  # the render reports the script's problem; its bytes are in the fingerprint anyway
+    try:
+        return engine_identity(settings.engine or DEFAULT_ENGINE, settings.voice, language) + (f"; speaker {settings.speaker}" if settings.speaker else "")
+    except AttuneError as exc:
+        return f"unavailable: {exc}"
+
+
 def request_fingerprint(request: RenderRequest) -> str:
     """A content hash of everything that decides the output: every input file's bytes, the settings,
     the labels, the speech engine and Attune's version."""
@@ -99,7 +117,7 @@ def request_fingerprint(request: RenderRequest) -> str:
         labels.pop(name)
     # Contents only: the same inputs in another folder (or on another machine) are the same render.
     files = [_file_digest(path) for path in input_files(request)]
-    material = json.dumps([__version__, engine_description(), request.settings.fingerprint(), labels, files], sort_keys=True, default=str)
+    material = json.dumps([__version__, speech_identity(request), request.settings.fingerprint(), labels, files], sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()
 
 

@@ -26,7 +26,7 @@ from .errors import SettingsError
 from .media.formats import FORMAT_NAMES, parse_formats
 
 #: The speech engines; the first is the default.
-ENGINES = ("pyttsx3",)
+ENGINES = ("pyttsx3", "piper")
 DEFAULT_ENGINE = ENGINES[0]
 DEFAULT_RATE_WPM = 140.0
 DEFAULT_LOUDNESS_LUFS = -16.0
@@ -68,6 +68,8 @@ class TrackSettings:
 
     engine: str | None = None
     voice: str | None = None
+    #: A multi-speaker Piper voice's speaker: a number or a name.
+    speaker: str | None = None
     rate_wpm: float | None = None
     pitch: int | None = None
     background: Background | None = None
@@ -135,6 +137,10 @@ def _validate(s: TrackSettings) -> None:
         raise SettingsError(f"unknown speech engine {s.engine!r}", f"use one of: {', '.join(ENGINES)}")
     if s.voice is not None and (not isinstance(s.voice, str) or not s.voice.strip()):
         raise SettingsError(f"voice must be a voice name, not {s.voice!r}", "run `attune voices` to list them")
+    if s.speaker is not None:
+        if isinstance(s.speaker, bool) or not isinstance(s.speaker, (str, int)) or not str(s.speaker).strip():
+            raise SettingsError(f"speaker must be a number or a speaker's name, not {s.speaker!r}", "`attune voices --engine piper` lists the speakers")
+        object.__setattr__(s, "speaker", str(s.speaker).strip())
     if s.rate_wpm is not None:
         low, high = RATE_WPM_RANGE
         rate = _number(s.rate_wpm, "rate")

@@ -3,7 +3,7 @@
 A section's settings (`Section.settings`: voice, rate_wpm, engine, background, background_db) are
 layered over the track's with the one merge (`TrackSettings.over`): the section wins, since it was
 shaped on purpose. `Speakers` keeps one speech cache per engine, each engine made by the one factory
-(`attune.speech.engines.create_synthesizer`), so any engine Attune knows can speak any section.
+(`attune.speech.engines`: the renderer passes `shared_synthesizer`), so any engine Attune knows can speak any section.
 `select_sections` makes the script of `attune render --section NAME`.
 """
 
@@ -24,7 +24,6 @@ from .slugs import slugify
 from .speech.cache import SpeechCache
 from .speech.engines import create_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
-from .speech.voices import resolve_voice
 
 
 class Speakers:
@@ -111,8 +110,14 @@ def voice_label(engine: str, voice: VoiceSettings) -> str:
     return f"{engine} {voice.voice_id} {voice.rate_wpm:g} wpm"
 
 
-def shape(script: Script, settings: TrackSettings, speakers: Speakers, *, track_voice_named_in_script: bool, progress=None) -> Shaped:
-    """Resolve every section's voice and bed, and make sure every sentence is spoken (cached) in its voice."""
+def shape(
+    script: Script, settings: TrackSettings, speakers: Speakers, *, track_voice_named_in_script: bool, above: TrackSettings | None = None, progress=None
+) -> Shaped:
+    """Resolve every section's voice and bed, and make sure every sentence is spoken (cached) in its voice.
+
+    `above` is what was asked for over the script (flags, a roster): a script's `pitch:` is a pyttsx3
+    setting, so a section that Piper speaks because the engine was chosen there or in a section leaves
+    it out; a pitch given above the script too is an error (Piper has no pitch control)."""
     beds: dict[str, BedSpec] = {}
     voices: dict[tuple[str, VoiceSettings], dict[str, str]] = {}
     sounds: list[SectionSound] = []
@@ -123,15 +128,18 @@ def shape(script: Script, settings: TrackSettings, speakers: Speakers, *, track_
         merged = own.over(settings)
         engine = merged.engine or speakers.engine
         cache = speakers.cache(engine)
+        pitch = merged.pitch
+        if engine == "piper" and (above is None or above.pitch is None) and ((above is not None and above.engine is not None) or own.engine is not None):
+            pitch = None
         try:
-            voice_id = resolve_voice(merged.voice, cache.voices(), variants=cache.synthesizer.variants(), language=script.language)
+            voice = cache.voice_settings(merged.voice, float(merged.rate_wpm or 0), pitch, merged.speaker, script.language)
         except VoiceError as exc:
-            if own.voice is not None or own.engine is not None:
-                exc.path, exc.line = script.path, section.line
-            elif track_voice_named_in_script:
-                exc.path, exc.line = script.path, script.voice_line
+            if exc.path is None:
+                if own.voice is not None or own.engine is not None:
+                    exc.path, exc.line = script.path, section.line
+                elif track_voice_named_in_script:
+                    exc.path, exc.line = script.path, script.voice_line
             raise
-        voice = VoiceSettings(voice_id, float(merged.rate_wpm or 0), merged.pitch)
         if own.voice is None and own.rate_wpm is None and own.engine is None and track_voice is None:
             track_voice = voice
         try:

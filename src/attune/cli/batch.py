@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .app import cli
+from .options import engine_option, voices_dir_flag
 
 
 @cli.command()
@@ -24,7 +25,9 @@ from .app import cli
 @click.option("--force", is_flag=True, help="Render every track again, even when its inputs are unchanged.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder.")
 @click.option("--dry-run", is_flag=True, help="Check the roster and every track (as `attune check` does) and render nothing.")
-def batch(roster, out_dir, jobs, base_url, force, cache_dir, dry_run):
+@engine_option("Speech engine for every track, over the roster's `engine:` (pyttsx3 or piper).")
+@voices_dir_flag
+def batch(roster, out_dir, jobs, base_url, force, cache_dir, dry_run, engine):
     """Render every client's tracks in ROSTER and publish each client behind a private link.
 
     Upload DIR/public/ as it is; keep the rest (manifest.json, access.json, links.csv).
@@ -45,8 +48,10 @@ def batch(roster, out_dir, jobs, base_url, force, cache_dir, dry_run):
     if out_dir is None:
         raise click.UsageError("Missing option '-o' / '--output'")
     from ..delivery.batch import format_summary, run_batch
+    from ..settings import TrackSettings
 
-    report = run_batch(Path(roster), out_dir, jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, progress=_progress())
+    overrides = TrackSettings(engine=engine) if engine else None
+    report = run_batch(Path(roster), out_dir, jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, progress=_progress(), overrides=overrides)
     click.echo(format_summary(report))
     if report.failures:
         sys.exit(1)

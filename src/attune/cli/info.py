@@ -8,41 +8,35 @@ import click
 
 from ..errors import AttuneError
 from .app import cli
+from .options import engine_option, voices_dir_flag
 
 
 @cli.command()
+@engine_option("Whose voices: pyttsx3 (default) or piper.")
 @click.option("--language", help="Only voices for this language code (en matches en-us, en-gb…).")
-def voices(language):
-    """List the speech engine's voices: id, name, language and gender.
+@voices_dir_flag
+def voices(engine, language):
+    """List an engine's voices. pyttsx3: id, name, language, and every espeak variant.
+    piper: name, language, quality, sample rate, speakers, and where each voice lives.
 
     \b
     Pass an id, a language code or a name fragment to --voice; on espeak add a
-    variant for another timbre: en-us+f3 (female), en-us+m2 (male), +whisper, +croak.
-    Example:
+    variant for another timbre: en-us+f3, en-us+m2, +whisper, +croak. For Piper
+    give a short name (joe), a full name (en_US-joe-medium) or PATH.onnx.
+    Examples:
       attune voices --language en
+      attune voices --engine piper
     """
-    from ..speech.engines.pyttsx3 import Pyttsx3Synthesizer
-    from ..speech.voices import filter_voices
+    from ..speech.listing import voice_lines
 
-    synth = Pyttsx3Synthesizer()
-    try:
-        found = filter_voices(synth.voices(), language)
-        variants = synth.variants()
-    finally:
-        synth.close()
-    if not found:
-        raise AttuneError(f"no voice speaks {language!r}", "run `attune voices` without --language to see them all")
-    rows = [(v.id, v.name, ",".join(v.languages), v.gender or "-") for v in found]
-    widths = [max(len(r[i]) for r in [*rows, ("id", "name", "language", "gender")]) for i in range(3)]
-    for row in [("id", "name", "language", "gender"), *rows]:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
-    if variants:
-        click.echo(f"\nespeak variants (append to any voice, e.g. en-us+f3): {' '.join('+' + x for x in variants[:40])}…")
+    for line in voice_lines(engine or "pyttsx3", language):
+        click.echo(line)
 
 
 @cli.command()
+@voices_dir_flag
 def doctor():
-    """Say which speech engine, voices and ffmpeg Attune uses, and what to do about anything missing.
+    """Say which speech engines, voices and ffmpeg Attune uses, and what to do about anything missing.
 
     \b
     Example:

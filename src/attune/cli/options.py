@@ -62,10 +62,40 @@ def progress_printer():
     return update, bar
 
 
+def voices_dir_option(ctx, param, value):
+    """`--voices-dir` is `$ATTUNE_VOICES_DIR` for this run (and the speech workers and batch workers it starts)."""
+    import os
+
+    if value is not None:
+        os.environ["ATTUNE_VOICES_DIR"] = str(Path(value).expanduser().resolve())
+    return value
+
+
+def engine_option(help_text: str = "Speech engine: pyttsx3 (default) or piper (neural voices, `pip install 'attune[piper]'`)."):
+    from ..settings import ENGINES
+
+    return click.option("--engine", type=click.Choice(ENGINES), help=help_text)
+
+
+voices_dir_flag = click.option(
+    "--voices-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    callback=voices_dir_option,
+    expose_value=False,
+    is_eager=True,
+    help="Folder of Piper voices (*.onnx with *.onnx.json), instead of $ATTUNE_VOICES_DIR or the default under your data folder.",
+)
+
 voice_options = [
-    click.option("--voice", help="Voice id (gmw/en-us), language (en-us, es) or name fragment; espeak variants as +f3, +m2."),
+    engine_option(),
+    click.option(
+        "--voice",
+        help="pyttsx3: voice id (gmw/en-us), language (en-us) or name fragment, espeak variants as +f3, +m2. piper: joe, en_US-joe-medium or PATH.onnx.",
+    ),
+    click.option("--speaker", help="A multi-speaker Piper voice's speaker: a number or a name (`attune voices --engine piper`)."),
+    voices_dir_flag,
     click.option("--rate", "rate_wpm", type=click.FloatRange(80, 400), help="Speaking rate in words per minute (default 140)."),
-    click.option("--pitch", type=click.IntRange(0, 100), help="Voice pitch 0–100, 50 is the voice's normal pitch (espeak)."),
+    click.option("--pitch", type=click.IntRange(0, 100), help="Voice pitch 0–100, 50 is the voice's normal pitch (pyttsx3 only: Piper has none)."),
     click.option("--var", "vars", multiple=True, callback=vars_option, metavar="KEY=VALUE", help="Fill a {placeholder}; repeatable."),
     click.option("--bells/--no-bells", default=None, help="Add (or remove) the opening and closing bells."),
     click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder (default ~/.cache/attune, or $ATTUNE_CACHE_DIR)."),

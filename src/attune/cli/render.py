@@ -53,8 +53,8 @@ from .options import formats_option, length_option, progress_printer, track_sett
     help="Render only this section (repeatable), pauses at their minimum, to output/<stem>-<section>.mp3 unless -o.",
 )
 def render(
-    script, output, length, voice, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions, cover, split,
-    sections,
+    script, output, length, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions,
+    cover, split, sections,
 ):  # fmt: skip
     """Render SCRIPT to a track of exactly the length asked for: MP3, M4A, M4B, Opus, FLAC or WAV.
 
@@ -66,6 +66,7 @@ def render(
       attune render my-course.yaml -o course.m4b --split sections
       attune render arriving --format mp3,opus,flac -o output/arriving.mp3
       attune render my-practice.yaml --section "Body scan"
+      attune render arriving --engine piper --voice joe --length 5m
     """
     from ..render import render as do_render
     from ..request import RenderRequest
@@ -75,7 +76,7 @@ def render(
     if sections and split:
         raise click.UsageError("--section and --split cannot be used together: render the sections one at a time")
 
-    settings = track_settings(length_s=length, voice=voice, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, background=background,
+    settings = track_settings(length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, background=background,
                               background_db=background_db, formats=formats or None, bitrate=bitrate, loudness_lufs=loudness_lufs)  # fmt: skip
     request = RenderRequest(Path(script), output, settings, captions=captions, cover=cover, split_sections=split == "sections", sections=tuple(sections))
     update, bar = progress_printer()
@@ -94,7 +95,7 @@ def render(
 @click.option("--length", callback=length_option, help="Fit to this length: 90s, 10m, 1m30s, 1h.")
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @with_options(voice_options)
-def plan(script, length, as_json, voice, rate_wpm, pitch, vars, bells, cache_dir):
+def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir):
     """Show the timeline of SCRIPT without writing audio (speech is synthesised into the cache).
 
     \b
@@ -104,7 +105,7 @@ def plan(script, length, as_json, voice, rate_wpm, pitch, vars, bells, cache_dir
     from ..render import plan_script
     from ..request import RenderRequest
 
-    settings = track_settings(length_s=length, voice=voice, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells)
+    settings = track_settings(length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells)
     result = plan_script(RenderRequest(Path(script), settings=settings), cache_dir=cache_dir)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))

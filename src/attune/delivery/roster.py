@@ -40,7 +40,7 @@ from ..settings import Background, TrackSettings
 from ..slugs import slugify
 
 #: Track settings allowed under `defaults:` and in each track.
-SETTING_KEYS = ("length", "voice", "rate", "engine", "pitch", "background", "background_db", "bells", "vars", "formats")
+SETTING_KEYS = ("length", "engine", "voice", "rate", "pitch", "background", "background_db", "bells", "vars", "formats")
 ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "contact", "message", "defaults", "clients")
 CLIENT_KEYS = ("name", "vars", "message", "tracks")
 TRACK_KEYS = ("script", "title", *SETTING_KEYS)
@@ -366,6 +366,8 @@ class _RosterParser:
             if length_s <= 0:
                 raise self.error(f"length {str(raw)!r} is zero", "write a positive duration such as 10m", node)
             return TrackSettings(length_s=length_s)
+        if key == "engine":
+            return TrackSettings(engine=self.text(node, "engine"))
         if key == "voice":
             return TrackSettings(voice=self.text(node, "voice"))
         if key == "rate":

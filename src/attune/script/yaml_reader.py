@@ -216,6 +216,9 @@ class YamlReader:
             out["voice_line"] = self.line(fields["voice"][1])
 
         def pitch() -> None:
+            engine_node = fields["engine"][1] if "engine" in fields else None
+            if isinstance(engine_node, yaml.ScalarNode) and str(engine_node.value).strip() == "piper":
+                raise self.error("pitch is not available with the piper engine", "Piper has no pitch control: remove pitch:, or use engine: pyttsx3", fields["pitch"][1])
             track["pitch"] = self.number("pitch", fields["pitch"][1], *PITCH_RANGE, whole=True, hint="50 is normal, e.g. pitch: 50")
 
         def length() -> None:

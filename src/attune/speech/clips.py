@@ -25,6 +25,24 @@ def excerpt(text: str, limit: int = 40) -> str:
     return '"' + (text if len(text) <= limit else text[: limit - 1] + "…") + '"'
 
 
+def _active_windows(samples: np.ndarray, rate_hz: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """RMS of each 10 ms window, the indices of the windows above -50 dBFS, and the window length."""
+    window = max(1, rate_hz // 100)  # 10 ms
+    usable = samples[: samples.size // window * window]
+    if usable.size == 0:
+        return np.zeros(0), np.zeros(0, dtype=np.intp), window
+    rms = np.sqrt(np.mean(usable.reshape(-1, window).astype(np.float64) ** 2, axis=1))
+    return rms, np.nonzero(rms > 10 ** (_ACTIVE_DBFS / 20))[0], window
+
+
+def spoken_span_s(samples: np.ndarray, rate_hz: int) -> float:
+    """Seconds from the first to the last sounding 10 ms window: the sentence as it will be laid out.
+
+    Speaking pace is measured on it (words per minute of spoken span), the same way for every engine."""
+    _, active, window = _active_windows(samples, rate_hz)
+    return float((active[-1] - active[0] + 1) * window / rate_hz) if active.size else 0.0
+
+
 def process_clip(samples: np.ndarray, rate_hz: int, text: str, rate_wpm: float) -> np.ndarray:
     """Turn raw engine samples (mono float in -1..1) into a clip at SAMPLE_RATE: validated, trimmed, faded.
 
@@ -33,12 +51,9 @@ def process_clip(samples: np.ndarray, rate_hz: int, text: str, rate_wpm: float) 
     """
     if samples.size == 0 or not np.any(samples):
         raise SpeechError(f"the speech engine returned no audio for {excerpt(text)}", "try again; if it persists, run `attune doctor`")
-    window = max(1, rate_hz // 100)  # 10 ms
-    usable = samples[: samples.size // window * window]
-    if usable.size == 0:
+    rms, active, window = _active_windows(samples, rate_hz)
+    if rms.size == 0:
         raise SpeechError(f"the speech engine returned only {samples.size} samples for {excerpt(text)}", "try again")
-    rms = np.sqrt(np.mean(usable.reshape(-1, window).astype(np.float64) ** 2, axis=1))
-    active = np.nonzero(rms > 10 ** (_ACTIVE_DBFS / 20))[0]
     if active.size == 0:
         raise SpeechError(f"the speech engine returned silence for {excerpt(text)}", "try again; if it persists, run `attune doctor`")
     spoken_s = (active[-1] - active[0] + 1) * window / rate_hz

@@ -15,15 +15,21 @@ from .engines.base import VoiceSettings
 
 #: Bump when the way clips are processed changes, so old cache entries are not reused.
 CLIP_FORMAT_VERSION = 1
+#: The cached voice listing's name, in each engine's folder (bumped when what is listed changes).
+VOICES_FILE = "voices-2.json"
 
 
 def engine_root(cache_dir: Path, engine_id: str) -> Path:
     return Path(cache_dir) / "speech" / hashlib.sha256(engine_id.encode()).hexdigest()[:12]
 
 
-def clip_key(engine_id: str, voice: VoiceSettings, text: str) -> str:
-    material = json.dumps([CLIP_FORMAT_VERSION, engine_id, voice.voice_id, voice.rate_wpm, voice.pitch, text])
-    return hashlib.sha256(material.encode()).hexdigest()
+def clip_key(engine_id: str, voice: VoiceSettings, text: str, voice_key: str | None = None) -> str:
+    """`voice_key` is the engine's hash of the voice model's files (None for an engine without model
+    files, such as pyttsx3); with a speaker or a model hash, both are part of the key."""
+    material: list[object] = [CLIP_FORMAT_VERSION, engine_id, voice.voice_id, voice.rate_wpm, voice.pitch, text]
+    if voice.speaker is not None or voice_key is not None:  # (the key of a voice without either is unchanged)
+        material += [voice.speaker, voice_key]
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
 def clip_path(root: Path, key: str) -> Path:

@@ -23,7 +23,13 @@ class VoiceInfo:
     id: str
     name: str
     languages: tuple[str, ...]
+    #: Only what the engine really says (espeak-ng's voices carry none).
     gender: str | None = None
+    #: Piper's voices: quality (x_low…high), sample rate, speakers ("1", or "904 (p239, …)"), where it lives.
+    quality: str | None = None
+    sample_rate_hz: int | None = None
+    speakers: str | None = None
+    location: str | None = None
 
 
 def _norm(text: str) -> str:

@@ -31,8 +31,9 @@ CHAR_TIMEOUT_S = 0.05
 class WorkerClient:
     """The parent's side of one engine worker process (`python -m MODULE`)."""
 
-    def __init__(self, module: str, worker_argv: Sequence[str] | None = None):
+    def __init__(self, module: str, worker_argv: Sequence[str] | None = None, hello: dict | None = None):
         self._argv = list(worker_argv or [sys.executable, "-m", module])
+        self._hello = dict(hello or {})
         self._proc: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._stderr: IO[bytes] | None = None
@@ -60,10 +61,12 @@ class WorkerClient:
         stdout = proc.stdout
         assert stdout is not None  # stdout=PIPE
 
+        replies = self._replies  # this process's replies (close() gives the next process a new queue)
+
         def pump() -> None:
             for line in stdout:
-                self._replies.put(line)
-            self._replies.put(None)
+                replies.put(line)
+            replies.put(None)
 
         threading.Thread(target=pump, daemon=True).start()
         reply = self._request({"op": "hello", **self._hello_payload()}, START_TIMEOUT_S, "starting")
@@ -79,7 +82,7 @@ class WorkerClient:
 
     def _hello_payload(self) -> dict:
         """Extra fields of the first request (an engine's worker may need to know what to load)."""
-        return {}
+        return self._hello
 
     def _stderr_tail(self) -> str:
         if self._stderr is None:
@@ -87,6 +90,19 @@ class WorkerClient:
         self._stderr.seek(0)
         lines = [ln for ln in self._stderr.read().decode("utf-8", "replace").splitlines() if ln.strip() and not ln.startswith("Audio saved")]
         return lines[-1].strip() if lines else ""
+
+    def request(self, payload: dict, timeout_s: float, doing: str) -> dict:
+        """Send one request and wait up to `timeout_s` for its reply (the worker starts on first use)."""
+        return self._request(payload, timeout_s, doing)
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id while it runs."""
+        return self._proc.pid if self._proc is not None else None
 
     def _request(self, payload: dict, timeout_s: float, doing: str) -> dict:
         if self._proc is None:
@@ -98,10 +114,11 @@ class WorkerClient:
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # the worker died; the reply queue reports it below
+        replies = self._replies
         try:
-            line = self._replies.get(timeout=timeout_s)
+            line = replies.get(timeout=timeout_s)
         except queue.Empty:
-            self.close()
+            self.close(kill=True)  # a hung engine will not answer: no grace period
             raise SpeechError(
                 f"the speech engine did not answer within {timeout_s:.0f}s while {doing}", "try again; if it keeps hanging, run `attune doctor`"
             ) from None
@@ -111,18 +128,21 @@ class WorkerClient:
             raise SpeechError(f"the speech engine stopped while {doing}" + (f" ({tail})" if tail else ""), "run `attune doctor`")
         return json.loads(line)
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the worker: end its input and give it two seconds to leave (none with `kill`), then kill it."""
         proc, self._proc = self._proc, None
         if proc is not None:
             if proc.stdin is not None:
                 with contextlib.suppress(Exception):
                     proc.stdin.close()
             try:
-                proc.wait(timeout=2)
+                proc.wait(timeout=0 if kill else 2)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
-        self._replies = queue.Queue()
+        # A request still waiting (in another thread) hears at once that the worker has stopped.
+        stopped, self._replies = self._replies, queue.Queue()
+        stopped.put(None)

@@ -2,6 +2,13 @@
 
 An engine lists its voices and writes one sentence to a WAV file; the speech cache (`attune.speech.cache`)
 validates, trims and stores what it wrote. Tests substitute a fake engine.
+
+Beside the protocol's members, an engine may have (the cache and the renderer look for them):
+- `parallelism: int`: how many sentences it can speak at once (1 when absent); its `synthesize`
+  is then safe to call from that many threads;
+- `voice_key(voice) -> str`: what else identifies the sound of `voice` (a hash of a model's files);
+- `voice_settings(spec, rate_wpm, pitch, speaker, language) -> VoiceSettings`: its own way of turning
+  `--voice`, `--speaker` and a script's language into a voice (else `attune.speech.voices.resolve_voice`).
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ from ..voices import VoiceInfo
 
 @dataclass(frozen=True)
 class VoiceSettings:
-    """How to speak: an engine voice id (with any +variant), words per minute, pitch 0–100 (None: engine default)."""
+    """How to speak: an engine voice id (with any +variant), words per minute, pitch 0–100 (None: engine
+    default), and a speaker id for multi-speaker voices (None: the voice's default)."""
 
     voice_id: str
     rate_wpm: float
     pitch: int | None = None
+    speaker: int | None = None
 
 
 class Synthesizer(Protocol):

@@ -55,6 +55,30 @@ def load_espeak() -> EspeakLibrary | None:
 
 def espeak_variants() -> list[str]:
     """The voice variants (`+f3`, `+m2`, `+whisper`…) shipped with the espeak-ng data in use."""
+    folder = _variants_folder()
+    return sorted(p.name for p in folder.iterdir() if p.is_file()) if folder is not None else []
+
+
+def espeak_variant_details() -> list[tuple[str, str, str | None]]:
+    """Every variant as (file name, the name it gives itself, the gender it declares or None)."""
+    folder = _variants_folder()
+    details = []
+    for variant in espeak_variants():
+        name, gender = variant, None
+        try:
+            for line in (folder / variant).read_text("utf-8", "replace").splitlines() if folder is not None else []:
+                key, _, value = line.strip().partition(" ")
+                if key == "name" and value.strip():
+                    name = value.strip()
+                elif key == "gender" and value.strip():
+                    gender = value.strip().split()[0].lower()
+        except OSError:
+            pass
+        details.append((variant, name, gender))
+    return details
+
+
+def _variants_folder() -> Path | None:
     lib = find_espeak()
     candidates = []
     if lib is not None and lib.data_path:
@@ -62,8 +86,8 @@ def espeak_variants() -> list[str]:
     candidates += [Path("/usr/share/espeak-ng-data/voices/!v"), Path("/usr/lib/x86_64-linux-gnu/espeak-ng-data/voices/!v")]
     for folder in candidates:
         if folder.is_dir():
-            return sorted(p.name for p in folder.iterdir() if p.is_file())
-    return []
+            return folder
+    return None
 
 
 def _version(dist: str) -> str:

@@ -1,0 +1,72 @@
+"""`attune voices`: every voice an engine has, as lines of a table, saying only what the engine says.
+
+pyttsx3 (espeak-ng): id, name, language, then every variant with the name and gender its file
+declares (espeak-ng's voices themselves carry no gender). piper: name, short name, language,
+quality, sample rate, speakers and where the voice lives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..errors import AttuneError, VoiceError
+from .voices import VoiceInfo, filter_voices
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+
+
+def _variant_order(name: str) -> tuple[int, str, int]:
+    """f1…f5, then m1…m8, then the named variants alphabetically."""
+    match = re.fullmatch(r"([fm])(\d+)", name)
+    if match:
+        return (0 if match.group(1) == "f" else 1, "", int(match.group(2)))
+    return (2, name.lower(), 0)
+
+
+def voice_lines(engine: str, language: str | None = None) -> list[str]:
+    """The lines `attune voices --engine ENGINE [--language L]` prints."""
+    from .engines import create_synthesizer
+
+    synth = create_synthesizer(engine)
+    try:
+        found = filter_voices(synth.voices(), language)
+    finally:
+        synth.close()
+    if engine == "piper":
+        return _piper_lines(found, language)
+    if not found:
+        raise AttuneError(f"no voice speaks {language!r}", "run `attune voices` without --language to see them all")
+    return _pyttsx3_lines(found)
+
+
+def _pyttsx3_lines(found: Sequence[VoiceInfo]) -> list[str]:
+    from .engines.espeak import espeak_variant_details, find_espeak
+
+    with_gender = any(v.gender for v in found)
+    header = ["id", "name", "language"] + (["gender"] if with_gender else [])
+    rows = [[v.id, v.name, ",".join(v.languages)] + ([v.gender or "-"] if with_gender else []) for v in found]
+    lines = [*_table(header, rows), "", f"{len(found)} voices"]
+    if find_espeak() is not None:
+        details = sorted(espeak_variant_details(), key=lambda d: _variant_order(d[0]))
+        lines += ["", f"espeak variants ({len(details)}): append one to any voice for another timbre, e.g. --voice en-us+f3"]
+        lines += _table(["variant", "name", "gender (as its file declares)"], [[f"+{v}", name, gender or "-"] for v, name, gender in details])
+    return lines
+
+
+def _piper_lines(found: Sequence[VoiceInfo], language: str | None) -> list[str]:
+    from .engines.piper_voices import VOICE_LIST, voices_dir
+
+    if not found:
+        what = f"for the language {language!r} " if language else ""
+        raise VoiceError(f"no Piper voice {what}is installed", f"add one from {VOICE_LIST} to {voices_dir()} (its .onnx and .onnx.json), or use --engine pyttsx3")
+    rows = []
+    for v in found:
+        parts = v.name.split("-")
+        short = "-".join(parts[1:-1]) if len(parts) >= 3 else v.name
+        rows.append([v.name, short, ",".join(v.languages), v.quality or "-", f"{v.sample_rate_hz} Hz", v.speakers or "1", v.location or "-"])
+    lines = _table(["name", "short", "language", "quality", "sample rate", "speakers", "where"], rows)
+    return [*lines, "", f"{len(found)} Piper voice{'s' if len(found) != 1 else ''}; voices folder: {voices_dir()} (add *.onnx with *.onnx.json from {VOICE_LIST})"]
