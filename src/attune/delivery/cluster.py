@@ -221,11 +221,21 @@ def run_cluster_batch(
         with _client_for(cluster, allowed_failures) as dask_client, _probe(store) as probe:
             check_workers(dask_client, _engines([t for c in roster.clients for t in c.tracks], overrides), spec, probe)
             pending.sort(key=lambda item: -(item[1].meta.length_s or 0.0))
-            futures = {}
-            for index, (tag, task) in enumerate(pending):
-                future = dask_client.submit(render_task, task, key=f"attune-{run_id}-{index}-{tag[1].file_stem}", pure=False, priority=len(pending) - index)
-                futures[future] = (tag, task)
-            names = {future.key: f"{tag[0].name} / {tag[1].file_stem}" for future, (tag, _) in futures.items()}
+            futures: dict[Any, tuple[tuple[Client, TrackSpec], RenderTask]] = {}
+            queue = list(enumerate(pending))
+            names: dict[str, str] = {}
+
+            def submit_more() -> None:
+                """Keep one task in flight per worker thread; the rest wait here, in the client. The
+                scheduler queues tasks itself (worker-saturation) only for groups larger than twice the
+                threads; a task assigned to a worker that dies counts as a failure of its own."""
+                capacity = max(1, sum(dask_client.nthreads().values()))
+                while queue and len(futures) < capacity:
+                    index, (tag, task) = queue.pop(0)
+                    key = f"attune-render-{run_id}-{index}"
+                    futures[dask_client.submit(render_task, task, key=key, pure=False, priority=len(pending) - index)] = (tag, task)
+                    names[key] = f"{tag[0].name} / {tag[1].file_stem}"
+
             publishing: dict[Any, tuple[Client, str]] = {}
 
             def publish_if_ready(client: Client) -> None:
@@ -251,6 +261,7 @@ def run_cluster_batch(
                 if entries[client.name].active:
                     publish_if_ready(client)  # every track unchanged or failed before rendering
             try:
+                submit_more()
                 waiting = set(futures) | set(publishing)
                 while waiting:
                     done, waiting = _wait(waiting)
@@ -281,7 +292,8 @@ def run_cluster_batch(
                             last_saved = time.monotonic()
                         tell(client.name, track.file_stem, "rendered" if result.entry is not None else "failed")
                         publish_if_ready(client)
-                        waiting |= set(publishing)
+                    submit_more()
+                    waiting = set(futures) | set(publishing)
                     busy = _busy(dask_client, names)
                     if busy != state["workers"]:
                         state["workers"] = busy
@@ -289,6 +301,7 @@ def run_cluster_batch(
             except KeyboardInterrupt:
                 # Queued tasks are cancelled; running ones may finish (their objects appear whole or not at all).
                 with contextlib.suppress(Exception):
+                    queue.clear()
                     dask_client.cancel(list(futures) + list(publishing), force=True)
                 raise
     except KeyboardInterrupt:
