@@ -233,12 +233,12 @@ def run_batch(
     if cluster is not None:
         if jobs is not None:
             raise SettingsError("--jobs is for one machine's process pool, not for --cluster", "leave out --jobs: each Dask worker renders one track at a time")
-        from .cluster import DEFAULT_ALLOWED_FAILURES, run_cluster_batch
+        from .cluster import run_cluster_batch
 
         return run_cluster_batch(
             roster_path, out_dir, cluster, base_url=check_base_url(base_url) if base_url is not None else None, force=force, cache_dir=cache_dir,
             cache_url=cache_url, storage_options=storage_options, overrides=overrides, progress=progress, render_fn=render_fn,
-            fingerprint_fn=fingerprint_fn, allowed_failures=DEFAULT_ALLOWED_FAILURES if allowed_failures is None else allowed_failures,
+            fingerprint_fn=fingerprint_fn, allowed_failures=allowed_failures,
         )  # fmt: skip
     if is_url(out_dir):
         raise SettingsError(f"-o {out_dir} is object storage, which needs --cluster", "add --cluster local:2 to render on this machine's cores")

@@ -59,10 +59,16 @@ def parse_cluster(spec: str) -> tuple[str, int | str]:
 
 
 @contextlib.contextmanager
-def connect(spec: str, allowed_failures: int = DEFAULT_ALLOWED_FAILURES) -> Iterator[Any]:
+def connect(spec: str, allowed_failures: int | None = None) -> Iterator[Any]:
     """A `distributed.Client` for `spec`: a LocalCluster of N single-threaded worker processes (no
     dashboard) configured here, or an existing scheduler (configured where it was started)."""
     kind, value = parse_cluster(spec)
+    if kind == "remote" and allowed_failures is not None:
+        raise SettingsError(
+            "--allowed-failures is a setting of the scheduler, not of this client",
+            "start the scheduler with DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=2 in its environment",
+        )
+    allowed_failures = DEFAULT_ALLOWED_FAILURES if allowed_failures is None else allowed_failures
     try:
         import dask
         import distributed
@@ -136,7 +142,7 @@ def run_cluster_batch(
     progress: Callable[[Progress], None] | None = None,
     render_fn: Callable[..., Any] | None = None,
     fingerprint_fn: Callable[[Any], str] | None = None,
-    allowed_failures: int = DEFAULT_ALLOWED_FAILURES,
+    allowed_failures: int | None = None,
 ) -> BatchReport:
     """`run_batch` on a Dask cluster (a `--cluster` spec, or a `distributed.Client` of the caller's)."""
     spec = StoreSpec(str(dest), dict(storage_options or {}))
@@ -331,7 +337,7 @@ def run_cluster_batch(
 
 
 @contextlib.contextmanager
-def _client_for(cluster: str | Any, allowed_failures: int) -> Iterator[Any]:
+def _client_for(cluster: str | Any, allowed_failures: int | None) -> Iterator[Any]:
     """A `--cluster` spec is connected (and closed) here; a caller's own Client is used as it is."""
     if isinstance(cluster, str):
         with connect(cluster, allowed_failures) as client:
@@ -364,9 +370,10 @@ def _busy(client: Any, names: dict[str, str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _task_error(exc: BaseException, allowed_failures: int) -> str:
+def _task_error(exc: BaseException, allowed_failures: int | None) -> str:
     name = type(exc).__name__
     if name == "KilledWorker":
+        allowed_failures = int(getattr(exc, "allowed_failures", allowed_failures or DEFAULT_ALLOWED_FAILURES))  # the scheduler's own setting
         return (f"the worker rendering it died {allowed_failures + 1} times (allowed-failures {allowed_failures}) — "
                 "this track may crash Attune: render it alone with `attune render` to see why")  # fmt: skip
     if name == "CancelledError" or name == "FutureCancelledError":
