@@ -110,7 +110,8 @@ def check_workers(client: Any, engines: list[str], dest: StoreSpec, probe: str |
     for address, info in sorted(theirs.items()):
         if info["attune"] != mine["attune"] or info["engines"] != mine["engines"]:
             differs = [f"attune {info['attune']} (here {mine['attune']})"] if info["attune"] != mine["attune"] else []
-            differs += [f"{e}: {info['engines'].get(e)!r} (here {mine['engines'][e]!r})" for e in engines if info["engines"].get(e) != mine["engines"][e]]
+            if not differs:  # the same Attune, another engine (or engine library)
+                differs = [f"{e}: {info['engines'].get(e)!r} (here {mine['engines'][e]!r})" for e in engines if info["engines"].get(e) != mine["engines"][e]]
             raise SettingsError(
                 f"the worker {address} on {info['host']} differs from this machine: {'; '.join(differs)}",
                 "install the same Attune version and speech engine on every worker (fingerprints would not match otherwise)",
