@@ -4,6 +4,7 @@
     render   the render against a bare ffmpeg encode of its own PCM; memory; warm re-render
     formats  --format mp3,m4a against --format mp3
     batch    --jobs 2 against --jobs 1
+    cluster  --cluster local:2 against --jobs 2; the cost of a worker loss; the scheduler's overhead per task
 
 `python bench/run.py --only formats --runs 5` runs one of them.
 """
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-BENCHES = ["render", "formats", "batch"]
+BENCHES = ["render", "formats", "batch", "cluster"]
 
 
 def main() -> None:

@@ -75,9 +75,16 @@ def connect(spec: str, allowed_failures: int | None = None) -> Iterator[Any]:
     except ImportError:
         raise SettingsError("--cluster needs dask.distributed", "pip install 'attune[dask]'") from None
     if kind == "local":
-        config = {"distributed.scheduler.allowed-failures": allowed_failures, "distributed.scheduler.worker-saturation": WORKER_SATURATION}
+        config = {
+            "distributed.scheduler.allowed-failures": allowed_failures,
+            "distributed.scheduler.worker-saturation": WORKER_SATURATION,
+            # The statistical profiler samples every thread's stack every 10 ms: CPU taken from renders.
+            "distributed.worker.profile.enabled": False,
+        }
         with dask.config.set(config):
-            cluster = distributed.LocalCluster(n_workers=int(value), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+            cluster = distributed.LocalCluster(
+                n_workers=int(value), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+            )
             client = distributed.Client(cluster)
         try:
             yield client
