@@ -16,7 +16,6 @@ from pathlib import Path
 import fsspec
 import pytest
 from click.testing import CliRunner
-from distributed import Client
 
 from attune.cli import cli
 from attune.delivery.batch import run_batch
@@ -35,7 +34,11 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 
 @pytest.fixture(scope="module")
 def dask_client():
-    with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None) as client:
+    from distributed import Client  # imported here: collecting the suite stays quick
+
+    from attune.delivery.cluster import NO_DASHBOARD
+
+    with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None, scheduler_kwargs=NO_DASHBOARD) as client:
         yield client
 
 

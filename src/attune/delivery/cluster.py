@@ -44,6 +44,9 @@ CONNECT_TIMEOUT_S = 30.0
 POLL_INTERVAL_S = 0.5
 #: Tries of a task whose worker died before it is recorded as failed (Dask's default is 3).
 DEFAULT_ALLOWED_FAILURES = 2
+#: No dashboard; the scheduler's small HTTP server (health checks) on a free port of 127.0.0.1, not on
+#: 8787, which another cluster on this machine may hold.
+NO_DASHBOARD = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
 #: Tasks a worker may hold per thread: 1.0 keeps every queued task on the scheduler.
 WORKER_SATURATION = 1.0
 
@@ -83,7 +86,7 @@ def connect(spec: str, allowed_failures: int | None = None) -> Iterator[Any]:
         }
         with dask.config.set(config):
             cluster = distributed.LocalCluster(
-                n_workers=int(value), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+                n_workers=int(value), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL, scheduler_kwargs=NO_DASHBOARD
             )
             client = distributed.Client(cluster)
         try:
