@@ -262,3 +262,31 @@ def test_no_process_pool_inside_a_daemonic_worker():
     message = queue.get(timeout=30)
     process.join(30)
     assert message.startswith("the local process pool cannot start inside a daemonic process such as a Dask worker")
+
+
+def test_inputs_travel_as_bytes_and_land_where_the_script_expects_them(tmp_path):
+    """A roster's own sound file and cover, and a script's relative sound file, reach the worker as bytes:
+    the moved request reads exactly them, from the scratch folder, with the client's copies gone."""
+    import shutil
+
+    from attune.delivery.inputs import bundle, materialise
+    from attune.library import SOUNDS_DIR, bundled_sounds
+    from attune.request import RenderRequest, input_files
+    from attune.settings import Background, TrackSettings
+
+    project = tmp_path / "project"
+    (project / "sounds").mkdir(parents=True)
+    sound = SOUNDS_DIR / bundled_sounds()[0]
+    shutil.copyfile(sound, project / "sounds" / f"mine{sound.suffix}")
+    (project / "script.yaml").write_text(f"title: T\nbackground: sounds/mine{sound.suffix}\nsections:\n  - name: A\n    text: Hello.\n")
+    (project / "cover.png").write_bytes(b"\x89PNG fake")
+    request = RenderRequest(project / "script.yaml", settings=TrackSettings(background=Background(f"sounds/mine{sound.suffix}", base_dir=project)),
+                            cover=project / "cover.png")  # fmt: skip
+    files = bundle(request)
+    assert sorted(Path(f.client_path).name for f in files) == sorted(["script.yaml", f"mine{sound.suffix}", "cover.png"])
+    digests = {f.sha256 for f in files}
+    shutil.rmtree(project)  # the worker is another machine
+    moved = materialise(request, files, tmp_path / "scratch")
+    read = input_files(moved)
+    assert len(read) == 4 and all(str(p).startswith(str(tmp_path / "scratch")) for p in read)  # the script's sound and the roster's: one file
+    assert {hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in read} == digests
