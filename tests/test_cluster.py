@@ -115,6 +115,9 @@ def test_cluster_batch_into_a_local_folder(tmp_path, dask_client):
         for info in track["files"].values():
             assert hashlib.sha256((out / info["path"]).read_bytes()).hexdigest() == info["sha256"]
     assert (out / "public" / access_of(out)["Ana"]["token"] / "practice.zip").is_file()
+    # Nothing left to render or publish: the re-run needs no cluster (this address has no scheduler).
+    again = run_batch(roster, out, cluster="tcp://127.0.0.1:9", render_fn=fake_render, fingerprint_fn=fake_fingerprint)
+    assert (len(again.rendered), len(again.skipped), len(again.published)) == (0, 4, 3)
 
 
 def test_a_track_reads_the_bytes_the_client_sent(tmp_path, dask_client, memory):

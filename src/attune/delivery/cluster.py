@@ -233,9 +233,33 @@ def run_cluster_batch(
     def save_manifest() -> None:
         store.write_text(MANIFEST_NAME, manifest.dumps(keys + kept))
 
+    def publication(client: Client) -> tuple[list[TrackEntry], bool] | None:
+        """A client whose tracks have all finished: (the ready entries, whether the published folder is
+        already exactly these); None while tracks are outstanding, or when none is ready."""
+        keys_here = client_keys.get(client.name, [])
+        if not all(key in results for key in keys_here):
+            return None
+        ready = [manifest.tracks[k] for k in keys_here if k in manifest.tracks and results[k].ok]
+        if not ready:
+            return None
+        entry = entries[client.name]
+        same = access.clients[client.name].published == publication_fingerprint(roster, client, entry, ready, base_url)
+        if same and store.exists(f"public/{entry.token}/index.html"):
+            if client.name not in published:
+                published.append(client.name)
+            return ready, True
+        return ready, False
+
+    active = [c for c in roster.clients if entries[c.name].active]
+    # Nothing to render and nothing to publish (a re-run of a finished batch): no cluster needed.
+    needs_cluster = bool(pending) or any((p := publication(c)) is not None and not p[1] for c in active)
     tell()
     try:
-        with _client_for(cluster, allowed_failures) as dask_client, _probe(store) as probe:
+        with contextlib.ExitStack() as stack:
+            if not needs_cluster:
+                raise _NothingToDo
+            dask_client = stack.enter_context(_client_for(cluster, allowed_failures))
+            probe = stack.enter_context(_probe(store))
             check_workers(dask_client, _engines([t for c in roster.clients for t in c.tracks], overrides), spec, probe)
             pending.sort(key=lambda item: -(item[1].meta.length_s or 0.0))
             futures: dict[Any, tuple[tuple[Client, TrackSpec], RenderTask]] = {}
@@ -256,23 +280,14 @@ def run_cluster_batch(
             publishing: dict[Any, tuple[Client, str]] = {}
 
             def publish_if_ready(client: Client) -> None:
-                client_entry = entries[client.name]
-                if not all(key in results for key in client_keys.get(client.name, [])):
-                    return
-                ready = [manifest.tracks[k] for k in client_keys.get(client.name, []) if k in manifest.tracks and results[k].ok]
-                if not ready:
-                    return
-                fingerprint = publication_fingerprint(roster, client, client_entry, ready, base_url)
-                if access.clients[client.name].published == fingerprint and store.exists(f"public/{client_entry.token}/index.html"):
-                    published.append(client.name)
-                    return
+                ready = publication(client)
+                if ready is None or ready[1]:
+                    return  # tracks outstanding, none ready, or published as it is
+                fingerprint = publication_fingerprint(roster, client, entries[client.name], ready[0], base_url)
                 tell(client.name, None, "publishing")
-                cover = bundle_cover(roster.cover)
-                task = PublishTask(roster, cover, client, client_entry, tuple(ready), base_url, spec, run_id)
-                publishing[dask_client.submit(publish_task, task, key=f"attune-{run_id}-publish-{client_entry.id}", pure=False, priority=len(pending) + 1)] = (
-                    client,
-                    fingerprint,
-                )
+                task = PublishTask(roster, bundle_cover(roster.cover), client, entries[client.name], tuple(ready[0]), base_url, spec, run_id)
+                key = f"attune-{run_id}-publish-{entries[client.name].id}"
+                publishing[dask_client.submit(publish_task, task, key=key, pure=False, priority=len(pending) + 1)] = (client, fingerprint)
 
             for client in roster.clients:
                 if entries[client.name].active:
@@ -321,6 +336,8 @@ def run_cluster_batch(
                     queue.clear()
                     dask_client.cancel(list(futures) + list(publishing), force=True)
                 raise
+    except _NothingToDo:
+        pass
     except KeyboardInterrupt:
         # The cluster is closed (local) or the queued tasks cancelled (remote) by now.
         with contextlib.suppress(Exception):
@@ -345,6 +362,10 @@ def run_cluster_batch(
                          report_dir, base_url, len(roster.clients), [c.name for c in roster.clients if c.name in published], nothing_ready, revoked,
                          not_published=failed_publish)  # fmt: skip
     return report
+
+
+class _NothingToDo(Exception):
+    """Every track is unchanged and every client published as it is: the batch needs no cluster."""
 
 
 @contextlib.contextmanager
