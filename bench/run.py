@@ -5,6 +5,7 @@
     formats  --format mp3,m4a against --format mp3
     batch    --jobs 2 against --jobs 1
     cluster  --cluster local:2 against --jobs 2; the cost of a worker loss; the scheduler's overhead per task
+    file_bed peak RSS of a 20-minute sound-file bed against a drone
 
 `python bench/run.py --only formats --runs 5` runs one of them.
 """
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-BENCHES = ["render", "formats", "batch", "cluster"]
+BENCHES = ["render", "formats", "batch", "file_bed", "cluster"]
 
 
 def main() -> None:

@@ -205,7 +205,7 @@ def test_placeholder_filled_by_var(tmp_path):
     script = write(tmp_path, "placeholder.yaml", SCRIPT_ERRORS["undefined-placeholder"][1])
     result = invoke("check", script, "--var", "client=Ana")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == f"ok  {script}: 1 section, 2 words, pauses from 0s\n"
+    assert result.stdout == f"ok  {script}: 1 section, 2 words, pauses from 0s, fits exactly 1s (an estimate from the words at 140 wpm)\n"
     assert result.stderr == ""
 
 
@@ -451,7 +451,7 @@ def _bell_windows_audible_rest_silent(path: Path, bell_starts_s: list[float], le
 def test_pauses_only_script_renders_a_silent_sit(tmp_path, out_dir, cache):
     script = write(tmp_path, "sit.yaml", "title: Silent sit\nsections:\n  - text: |\n      [bell] [pause 30s] [bell]\n")
     check = invoke("check", script)
-    assert check.exit_code == 0 and check.stdout == f"ok  {script}: 1 section, 0 words, pauses from 30s, 2 bells\n"
+    assert check.exit_code == 0 and check.stdout == f"ok  {script}: 1 section, 0 words, pauses from 30s, 2 bells, fits exactly 44s\n"
     bell_s = bell_strike(SAMPLE_RATE).shape[0] / SAMPLE_RATE
     length_s = 30.0 + 2 * bell_s
     result = render(script, out_dir / "sit.mp3", cache, "--length", f"{length_s * 1000:.0f}ms")
@@ -489,7 +489,10 @@ def test_check_several_files(tmp_path, good):
     empty = write(tmp_path, "empty.yaml", "")
     md = write(tmp_path, "evening.md", "# Evening calm\n\n## Arriving\nWelcome. [breath]\n\n## Resting (optional)\nRest. [pause 1m..]\n")
     result = invoke("check", good, paws, md, empty)
-    assert result.stdout == (f"ok  {good}: 1 section, 3 words, pauses from 2s\nok  {md}: 2 sections (1 optional), 2 words, pauses from 1m6s, open-ended\n")
+    assert result.stdout == (
+        f"ok  {good}: 1 section, 3 words, pauses from 2s, fits between 4s and 21s (an estimate from the words at 140 wpm)\n"
+        f"ok  {md}: 2 sections (1 optional), 2 words, pauses from 1m6s, open-ended, fits exactly 6.6s, or 1m8s or longer (an estimate from the words at 140 wpm)\n"
+    )
     assert result.stderr == (
         f"Error: {paws}:5: unknown marker [paws 5s] — did you mean [pause 5s]? {MARKERS_HINT}\n"
         f"Error: {empty}: script is empty — start it with `title: …` and a `sections:` list\n"
@@ -502,7 +505,10 @@ def test_check_all_good_exits_0(good, tmp_path):
     result = invoke("check", good, other)
     assert result.exit_code == 0
     assert result.stderr == ""
-    assert result.stdout.splitlines() == [f"ok  {good}: 1 section, 3 words, pauses from 2s", f"ok  {other}: 1 section, 2 words, pauses from 5s"]
+    assert result.stdout.splitlines() == [
+        f"ok  {good}: 1 section, 3 words, pauses from 2s, fits between 4s and 21s (an estimate from the words at 140 wpm)",
+        f"ok  {other}: 1 section, 2 words, pauses from 5s, fits exactly 6s (an estimate from the words at 140 wpm)",
+    ]
 
 
 # ------------------------------------------------------------------------------------------------

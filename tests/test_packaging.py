@@ -69,7 +69,7 @@ def test_a_local_file_wins_over_a_built_in_practice(installed, tmp_path):
     local = attune(installed, tmp_path, "check", "arriving.yaml")
     builtin = attune(installed, tmp_path / "..", "check", "arriving")
     assert local.returncode == builtin.returncode == 0, local.stderr + builtin.stderr
-    assert local.stdout == "ok  arriving.yaml: 1 section, 1 word, pauses from 1s\n"
+    assert local.stdout == "ok  arriving.yaml: 1 section, 1 word, pauses from 1s, fits exactly 1.6s (an estimate from the words at 140 wpm)\n"
     assert builtin.stdout.startswith("ok  arriving: ") and "1 word" not in builtin.stdout
     # A local entry of that name is what the name means here, even a folder (an error, not the built-in).
     (tmp_path / "arriving").mkdir()

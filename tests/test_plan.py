@@ -120,9 +120,11 @@ def test_repeat_and_bells_and_json():
     p = plan(s)
     assert [e.kind for e in p.events] == ["bell"] + ["speech", "pause"] * 3 + ["bell"]
     doc = p.to_json()
-    assert set(doc) == {"duration_s", "min_s", "max_s", "events"}
-    assert set(doc["events"][0]) == {"kind", "start_s", "duration_s", "section", "text"}
-    assert doc["events"][1] == {"kind": "speech", "start_s": 7.0, "duration_s": 2.0, "section": "Phrases", "text": "May you be well."}
+    assert set(doc) == {"duration_s", "min_s", "max_s", "fits", "events"}
+    assert set(doc["events"][0]) == {"kind", "start_s", "duration_s", "section", "text", "voice", "bed"}
+    assert doc["events"][1] == {
+        "kind": "speech", "start_s": 7.0, "duration_s": 2.0, "section": "Phrases", "text": "May you be well.", "voice": None, "bed": None
+    }  # fmt: skip
     assert p.chapters() == [("Phrases", 0.0, pytest.approx(p.duration_s))]
     assert len(p.cues()) == 3
 

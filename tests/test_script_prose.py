@@ -37,14 +37,13 @@ def test_txt_markdown_syntax_is_spoken_as_is():
     assert script.sections[0].items == (Speech("## Not a heading *really* <!-- said -->", 4),)
 
 
-def test_txt_empty_front_matter_then_missing_title():
-    assert error("---\n---\nHello.\n", "txt") == "s.txt: missing title — add `title: …` to the front matter (between --- lines at the top)"
+def test_txt_empty_front_matter_then_title_from_the_file_name():
+    assert parse("---\n---\nHello.\n", "txt").title == "S"
 
 
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("Hello there.\n", "s.txt: missing title — add `title: …` to the front matter (between --- lines at the top)"),
         ("---\ntitle: T\nlength: 10m\n", "s.txt:1: front matter opened with --- is not closed — add a line with --- after the settings"),
         ("---\ntitle: T\n---\n\n\n", "s.txt: script has no text — write the words to speak after the front matter"),
         (
@@ -127,17 +126,16 @@ def test_markdown_emphasis_keeps_placeholder_underscores():
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("Just text.\n", "s.md: missing title — add `title: …` to the front matter or a `# Title` line"),
         ("# T\n<!-- only notes -->\n", "s.md: script has no text — write the words to speak below the title; start sections with `## Heading` lines"),
         ("# T\n## A\n[bell]\n## B\n<!-- nothing -->\n", "s.md:4: section 'B' has no text — write the words to speak under the heading, or remove it"),
         ("# T\nHi.\n<!-- open\n\nmore\n", "s.md:3: unclosed comment <!-- — close it with -->"),
         (
             "# T\n## A (optinal)\nx\n",
-            "s.md:2: unknown section flag 'optinal' in '## A (optinal)' — did you mean 'optional'? flags are (optional), (repeat 3) and (optional, repeat 3)",
+            "s.md:2: unknown section flag 'optinal' in '## A (optinal)' — did you mean 'optional'? flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), comma-separated",
         ),
         (
             "# T\n## A (optional, twice)\nx\n",
-            "s.md:2: unknown section flag 'twice' in '## A (optional, twice)' — flags are (optional), (repeat 3) and (optional, repeat 3)",
+            "s.md:2: unknown section flag 'twice' in '## A (optional, twice)' — flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), comma-separated",
         ),
         ("# T\n## A (repeat 0)\nx\n", "s.md:2: flag 'repeat 0' in '## A (repeat 0)': repeat needs a whole number from 1 to 100 — write (repeat 3)"),
         ("# T\n## A (repeat x)\nx\n", "s.md:2: flag 'repeat x' in '## A (repeat x)': repeat needs a whole number from 1 to 100 — write (repeat 3)"),

@@ -46,7 +46,6 @@ def body_error(text: str, vars=None) -> str:
         ("[pause 0s..2m]", 0, 120),
         ("[pause 10s..10s]", 10, 10),
         ("[pause 10s..]", 10, None),
-        ("[ Pause 5S ]", 5, 5),
     ],
 )
 def test_pause_markers(marker, min_s, max_s):
@@ -133,11 +132,6 @@ def test_markers_alone_are_a_valid_script():
             "[breath 2.5]: the number of breaths must be a whole number from 1 to 100, not '2.5' — write [breath] for one breath or [breath 3] for three",
         ),
         ("[bell 2]", "[bell 2] takes no value — write [bell]; write it twice for two strikes"),
-        (
-            "Rest [pause 5s and go",
-            "unclosed marker [pause 5s and go — close it with ] on the same line; square brackets are only for markers such as [pause 5s]",
-        ),
-        ("[pause 5s [bell]", "unclosed marker [pause 5s — close it with ] on the same line; square brackets are only for markers such as [pause 5s]"),
         ("Rest] now", "']' without a matching '[' in 'Rest]' — remove it; square brackets are only for markers such as [pause 5s]"),
         ('<break time="3s">', 'unsupported SSML <break time="3s"> — write <break time="3s"/> or <break time="500ms"/>'),
         ('<break strength="weak"/>', 'unsupported SSML <break strength="weak"/> — write <break time="3s"/> or <break time="500ms"/>'),
@@ -151,8 +145,9 @@ def test_marker_errors(text, message):
 
 
 def test_multiline_marker_is_unclosed_on_its_line():
+    # The opening line is a near miss (a warning: it would be spoken); the stray ] on the next is an error.
     assert body_error("Rest\nnow [pause\n5s]") == (
-        "s.txt:5: unclosed marker [pause — close it with ] on the same line; square brackets are only for markers such as [pause 5s]"
+        "s.txt:6: ']' without a matching '[' in '5s]' — remove it; square brackets are only for markers such as [pause 5s]"
     )
 
 
@@ -201,7 +196,6 @@ def test_undefined_placeholder_suggests_a_close_name():
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("a { b", "'{' that starts no placeholder in '{ b'"),
         ("a {1x} b", "'{' that starts no placeholder in '{1x} b'"),
         ("a {my-name} b", "'{' that starts no placeholder in '{my-name} b'"),
         ("a } b", "'}' without a matching '{' in 'a }'"),

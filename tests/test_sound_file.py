@@ -8,7 +8,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from attune.audio import sound_file
+from attune.audio import beds, sound_file
 from attune.audio.background import BedSpec, parse_background
 from attune.audio.beds import BED_REFERENCE_LUFS, make_bed
 from attune.errors import AudioError
@@ -42,14 +42,51 @@ def test_file_bed_loops_without_a_seam(tmp_path):
     assert np.array_equal(b.render(loop - 50, 100), x[loop - 50 : loop + 50])
 
 
-def test_file_bed_mono_becomes_stereo_and_long_files_are_cut(tmp_path, monkeypatch):
+def test_file_bed_mono_becomes_stereo_and_uses_the_whole_file(tmp_path):
     t = np.arange(4 * SR) / SR
     path = write_wav(tmp_path / "mono.wav", 0.3 * np.sin(2 * np.pi * 300 * t), SR)
-    monkeypatch.setattr(sound_file, "FILE_BED_MAX_S", 3.0)
     b = make_bed(parse_background(str(path), base_dir=tmp_path), SR)
     x = b.render(0, SR)
     assert np.array_equal(x[:, 0], x[:, 1])
-    assert b.loop_frames == (3 * SR - round(0.75 * SR),)
+    assert b.loop_frames == (4 * SR - round(1.0 * SR),)  # the whole file, less its head (a quarter of it: 1 s)
+
+
+def test_long_file_bed_plays_past_3_minutes_without_a_seam(tmp_path, monkeypatch):
+    monkeypatch.setattr(beds, "FILE_BED_MEASURE_S", 10.0)  # its level is measured on 10 s (this test is about where it plays)
+    # 188 s: 300 Hz for the first 180 s, then 523.3 Hz with a slow swell, so that frames past 3 minutes
+    # are recognisably the file's own; the file ends mid-swell, where a plain loop would jump.
+    n = 188 * SR
+    t = np.arange(n, dtype=np.float32) / np.float32(SR)
+    signal = np.where(t < 180, 0.3 * np.cos(2 * np.pi * 300 * t), (0.2 + 0.15 * np.sin(2 * np.pi * 0.37 * t)) * np.sin(2 * np.pi * 523.3 * t))
+    path = write_wav(tmp_path / "long.wav", np.stack([signal, signal], 1), SR)
+    b = make_bed(parse_background(str(path), base_dir=tmp_path), SR)
+    fade = round(sound_file.FILE_BED_CROSSFADE_S * SR)
+    (loop,) = b.loop_frames
+    assert loop == n - fade  # the whole 188 s, not the first 3 minutes
+    at = 183 * SR  # bed frame 183 s is file frame 183 s + the crossfade
+    block = b.render(at, SR)
+    expected = signal[at + fade : at + fade + SR].astype(np.float32) * np.float32(b.gain)
+    assert np.abs(block[:, 0] - expected).max() < 2e-4 * max(b.gain, 1.0)
+    spectrum = np.abs(np.fft.rfft(block[:, 0]))
+    assert np.argmax(spectrum) == 523  # 1 s of audio: bin k is k Hz
+    # Around the loop point: no jump bigger than the ordinary sample-to-sample steps.
+    around = b.render(loop - SR, 2 * SR)
+    jumps = np.abs(np.diff(around[:, 0]))
+    ordinary = np.percentile(np.abs(np.diff(block[:, 0])), 99.9)
+    assert jumps[SR - 3 : SR + 2].max() < 1.5 * ordinary
+    naive = abs(signal[-1] - signal[0]) * b.gain
+    assert naive > 5 * ordinary  # a plain loop would jump here: the test can fail
+    assert np.array_equal(b.render(loop - 50, 100), np.concatenate([around[SR - 50 : SR], b.render(0, 50)]))
+
+
+def test_file_bed_decodes_only_what_the_track_needs(tmp_path):
+    t = np.arange(30 * SR) / SR
+    path = write_wav(tmp_path / "tone.wav", 0.3 * np.sin(2 * np.pi * 300 * t), SR)
+    spec = parse_background(str(path), base_dir=tmp_path)
+    short = make_bed(spec, SR, max_frames=5 * SR)
+    full = make_bed(spec, SR)
+    assert short.n_file_frames < 15 * SR and full.n_file_frames == 30 * SR
+    np.testing.assert_allclose(short.render(0, 5 * SR) / short.gain, full.render(0, 5 * SR) / full.gain, atol=1e-6)
 
 
 def test_bundled_rain_is_a_usable_bed():

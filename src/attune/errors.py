@@ -24,9 +24,40 @@ class AttuneError(Exception):
             text += f" — {self.hint}"
         return text
 
+    def lines(self) -> list[str]:
+        """The message as the CLI prints it: one line per problem (one, unless several were collected)."""
+        return str(self).split("\n")
+
 
 class ScriptError(AttuneError):
     """A script (or roster) that cannot be read: bad YAML, an unknown marker, an undefined placeholder."""
+
+
+#: At most this many errors of one file are listed; a last line gives the count.
+MAX_LISTED_ERRORS = 20
+
+
+class ScriptErrors(ScriptError):
+    """Every error found in one file: each is a line `FILE:LINE: what — fix`, then a line with the count."""
+
+    def __init__(self, errors: list[AttuneError], path: str | None):
+        self.errors = sorted(errors, key=lambda e: e.line or 0)
+        first = self.errors[0]
+        super().__init__(first.message, first.hint, path=first.path, line=first.line)
+        self.where = path
+
+    def __str__(self) -> str:
+        shown = [str(e) for e in self.errors[:MAX_LISTED_ERRORS]]
+        n = len(self.errors)
+        if n > 1:
+            listed = f", the first {MAX_LISTED_ERRORS} listed above" if n > MAX_LISTED_ERRORS else ""
+            shown.append(f"{self.where}: {n} errors in this file{listed} — fix them and run `attune check` again")
+        return "\n".join(shown)
+
+
+def combine(errors: list[AttuneError], path: str | None) -> AttuneError:
+    """One error as it is, several as a `ScriptErrors`."""
+    return errors[0] if len(errors) == 1 else ScriptErrors(errors, path)
 
 
 class LengthError(AttuneError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from .durations import MAX_DURATION_S, format_duration
 from .errors import LengthError
-from .script import Bell, Pause, Script, Speech, count_words, split_sentences
+from .script import Bell, Pause, Script, Section, Speech, count_words, split_sentences
 from .timebase import SAMPLE_RATE
 
 #: Silence between two sentences of one passage, and between passages with no marker between them.
@@ -48,6 +48,10 @@ class Event:
     section: str
     text: str = ""
     sentences: tuple[Sentence, ...] = ()
+    #: Who speaks it (speech events), e.g. "pyttsx3 gmw/en-us 140 wpm"; None when not known (an estimate).
+    voice: str | None = None
+    #: The background bed under it (a key of the render's beds, e.g. "drone -22 dB"); None: no bed.
+    bed: str | None = None
 
     @property
     def end_frame(self) -> int:
@@ -72,6 +76,8 @@ class Plan:
     max_s: float | None
     dropped_sections: tuple[str, ...] = ()
     sample_rate: int = SAMPLE_RATE
+    #: The lengths this script fits, as every command shows them (`fits_text`): "between 7s and 11s".
+    fits: str = ""
 
     @property
     def duration_s(self) -> float:
@@ -83,8 +89,17 @@ class Plan:
             "duration_s": round(self.duration_s, 3),
             "min_s": round(self.min_s, 3),
             "max_s": None if self.max_s is None else round(self.max_s, 3),
+            "fits": self.fits,
             "events": [
-                {"kind": e.kind, "start_s": round(e.start_s, 3), "duration_s": round(e.duration_s, 3), "section": e.section, "text": e.text}
+                {
+                    "kind": e.kind,
+                    "start_s": round(e.start_s, 3),
+                    "duration_s": round(e.duration_s, 3),
+                    "section": e.section,
+                    "text": e.text,
+                    "voice": e.voice,
+                    "bed": e.bed,
+                }
                 for e in self.events
             ],
         }
@@ -110,7 +125,7 @@ class Plan:
         if any(e.end_frame > end_frame - start_frame for e in events):
             raise ValueError(f"frames {start_frame}..{end_frame} cut an event")
         n_frames = end_frame - start_frame
-        return Plan(events, n_frames, n_frames / self.sample_rate, n_frames / self.sample_rate, (), self.sample_rate)
+        return Plan(events, n_frames, n_frames / self.sample_rate, n_frames / self.sample_rate, (), self.sample_rate, fits_text([(n_frames, n_frames)]))
 
     def cues(self) -> list[tuple[float, float, str]]:
         """(start_s, end_s, text) for every spoken sentence."""
@@ -138,6 +153,18 @@ class _Slot:
     sentences: tuple[Sentence, ...] = ()
     weight: float = 0.0
     elastic: bool = False
+    voice: str | None = None
+    bed: str | None = None
+
+
+@dataclass(frozen=True)
+class SectionSound:
+    """How one section sounds: its voice (a label), its bed (a key of the render's beds, None: none),
+    and the clip key of each of its sentences (None: the track's `clip_keys`)."""
+
+    voice: str | None = None
+    bed: str | None = None
+    clip_keys: Mapping[str, str] | None = None
 
 
 def spoken_sentences(script: Script) -> list[str]:
@@ -155,45 +182,54 @@ def _frames(seconds: float) -> int:
 
 
 def _layout(
-    script: Script, keep: Sequence[bool], clip_keys: Mapping[str, str], clip_frames: Mapping[str, int], bell_frames: int, bells: tuple[bool, bool]
+    script: Script,
+    keep: Sequence[bool],
+    clip_keys: Mapping[str, str],
+    clip_frames: Mapping[str, int],
+    bell_frames: int,
+    bells: tuple[bool, bool],
+    sounds: Sequence[SectionSound] | None = None,
 ) -> list[_Slot]:
     slots: list[_Slot] = []
-    sections = [s for s, k in zip(script.sections, keep) if k]
+    kept = [(s, sounds[i] if sounds else SectionSound()) for i, (s, k) in enumerate(zip(script.sections, keep)) if k]
 
-    def add_gap(section: str) -> None:
+    def add_gap(section: str, sound: SectionSound) -> None:
         if slots and slots[-1].kind == "speech":
-            slots.append(_Slot("pause", section, _frames(PASSAGE_GAP_S), _frames(PASSAGE_GAP_S)))
+            slots.append(_Slot("pause", section, _frames(PASSAGE_GAP_S), _frames(PASSAGE_GAP_S), bed=sound.bed))
 
-    if bells[0] and sections:
-        slots.append(_Slot("bell", sections[0].name, bell_frames, bell_frames))
-    for section in sections:
+    if bells[0] and kept:
+        slots.append(_Slot("bell", kept[0][0].name, bell_frames, bell_frames, bed=kept[0][1].bed))
+    for section, sound in kept:
+        keys = sound.clip_keys if sound.clip_keys is not None else clip_keys
         for _ in range(section.repeat):
             for item in section.items:
                 if isinstance(item, Speech):
-                    add_gap(section.name)
+                    add_gap(section.name, sound)
                     sentences: list[Sentence] = []
                     offset = 0
                     for text in split_sentences(item.text):
                         if sentences:
                             offset += _frames(SENTENCE_GAP_S)
-                        key = clip_keys[text]
+                        key = keys[text]
                         n = clip_frames[key]
                         sentences.append(Sentence(text, offset, n, key))
                         offset += n
                     if sentences:
-                        slots.append(_Slot("speech", section.name, offset, offset, text=item.text, sentences=tuple(sentences)))
+                        slots.append(
+                            _Slot("speech", section.name, offset, offset, text=item.text, sentences=tuple(sentences), voice=sound.voice, bed=sound.bed)
+                        )
                 elif isinstance(item, Pause):
                     lo = item.min_s * SAMPLE_RATE
                     hi = None if item.max_s is None else item.max_s * SAMPLE_RATE
-                    slot = _Slot("pause", section.name, lo, hi)
+                    slot = _Slot("pause", section.name, lo, hi, bed=sound.bed)
                     if item.elastic:
                         slot.elastic = True
                         slot.weight = max(item.min_s, MIN_STRETCH_WEIGHT_S)
                     slots.append(slot)
                 elif isinstance(item, Bell):
-                    slots.append(_Slot("bell", section.name, bell_frames, bell_frames))
-    if bells[1] and sections:
-        slots.append(_Slot("bell", sections[-1].name, bell_frames, bell_frames))
+                    slots.append(_Slot("bell", section.name, bell_frames, bell_frames, bed=sound.bed))
+    if bells[1] and kept:
+        slots.append(_Slot("bell", kept[-1][0].name, bell_frames, bell_frames, bed=kept[-1][1].bed))
     return slots
 
 
@@ -249,7 +285,11 @@ def _round_preserving_total(slots: Sequence[_Slot], values: Sequence[float], tot
     return out if spare == 0 else None
 
 
-def _fits_message(intervals: Sequence[tuple[float, float]]) -> str:
+def fits_text(intervals: Sequence[tuple[float, float]]) -> str:
+    """The lengths that fit, from (shortest, longest) frame counts: "between 7s and 11s", "3m26s or
+    longer", joined by ", or ". The one rounding every command uses (plan, check, the impossible-length
+    error): the shortest up and the longest down to whole seconds (tenths when no whole second lies
+    between), so every length shown can be made."""
     merged: list[list[float]] = []
     for lo, hi in sorted(intervals):
         if merged and lo <= merged[-1][1] + SAMPLE_RATE:
@@ -258,12 +298,20 @@ def _fits_message(intervals: Sequence[tuple[float, float]]) -> str:
             merged.append([lo, hi])
 
     def span(lo: float, hi: float) -> str:
-        low = format_duration(math.ceil(lo / SAMPLE_RATE))
-        if math.isinf(hi) or hi / SAMPLE_RATE >= MAX_DURATION_S:
-            return f"{low} or longer"
-        return f"between {low} and {format_duration(math.floor(hi / SAMPLE_RATE))}"
+        lo_s, hi_s = lo / SAMPLE_RATE, hi / SAMPLE_RATE
+        if math.isinf(hi) or hi_s >= MAX_DURATION_S:
+            return f"{format_duration(math.ceil(lo_s))} or longer"
+        for scale in (1, 10):
+            low, high = math.ceil(lo_s * scale - 1e-9) / scale, math.floor(hi_s * scale + 1e-9) / scale
+            if low <= high:
+                return f"between {format_duration(low)} and {format_duration(high)}" if low < high else f"exactly {format_duration(low)}"
+        return f"exactly {format_duration(round(lo_s, 3))}"
 
-    return "this script fits " + ", or ".join(span(lo, hi) for lo, hi in merged)
+    return ", or ".join(span(lo, hi) for lo, hi in merged)
+
+
+def _fits_message(intervals: Sequence[tuple[float, float]]) -> str:
+    return "this script fits " + fits_text(intervals)
 
 
 def make_plan(
@@ -274,10 +322,12 @@ def make_plan(
     *,
     bell_frames: int,
     bells: tuple[bool, bool] | None = None,
+    sounds: Sequence[SectionSound] | None = None,
 ) -> Plan:
     """Fit `script` to `length_s` (None: the script's own length, else every pause at its minimum).
 
-    `clip_keys` maps each sentence to its clip key and `clip_frames` each key to its length.
+    `clip_keys` maps each sentence to its clip key and `clip_frames` each key to its length;
+    `sounds`, one per section, give a section its own voice (and clip keys) and bed.
     Raises LengthError naming the range that fits when the length cannot be met.
     """
     bells = bells if bells is not None else (bool(script.settings.bells_start), bool(script.settings.bells_end))
@@ -289,7 +339,7 @@ def make_plan(
         keep = [True] * len(script.sections)
         for i in optional[len(optional) - dropped :]:
             keep[i] = False
-        slots = _layout(script, keep, clip_keys, clip_frames, bell_frames, bells)
+        slots = _layout(script, keep, clip_keys, clip_frames, bell_frames, bells, sounds)
         candidates.append((keep, slots, _bounds(slots)))
     overall_min = min(b[0] for _, _, b in candidates)
     overall_max = max(b[1] for _, _, b in candidates)
@@ -320,10 +370,11 @@ def make_plan(
     for slot, n in zip(slots, frames):
         if n <= 0 and slot.kind == "pause":
             continue
-        events.append(Event(slot.kind, start, n, slot.section, slot.text, slot.sentences))
+        events.append(Event(slot.kind, start, n, slot.section, slot.text, slot.sentences, slot.voice, slot.bed))
         start += n
     dropped_names = tuple(s.name for s, k in zip(script.sections, keep) if not k)
-    return Plan(tuple(events), target, overall_min / SAMPLE_RATE, None if math.isinf(overall_max) else overall_max / SAMPLE_RATE, dropped_names)
+    fits = fits_text([b for _, _, b in candidates])
+    return Plan(tuple(events), target, overall_min / SAMPLE_RATE, None if math.isinf(overall_max) else overall_max / SAMPLE_RATE, dropped_names, fits=fits)
 
 
 #: Seconds a sentence is estimated to take beyond its words at the rate (the clip's own margins).
@@ -339,9 +390,23 @@ def estimated_clip_frames(text: str, rate_wpm: float) -> int:
 def estimated_plan(
     script: Script, rate_wpm: float, length_s: float | None = None, *, bell_frames: int = BELL_FRAMES, bells: tuple[bool, bool] | None = None
 ) -> Plan:
-    """`make_plan` with every sentence's length estimated (`estimated_clip_frames`): what fits, roughly,
-    without the speech engine. Raises LengthError as make_plan does."""
-    sentences = spoken_sentences(script)
-    keys = {text: f"estimate:{index}" for index, text in enumerate(sentences)}
-    frames = {keys[text]: estimated_clip_frames(text, rate_wpm) for text in sentences}
-    return make_plan(script, keys, frames, length_s, bell_frames=bell_frames, bells=bells)
+    """`make_plan` with every sentence's length estimated (`estimated_clip_frames`, at its section's rate
+    or `rate_wpm`): what fits, roughly, without the speech engine. Raises LengthError as make_plan does."""
+    sounds, frames = [], {}
+    for section in script.sections:
+        rate = section.settings.rate_wpm or rate_wpm
+        keys = {}
+        for text in section_sentences(section):
+            keys[text] = f"estimate:{rate:g}:{text}"
+            frames[keys[text]] = estimated_clip_frames(text, rate)
+        sounds.append(SectionSound(clip_keys=keys))
+    return make_plan(script, {}, frames, length_s, bell_frames=bell_frames, bells=bells, sounds=sounds)
+
+
+def section_sentences(section: Section) -> list[str]:
+    """Every sentence `section` speaks, in order, without repeats."""
+    out: dict[str, None] = {}
+    for item in section.items:
+        if isinstance(item, Speech):
+            out.update(dict.fromkeys(split_sentences(item.text)))
+    return list(out)

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .audio.background import BedSpec, parse_background
+from .audio.background import BedSpec
+from .audio.bed_track import BedRun, BedTrack
 from .audio.beds import BED_REFERENCE_LUFS, make_bed
 from .audio.bells import bell_strike
 from .audio.meter import LoudnessMeter
 from .audio.mix import BELL_RELATIVE_DB, Mixer, db_to_gain, voice_lufs
-from .errors import VoiceError
 from .library import resolve_script
 from .media.captions import Cue, write_vtt
 from .media.cover import check_cover
@@ -30,16 +30,16 @@ from .media.formats import Format, outputs_for
 from .media.master import Output, master
 from .media.playlist import PlaylistEntry, write_m3u8
 from .media.tags import Chapter, Tags, write_file_tags
-from .plan import Plan, make_plan, spoken_sentences
+from .plan import Plan, make_plan
 from .request import RenderRequest
 from .script import Script, load_script
 from .settings import TrackSettings
+from .shaping import Speakers, section_stem, select_sections, shape
+from .shaping import bed_spec as shaping_bed_spec
 from .slugs import slugify
-from .speech.cache import SpeechCache
 from .speech.engines import create_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
 from .speech.engines.espeak import find_espeak
-from .speech.voices import resolve_voice
 from .system.atomic import atomic_path, check_writable
 from .system.ffmpeg import ffmpeg_exe
 from .timebase import SAMPLE_RATE
@@ -106,6 +106,8 @@ class RenderResult:
     outputs: tuple[WrittenFile, ...] = ()
     sections: tuple[WrittenFile, ...] = ()
     playlists: tuple[Path, ...] = ()
+    #: Near misses in the script (text that looks like a marker, spoken as it is): `FILE:LINE: … — fix`.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,16 +121,8 @@ class Prepared:
     voice: VoiceSettings
     bed_spec: BedSpec | None
     bells: tuple[bool, bool]
-
-
-def _bed_spec(settings: TrackSettings) -> BedSpec | None:
-    background = settings.background
-    if background is None:
-        return None
-    spec = parse_background(background.value, base_dir=background.base_dir, path=background.path, line=background.line)
-    if spec is not None and settings.background_db is not None:
-        spec = replace(spec, gain_db=settings.background_db)
-    return spec
+    #: Every bed the plan's events name (`Event.bed`), by name.
+    beds: Mapping[str, BedSpec] = field(default_factory=dict)
 
 
 @functools.cache
@@ -143,10 +137,10 @@ def _generated_bed(spec):
     return make_bed(spec, SAMPLE_RATE)
 
 
-def _bed(spec):
+def _bed(spec, n_frames: int | None = None):
     """Generated beds are pure functions of their spec, so a batch worker builds each one once;
-    a sound file is decoded afresh, since the file may have changed."""
-    return make_bed(spec, SAMPLE_RATE) if spec.kind == "file" else _generated_bed(spec)
+    a sound file is decoded afresh (as much of it as `n_frames` needs), since the file may have changed."""
+    return make_bed(spec, SAMPLE_RATE, n_frames) if spec.kind == "file" else _generated_bed(spec)
 
 
 def _bell_frames() -> int:
@@ -166,29 +160,26 @@ def warm_up() -> None:
 
 
 def load(request: RenderRequest) -> tuple[Script, TrackSettings]:
-    """The script, and the settings it renders with: the request's over the script's over the defaults."""
+    """The script (only the sections asked for, if any), and the settings it renders with: the
+    request's over the script's over the defaults."""
     script = load_script(resolve_script(request.script_path), request.settings.vars)
+    if request.sections:
+        script = select_sections(script, request.sections)
     return script, request.settings.over(script.settings).resolved()
 
 
-def prepare(request: RenderRequest, speech: SpeechCache, progress: Progress | None = None, loaded: tuple[Script, TrackSettings] | None = None) -> Prepared:
+def prepare(request: RenderRequest, speech: Speakers, progress: Progress | None = None, loaded: tuple[Script, TrackSettings] | None = None) -> Prepared:
     """Parse (unless `loaded` is the script and settings already), validate, synthesise (or reuse) the
-    speech and fit the plan; no mixing yet."""
+    speech of every section in its voice and fit the plan; no mixing yet."""
     script, settings = loaded if loaded is not None else load(request)
-    bed_spec = _bed_spec(settings)
+    bed_spec = shaping_bed_spec(settings)
     bells = (bool(settings.bells_start), bool(settings.bells_end))
-    try:
-        voice_id = resolve_voice(settings.voice, speech.voices(), variants=speech.synthesizer.variants(), language=script.language)
-    except VoiceError as exc:
-        if request.settings.voice is None and script.settings.voice is not None:  # the voice was named in the script
-            exc.path, exc.line = script.path, script.voice_line
-        raise
-    voice = VoiceSettings(voice_id, float(settings.rate_wpm or 0), settings.pitch)
-    sentences = spoken_sentences(script)
-    keys = speech.ensure(sentences, voice, (lambda d, t: progress("speaking", d / t)) if progress else None)
-    frames = {key: speech.frames(key) for key in keys.values()}
-    plan = make_plan(script, keys, frames, settings.length_s, bell_frames=_bell_frames(), bells=bells)
-    return Prepared(script, settings, plan, voice, bed_spec, bells)
+    named_in_script = request.settings.voice is None and script.settings.voice is not None
+    shaped = shape(script, settings, speech, track_voice_named_in_script=named_in_script, progress=progress)
+    length_s = None if request.sections else settings.length_s
+    plan = make_plan(script, {}, shaped.clip_frames, length_s, bell_frames=_bell_frames(), bells=bells, sounds=shaped.sounds)
+    voice = shaped.voice or VoiceSettings("", float(settings.rate_wpm or 0), settings.pitch)
+    return Prepared(script, settings, plan, voice, bed_spec, bells, shaped.beds)
 
 
 def transcript(plan: Plan) -> str:
@@ -206,23 +197,23 @@ def transcript(plan: Plan) -> str:
 
 
 @contextlib.contextmanager
-def _speech_cache(synthesizer: Synthesizer | None, cache_dir: Path | None, engine: str) -> Iterator[SpeechCache]:
-    """The speech cache over `synthesizer`, or over a worker of `engine` that is stopped afterwards."""
-    synth = synthesizer or create_synthesizer(engine)
+def _speech_cache(synthesizer: Synthesizer | None, cache_dir: Path | None, engine: str) -> Iterator[Speakers]:
+    """The speech caches: over `synthesizer` for the track's `engine` (else a worker of it), and a
+    worker of any other engine a section asks for; the workers started here are stopped afterwards."""
+    speakers = Speakers(synthesizer, cache_dir, engine, factory=lambda name: create_synthesizer(name))
     try:
-        yield SpeechCache(synth, cache_dir)
+        yield speakers
     finally:
-        if synthesizer is None:
-            synth.close()
+        speakers.close()
 
 
-def default_stem(script_path: Path) -> Path:
-    return Path("output") / Path(script_path).stem
+def default_stem(script_path: Path, sections: Sequence[str] = ()) -> Path:
+    return section_stem(script_path, sections) if sections else Path("output") / Path(script_path).stem
 
 
 def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None, progress: Progress | None = None) -> RenderResult:
     """Render `request` to its files (default `output/<script-stem>.mp3`) and return what was written."""
-    targets = outputs_for(request.output_path, request.settings.formats, default_stem(request.script_path))
+    targets = outputs_for(request.output_path, request.settings.formats, default_stem(request.script_path, request.sections))
     bitrates = [fmt.bitrate(request.settings.bitrate) for fmt, _ in targets]  # each format checks its own range
     for _, path in targets:
         check_writable(path)
@@ -288,24 +279,44 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
         outputs=tuple(written),
         sections=tuple(sections),
         playlists=tuple(playlists),
+        warnings=tuple(str(w) for w in script.warnings),
     )
 
 
-def _mixer(prepared: Prepared, plan: Plan, speech: SpeechCache, reference_lufs: float) -> Mixer:
-    """The mix of `plan` (the whole track's, or a section's) with the bed and bells set relative to the voice."""
-    spec = prepared.bed_spec
+def _mixer(prepared: Prepared, plan: Plan, speech: Speakers, reference_lufs: float) -> Mixer:
+    """The mix of `plan` (the whole track's, or a section's) with the beds and bells set relative to the voice."""
     return Mixer(
         plan, speech.load,
-        bed=_bed(spec) if spec is not None else None,
-        bed_gain=db_to_gain(reference_lufs + spec.gain_db - BED_REFERENCE_LUFS) if spec is not None else 0.0,
+        beds=_bed_track(prepared, plan, reference_lufs),
         bell=bell_strike(SAMPLE_RATE), bell_gain=db_to_gain(reference_lufs + BELL_RELATIVE_DB - _bell_lufs()),
     )  # fmt: skip
+
+
+def _bed_track(prepared: Prepared, plan: Plan, reference_lufs: float) -> BedTrack | None:
+    """The bed under each run of events (by the bed each event names), crossfaded where it changes."""
+    if not prepared.beds:
+        return None
+    built: dict[str, object] = {}
+    runs: list[BedRun] = []
+    for event in plan.events:
+        spec = prepared.beds.get(event.bed) if event.bed is not None else None
+        bed = None
+        gain = 0.0
+        if spec is not None and event.bed is not None:
+            if event.bed not in built:
+                built[event.bed] = _bed(spec, plan.n_frames)
+            bed, gain = built[event.bed], db_to_gain(reference_lufs + spec.gain_db - BED_REFERENCE_LUFS)
+        runs.append(BedRun(event.start_frame, event.end_frame, bed, gain))
+    if runs:  # the last run reaches the end of the track (pauses of 0 frames leave no event)
+        last = runs[-1]
+        runs[-1] = BedRun(last.start_frame, plan.n_frames, last.bed, last.gain)
+    return BedTrack(runs, SAMPLE_RATE)
 
 
 def _split(
     stack: contextlib.ExitStack,
     prepared: Prepared,
-    speech: SpeechCache,
+    speech: Speakers,
     reference_lufs: float,
     gain_db: float,
     targets: Sequence[tuple[Format, Path]],

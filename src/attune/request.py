@@ -41,6 +41,8 @@ class RenderRequest:
     title: str | None = None
     #: Also write each section as a file of its own, with an .m3u8 playlist.
     split_sections: bool = False
+    #: Render only these sections (by name), pauses at their minimum, no length fitting (`--section`).
+    sections: tuple[str, ...] = ()
 
 
 def _file_digest(path: Path) -> str | None:
@@ -66,6 +68,9 @@ def _backgrounds(request: RenderRequest) -> Iterator[Background]:
         return  # the render reports the script's problem; its bytes are in the fingerprint anyway
     if script.settings.background is not None:
         yield script.settings.background
+    for section in script.sections:  # a section's own bed
+        if section.settings.background is not None:
+            yield section.settings.background
 
 
 def input_files(request: RenderRequest) -> list[Path]:

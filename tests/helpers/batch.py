@@ -110,6 +110,7 @@ def fake_render(request, *, cache_dir=None, progress=None):
         outputs=(),
         sections=(),
         playlists=(),
+        warnings=(),
     )
     return RenderResult(**{f.name: values[f.name] for f in dataclasses.fields(RenderResult)})
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import AudioError, SettingsError
 from .background import BedSpec
-from .sound_file import file_loop
+from .sound_file import FileBed
 
 #: Every bed renders at this integrated loudness (BS.1770) at gain 0.
 BED_REFERENCE_LUFS = -20.0
@@ -102,19 +102,20 @@ def _extend(loop: np.ndarray) -> np.ndarray:
     return extended
 
 
-def make_bed(spec: BedSpec, sample_rate: int = 44100) -> Bed:
-    """Build the bed `spec` describes, scaled to BED_REFERENCE_LUFS. File beds decode their file here."""
+def make_bed(spec: BedSpec, sample_rate: int = 44100, max_frames: int | None = None) -> Bed:
+    """Build the bed `spec` describes, scaled to BED_REFERENCE_LUFS. File beds decode their file here
+    (the whole file, or enough of it for `max_frames`, the track's length)."""
     if int(sample_rate) != sample_rate or sample_rate < 8000:
         raise ValueError(f"sample_rate must be an integer >= 8000 Hz, got {sample_rate!r}")
     sample_rate = int(sample_rate)
+    if spec.kind == "file" and spec.path is not None:
+        return _file_bed(spec.path, sample_rate, max_frames)
     if spec.kind == "drone":
         loops = _drone_loops(spec.root_hz, spec.seed, sample_rate)
     elif spec.kind == "binaural":
         loops = [_binaural_loop(spec.carrier_hz, spec.beat_hz, sample_rate)]
     elif spec.kind.endswith("-noise"):
         loops = _noise_loops(spec.kind, spec.seed, sample_rate)
-    elif spec.kind == "file" and spec.path is not None:
-        loops = [file_loop(spec.path, sample_rate)]
     else:  # pragma: no cover - BedSpec validates kinds
         raise SettingsError(f"unknown background kind {spec.kind!r}")
     gain = _reference_gain(loops, sample_rate, name=spec.path.name if spec.path else spec.kind)
@@ -127,6 +128,25 @@ def make_bed(spec: BedSpec, sample_rate: int = 44100) -> Bed:
             scaled.append((loop * gain).astype(np.float32))
     del loops
     return LoopBed(spec, scaled, sample_rate)
+
+
+#: A file bed's loudness is measured over (at most) this much of its loop: its level, not its whole length.
+FILE_BED_MEASURE_S = 180.0
+
+
+def _file_bed(path, sample_rate: int, max_frames: int | None) -> FileBed:
+    bed = FileBed(path, sample_rate, max_frames)
+    from .meter import LoudnessMeter  # scipy: imported when a bed is built, not when one is parsed
+
+    meter = LoudnessMeter(sample_rate, 2)
+    for block in bed.blocks(min(bed.loop_length, max(round(FILE_BED_MEASURE_S * sample_rate), 10 * sample_rate))):
+        meter.add(block)
+    lufs = meter.integrated_lufs()
+    if not math.isfinite(lufs):
+        bed.close()
+        raise AudioError(f"background {path.name!r} is silent", "use a sound that is audible")
+    bed.gain = 10.0 ** ((BED_REFERENCE_LUFS - lufs) / 20.0)
+    return bed
 
 
 def _reference_gain(loops: list[np.ndarray], sample_rate: int, name: str) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..plan import Plan
 from ..timebase import SAMPLE_RATE
+from .bed_track import BedRun, BedTrack
 from .limiter import LIMITER_CONTEXT_FRAMES, LimiterStats, limit_block
 from .meter import LoudnessMeter
 
@@ -104,15 +105,19 @@ class Mixer:
         bell: np.ndarray | None = None,
         bell_gain: float = 1.0,
         voice_gain: float = 1.0,
+        beds: BedTrack | None = None,
     ):
+        """`beds` is the bed under each part of the track (crossfaded where it changes); `bed` and
+        `bed_gain` are the short form for one bed under the whole track."""
         self.plan = plan
         self.n_frames = plan.n_frames
         self._clip = functools.lru_cache(maxsize=32)(load_clip)
         self._events = [e for e in plan.events if e.kind in ("speech", "bell")]
         self._starts = [e.start_frame for e in self._events]
         self._longest = max((e.n_frames for e in self._events), default=0)
-        self.bed = bed
-        self.bed_gain = bed_gain
+        if beds is None and bed is not None:
+            beds = BedTrack([BedRun(0, plan.n_frames, bed, bed_gain)], SAMPLE_RATE)
+        self.beds = beds if beds is not None and beds.audible else None
         self.bell = bell
         self.bell_gain = bell_gain
         self.voice_gain = voice_gain
@@ -124,15 +129,14 @@ class Mixer:
         lo, hi = max(start, 0), min(start + n, self.n_frames)
         if hi <= lo:
             return np.zeros((n, 2), dtype=np.float32)
-        if self.bed is not None and self.bed_gain > 0:
-            # The bed's block is a new array: scale it in place and, when it spans the whole block
-            # (nearly always), use it as the block itself.
-            bed = self.bed.render(lo, hi - lo)
+        bed = None
+        if self.beds is not None:
+            # The bed's block is a new array, scaled in place; when it spans the whole block (nearly
+            # always), it is the block itself.
             duck, fade = self._duck.constant(lo, hi - lo), self._fade.constant(lo, hi - lo)
-            if duck is not None and fade is not None:
-                bed *= np.float32(duck * fade * self.bed_gain)
-            else:
-                bed *= (self._duck.render(lo, hi - lo) * self._fade.render(lo, hi - lo) * np.float32(self.bed_gain))[:, None]
+            scale = duck * fade if duck is not None and fade is not None else self._duck.render(lo, hi - lo) * self._fade.render(lo, hi - lo)
+            bed = self.beds.render(lo, hi - lo, scale)
+        if bed is not None:
             if lo == start and hi - lo == n:
                 out = bed
             else:

@@ -19,7 +19,9 @@ EXIT_INTERRUPTED = 130
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"Error: {message}", err=True)
+    """`Error: …` on stderr, one line per problem (a script with several errors lists each), and exit."""
+    for line in message.split("\n"):
+        click.echo(f"Error: {line}", err=True)
     sys.exit(code)
 
 

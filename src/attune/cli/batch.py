@@ -17,7 +17,6 @@ from .app import cli
     "-o",
     "--output",
     "out_dir",
-    required=True,
     help="Folder (or, with --cluster, any fsspec URL such as s3://bucket/prefix) for the batch: public/ (to upload) and what is kept (manifest, access, links).",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes on this machine (default: one per core).")
@@ -34,7 +33,8 @@ from .app import cli
 @click.option("--base-url", help="Public URL of the output folder's public/, for the feeds and the links to send.")
 @click.option("--force", is_flag=True, help="Render every track again, even when its inputs are unchanged.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder (on a cluster: on every worker).")
-def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir):
+@click.option("--dry-run", is_flag=True, help="Check the roster and every track (as `attune check` does) and render nothing.")
+def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run):
     """Render every client's tracks in ROSTER and publish each client behind a private link.
 
     Upload DIR/public/ as it is; keep the rest (manifest.json, access.json, links.csv).
@@ -45,7 +45,17 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
       attune batch clients.yaml -o deliver/ --base-url https://example.org/practice/
       attune batch clients.yaml -o deliver/ --cluster local:2
       attune batch clients.yaml -o s3://bucket/practice --cluster tcp://10.0.0.5:8786 --base-url https://cdn.example.org/practice/public/
+      attune batch examples/clients.yaml --dry-run
     """
+    if dry_run:
+        from ..delivery.roster_check import check_roster
+        from .check import report as print_report
+
+        if print_report(check_roster(Path(roster), cache_dir), strict=False):
+            sys.exit(1)
+        return
+    if out_dir is None:
+        raise click.UsageError("Missing option '-o' / '--output'")
     from ..delivery.batch import format_summary, run_batch
     from ..delivery.store import is_url
 

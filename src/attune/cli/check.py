@@ -13,25 +13,50 @@ from .options import vars_option
 
 
 @cli.command()
-@click.argument("scripts", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True)
 @click.option("--var", "vars", multiple=True, callback=vars_option, metavar="KEY=VALUE", help="Fill a {placeholder}; repeatable.")
-def check(scripts, vars):
-    """Validate SCRIPTS without rendering them.
+@click.option("--strict", is_flag=True, help="Fail on warnings too (text that looks like a marker but would be spoken).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder, for the lengths of speech already made.")
+def check(files, vars, strict, cache_dir):
+    """Validate scripts, or rosters and every track in them, without rendering anything.
+
+    Every error in a file is listed, each as FILE:LINE. A roster's problems read
+    ROSTER:LINE: client / track: what is wrong — how to fix it.
 
     \b
-    Example:
+    Examples:
       attune check scripts/*.yaml scripts/*.md
+      attune check examples/clients.yaml --strict
     """
-    from ..check import check_script
+    from ..check import check_script, is_roster
 
     failed = 0
-    for path in scripts:
+    for path in files:
         try:
-            summary = check_script(Path(path), vars)
+            if is_roster(Path(path)):  # known by its keys
+                from ..delivery.roster_check import check_roster
+
+                result = check_roster(Path(path), cache_dir)
+            else:
+                result = check_script(Path(path), vars, cache_dir)
         except AttuneError as exc:
             failed += 1
-            click.echo(f"Error: {exc}", err=True)
-        else:
-            click.echo(f"ok  {path}: {summary}")
+            for line in exc.lines():
+                click.echo(f"Error: {line}", err=True)
+            continue
+        if report(result, strict):
+            failed += 1
     if failed:
         sys.exit(1)
+
+
+def report(result, strict: bool) -> bool:
+    """Print a check's result: problems (and, with --strict, warnings) as errors; True if it failed."""
+    for line in result.problems:
+        click.echo(f"Error: {line}", err=True)
+    for line in result.warnings:
+        click.echo(f"{'Error' if strict else 'Warning'}: {line}", err=True)
+    failed = bool(result.problems) or (strict and bool(result.warnings))
+    if not failed and result.summary is not None:
+        click.echo(f"ok  {result.path}: {result.summary}")
+    return failed

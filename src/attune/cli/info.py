@@ -87,10 +87,6 @@ def practice_row(path) -> tuple[str, str, str]:
 
     script = load_script(path)
     plan = estimated_plan(script, script.settings.rate_wpm or DEFAULT_RATE_WPM)
-    fits = (
-        f"fits about {format_duration(round(plan.min_s))} or longer"
-        if plan.max_s is None
-        else f"fits about {format_duration(round(plan.min_s))} to {format_duration(round(plan.max_s))}"
-    )
+    fits = f"fits {plan.fits} (estimated)"
     default = f"; {format_duration(script.settings.length_s)} by default" if script.settings.length_s else ""
     return path.stem, script.title, fits + default

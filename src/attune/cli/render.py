@@ -45,9 +45,17 @@ from .options import formats_option, length_option, progress_printer, track_sett
 @click.option("--captions", is_flag=True, help="Also write WebVTT captions next to the track.")
 @click.option("--cover", type=click.Path(dir_okay=False, path_type=Path), help="Cover art (PNG or JPEG) for the track.")
 @click.option("--split", type=click.Choice(["sections"]), help="Also write each section as a file of its own, with an .m3u8 playlist.")
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    metavar="NAME",
+    help="Render only this section (repeatable), pauses at their minimum, to output/<stem>-<section>.mp3 unless -o.",
+)
 def render(
-    script, output, length, voice, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions, cover, split
-):
+    script, output, length, voice, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions, cover, split,
+    sections,
+):  # fmt: skip
     """Render SCRIPT to a track of exactly the length asked for: MP3, M4A, M4B, Opus, FLAC or WAV.
 
     SCRIPT is a script file or the name of a built-in practice (`attune library`).
@@ -57,19 +65,27 @@ def render(
       attune render loving-kindness --length 15m --voice en-us+f3 --var name=Ana
       attune render my-course.yaml -o course.m4b --split sections
       attune render arriving --format mp3,opus,flac -o output/arriving.mp3
+      attune render my-practice.yaml --section "Body scan"
     """
     from ..render import render as do_render
     from ..request import RenderRequest
 
+    if sections and length is not None:
+        raise click.UsageError("--section renders the sections with their pauses at the minimum: drop --length")
+    if sections and split:
+        raise click.UsageError("--section and --split cannot be used together: render the sections one at a time")
+
     settings = track_settings(length_s=length, voice=voice, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, background=background,
                               background_db=background_db, formats=formats or None, bitrate=bitrate, loudness_lufs=loudness_lufs)  # fmt: skip
-    request = RenderRequest(Path(script), output, settings, captions=captions, cover=cover, split_sections=split == "sections")
+    request = RenderRequest(Path(script), output, settings, captions=captions, cover=cover, split_sections=split == "sections", sections=tuple(sections))
     update, bar = progress_printer()
     try:
         result = do_render(request, cache_dir=cache_dir, progress=update)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     click.echo(render_summary(result))
 
 
@@ -93,8 +109,7 @@ def plan(script, length, as_json, voice, rate_wpm, pitch, vars, bells, cache_dir
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
-    fits = f"{format_duration(result.min_s)} to " + (format_duration(result.max_s) if result.max_s is not None else "any length")
-    click.echo(f"{script}: {format_duration(result.duration_s)} (fits {fits})")
+    click.echo(f"{script}: {format_duration(result.duration_s)} (fits {result.fits})")
     if result.dropped_sections:
         click.echo(f"dropped optional sections: {', '.join(result.dropped_sections)}")
     for e in result.events:

@@ -33,14 +33,14 @@ from typing import Any
 import yaml
 
 from ..durations import parse_duration
-from ..errors import AttuneError, ScriptError, SettingsError
+from ..errors import AttuneError, ScriptError, SettingsError, combine
 from ..library import resolve_script
 from ..media.cover import check_cover
 from ..settings import Background, TrackSettings
 from ..slugs import slugify
 
 #: Track settings allowed under `defaults:` and in each track.
-SETTING_KEYS = ("length", "voice", "rate", "pitch", "background", "background_db", "bells", "vars", "formats")
+SETTING_KEYS = ("length", "voice", "rate", "engine", "pitch", "background", "background_db", "bells", "vars", "formats")
 ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "contact", "message", "defaults", "clients")
 CLIENT_KEYS = ("name", "vars", "message", "tracks")
 TRACK_KEYS = ("script", "title", *SETTING_KEYS)
@@ -146,6 +146,8 @@ class _RosterParser:
         self.path = path
         self.base_dir = path.parent.resolve()
         self.loader = yaml.SafeLoader("")
+        #: Problems found so far in clients and tracks (reading goes on to the next one).
+        self.problems: list[AttuneError] = []
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -261,7 +263,11 @@ class _RosterParser:
         seen: dict[str, Client] = {}
         message = self.text(entries["message"][1], "message") if "message" in entries else None
         for client_node in clients_node.value:
-            client = self.client(client_node, defaults, message)
+            try:
+                client = self.client(client_node, defaults, message)
+            except ScriptError as exc:  # every client's problems are reported, not just the first
+                self.problems.append(exc)
+                continue
             if client.name in seen:
                 other = seen[client.name]
                 raise self.error(
@@ -271,6 +277,8 @@ class _RosterParser:
                 )
             seen[client.name] = client
             clients.append(client)
+        if self.problems:
+            raise combine(self.problems, str(self.path))
         return Roster(self.path, practitioner, title, description, language, cover, tuple(clients), contact, message)
 
     def client(self, node: yaml.Node, defaults: TrackSettings, message: str | None = None) -> Client:
@@ -290,8 +298,16 @@ class _RosterParser:
         # The client's name, then the client's vars, over the roster-wide vars.
         client_layer = TrackSettings(vars={"name": name, **client_vars}).over(defaults)
         tracks = []
+        failed = False
         for number, track_node in enumerate(tracks_node.value, start=1):
-            tracks.append(self.track(track_node, number, total, client_layer))
+            try:
+                tracks.append(self.track(track_node, number, total, client_layer))
+            except ScriptError as exc:  # `ROSTER:LINE: client / track N: what — fix`
+                exc.message = f"{name} / track {number}: {exc.message}"
+                self.problems.append(exc)
+                failed = True
+        if failed:
+            raise self.problems.pop()
         own_message = self.text(entries["message"][1], "message") if "message" in entries else None
         return Client(name, slugify(name), client_vars, tuple(tracks), node.start_mark.line + 1, own_message or message)
 
@@ -354,6 +370,8 @@ class _RosterParser:
             return TrackSettings(voice=self.text(node, "voice"))
         if key == "rate":
             return TrackSettings(rate_wpm=self.number(node, "rate"))
+        if key == "engine":
+            return TrackSettings(engine=self.text(node, "engine"))
         if key == "pitch":
             pitch = self.value(node)
             if isinstance(pitch, bool) or not isinstance(pitch, int):

@@ -8,7 +8,7 @@ load.py         load_script / parse_script_text: the suffix picks the reader
 """
 
 from .load import MAX_SCRIPT_BYTES, SUFFIX_FORMATS, load_script, parse_script_text
-from .model import BREATH_S, MAX_BREATHS, MAX_REPEAT, PAUSE_KINDS, Bell, Item, Pause, Script, Section, Speech
+from .model import BREATH_S, MAX_BREATHS, MAX_REPEAT, PAUSE_KINDS, Bell, Item, Pause, Script, ScriptWarning, Section, Speech
 from .text import MARKERS_HINT, count_words, split_sentences
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Item",
     "Pause",
     "Script",
+    "ScriptWarning",
     "Section",
     "Speech",
     "count_words",

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from ..durations import MAX_DURATION_S, format_duration
-from ..errors import ScriptError
+from ..errors import ScriptError, combine
 from .model import Pause, Script
 from .prose import parse_prose
 from .text import EMPTY_HINTS, PLACEHOLDER_NAME, Context
@@ -71,9 +72,14 @@ def parse_script_text(text: str, *, path: str = "<script>", fmt: str = "yaml", v
     try:
         script = parse_yaml(text, ctx) if fmt == "yaml" else parse_prose(text, ctx, fmt)
     except RecursionError:  # pyyaml composes nested lists and merges recursively
-        raise ctx.error("the YAML is nested too deeply", "a script needs only a few levels of nesting") from None
+        ctx.report(ctx.error("the YAML is nested too deeply", "a script needs only a few levels of nesting"))
+    except ScriptError as exc:  # what stopped the reading, after what was found before it
+        if not any(exc is known for known in ctx.errors):
+            ctx.report(exc)
+    if ctx.errors:
+        raise combine(list(ctx.errors), path) from None
     _check_total_pauses(script, ctx)
-    return script
+    return replace(script, warnings=tuple(ctx.warnings)) if ctx.warnings else script
 
 
 def _decode(data: bytes, where: str) -> str:

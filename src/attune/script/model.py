@@ -77,6 +77,22 @@ class Bell:
 
 Item = Speech | Pause | Bell
 
+#: The settings a section may set for itself.
+SECTION_SETTINGS = ("voice", "rate_wpm", "engine", "background", "background_db")
+
+
+@dataclass(frozen=True)
+class ScriptWarning:
+    """Text that looks like a marker but is not one (it will be spoken): where, what, and the fix."""
+
+    message: str
+    hint: str
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message} — {self.hint}"
+
 
 @dataclass(frozen=True)
 class Section:
@@ -87,6 +103,9 @@ class Section:
     line: int
     optional: bool = False
     repeat: int = 1
+    #: The section's own voice, rate, engine, background and background level (None: the track's).
+    #: They win over the track's settings, wherever those came from: the section is shaped on purpose.
+    settings: TrackSettings = field(default_factory=TrackSettings)
 
     def __post_init__(self) -> None:
         if not isinstance(self.items, tuple):
@@ -114,6 +133,8 @@ class Script:
     voice_line: int | None = None
     #: Placeholder values in force (the script's `vars` overlaid with the caller's).
     vars: Mapping[str, str] = field(default_factory=dict)
+    #: Near misses: text that looks like a marker but will be spoken (`attune check --strict` fails on them).
+    warnings: tuple[ScriptWarning, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.sections, tuple):

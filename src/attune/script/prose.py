@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import yaml
 
+from ..errors import ScriptError, SettingsError
+from ..settings import Background, TrackSettings
 from .model import MAX_REPEAT, Script, Section
 from .text import Context, scan, suggest
 from .yaml_reader import TOP_KEYS, YamlReader, describe
@@ -22,7 +26,7 @@ _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _BULLET = re.compile(r"^\s*(?:[-*+]|[0-9]{1,9}[.)])\s+")
 _UNDERSCORE = re.compile(r"(?<![\w{])_+|_+(?![\w}])")
 _FLAGS = re.compile(r"(.*?) ?\(([^()]*)\)")  # on whitespace-folded text
-_FLAG_HINT = "flags are (optional), (repeat 3) and (optional, repeat 3)"
+_FLAG_HINT = "flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), comma-separated"
 
 
 _Fields = dict[str, tuple[yaml.Node, yaml.Node]]
@@ -56,24 +60,44 @@ def _split_front_matter(text: str, ctx: Context, fmt: str) -> tuple[_Fields, Yam
     return fields, reader, body
 
 
+def title_from_file_name(path: str) -> str | None:
+    """`morning-note.txt` → "Morning note": the title of a script that gives none."""
+    words = " ".join(re.sub(r"[-_.]+", " ", Path(path).stem).split())
+    if not words or not any(char.isalnum() for char in words) or path.startswith("<"):
+        return None
+    return words[0].upper() + words[1:]
+
+
 def parse_prose(text: str, ctx: Context, fmt: str) -> Script:
     fields, reader, body = _split_front_matter(text, ctx, fmt)
     settings = reader.settings(fields) if reader is not None else {}
+    title_failed = reader is not None and reader.title_failed
     if fmt == "txt":
-        if "title" not in settings:
-            raise ctx.error("missing title", "add `title: …` to the front matter (between --- lines at the top)")
         items = scan(body, ctx)
-        if not items:
+        if "title" not in settings and not title_failed:
+            # A bare text file is a script: with no title anywhere, the file name gives it.
+            title = title_from_file_name(ctx.path)
+            if title is None:
+                ctx.report(ctx.error("missing title", "add `title: …` to the front matter (between --- lines at the top)"))
+            else:
+                settings["title"] = title
+        if not items and not ctx.errors:
             raise ctx.error("script has no text", "write the words to speak after the front matter")
+        if ctx.errors:
+            raise ctx.errors[0]  # every error is in ctx: load_script reports them all
         sections: tuple[Section, ...] = (Section(settings["title"], tuple(items), items[0].line),)
     else:
         title, sections = _markdown_sections(body, ctx)
-        if "title" not in settings:
+        if "title" not in settings and not title_failed:
+            title = title or title_from_file_name(ctx.path)
             if title is None:
-                raise ctx.error("missing title", "add `title: …` to the front matter or a `# Title` line")
-            settings["title"] = title
-        if not sections:
+                ctx.report(ctx.error("missing title", "add `title: …` to the front matter or a `# Title` line"))
+            else:
+                settings["title"] = title
+        if not sections and not ctx.errors:
             raise ctx.error("script has no text", "write the words to speak below the title; start sections with `## Heading` lines")
+        if ctx.errors:
+            raise ctx.errors[0]
     return Script(path=ctx.path, sections=sections, vars=dict(ctx.vars), **settings)
 
 
@@ -108,6 +132,7 @@ class _MarkdownPart:
     optional: bool = False
     repeat: int = 1
     lines: list[tuple[int, str]] = field(default_factory=list)
+    shaping: TrackSettings = field(default_factory=TrackSettings)
 
 
 def _heading_text(text: str) -> str:
@@ -126,8 +151,8 @@ def _markdown_sections(body: list[tuple[int, str]], ctx: Context) -> tuple[str |
         if heading:
             level, text = len(heading.group(1)), _heading_text(heading.group(2) or "")
             if level == 2:
-                name, optional, repeat = _heading(text, line_no, ctx)
-                parts.append(_MarkdownPart(name or f"Section {len(parts)}", line_no, optional, repeat))
+                name, optional, repeat, shaping = _heading(text, line_no, ctx)
+                parts.append(_MarkdownPart(name or f"Section {len(parts)}", line_no, optional, repeat, shaping=shaping))
                 continue
             if level == 1 and title is None:
                 title = " ".join(_clean_inline(text).split()) or None
@@ -140,39 +165,84 @@ def _markdown_sections(body: list[tuple[int, str]], ctx: Context) -> tuple[str |
         parts[-1].lines.append((line_no, _clean_inline(cleaned)))
     sections = []
     for part in parts:
+        errors_before = len(ctx.errors)
         items = scan(part.lines, ctx)
+        if len(ctx.errors) > errors_before:
+            continue
         if not items:
             if part.line is not None:
-                raise ctx.error(f"section {part.name!r} has no text", "write the words to speak under the heading, or remove it", part.line)
+                ctx.report(ctx.error(f"section {part.name!r} has no text", "write the words to speak under the heading, or remove it", part.line))
             continue
-        sections.append(Section(part.name, tuple(items), part.line or items[0].line, part.optional, part.repeat))
+        sections.append(Section(part.name, tuple(items), part.line or items[0].line, part.optional, part.repeat, part.shaping))
     return title, tuple(sections)
 
 
-def _heading(text: str, line: int, ctx: Context) -> tuple[str, bool, int]:
-    """`Name (optional, repeat 3)` → (name, optional, repeat). Parentheses that hold no flags stay in the name."""
+#: Heading flags: `(optional)`, `(repeat 3)`, and the section's own voice, rate, engine and bed.
+_FLAG_WORDS = ("optional", "repeat", "voice", "rate", "engine", "background", "background_db")
+
+
+def _heading(text: str, line: int, ctx: Context) -> tuple[str, bool, int, TrackSettings]:
+    """`Name (optional, repeat 3, rate 110)` → (name, optional, repeat, the section's settings).
+    Parentheses that hold no flags stay in the name. Each bad flag is recorded (reading goes on)."""
     text = " ".join(_clean_inline(text).split())
     match = _FLAGS.fullmatch(text)
     if not match:
-        return text, False, 1
+        return text, False, 1, TrackSettings()
     flags = [part.strip() for part in re.split(r"[,;]", match.group(2))]
     words = [(part.split() or [""])[0].lower() for part in flags]
-    if not any(suggest(word, ("optional", "repeat"), 0.75) for word in words):
-        return text, False, 1
+    if not any(suggest(word, _FLAG_WORDS, 0.75) for word in words):
+        return text, False, 1, TrackSettings()
     optional, repeat = False, None
+    shaping: dict[str, Any] = {}
     for part, word in zip(flags, words):
         shown = f"flag {part!r} in '## {text}'"
-        if word == "optional" and part.lower() == "optional":
-            optional = True
-        elif word == "repeat":
-            count = part[len(word) :].strip()
-            if not re.fullmatch(r"[0-9]{1,3}", count) or not 1 <= int(count) <= MAX_REPEAT:
-                raise ctx.error(f"{shown}: repeat needs a whole number from 1 to {MAX_REPEAT}", "write (repeat 3)", line)
-            if repeat is not None:
-                raise ctx.error(f"{shown}: repeat is given twice", "give repeat once", line)
-            repeat = int(count)
-        else:
-            close = suggest(word, ("optional", "repeat"))
-            hint = f"did you mean {close!r}? {_FLAG_HINT}" if close else _FLAG_HINT
-            raise ctx.error(f"unknown section {shown}", hint, line)
-    return match.group(1).strip(), optional, repeat or 1
+        value = part[len(word) :].strip()
+        try:
+            if word == "optional" and part.lower() == "optional":
+                optional = True
+            elif word == "repeat":
+                if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= MAX_REPEAT:
+                    raise ctx.error(f"{shown}: repeat needs a whole number from 1 to {MAX_REPEAT}", "write (repeat 3)", line)
+                if repeat is not None:
+                    raise ctx.error(f"{shown}: repeat is given twice", "give repeat once", line)
+                repeat = int(value)
+            elif word in _FLAG_WORDS[2:]:
+                if word in shaping:
+                    raise ctx.error(f"{shown}: {word} is given twice", f"give {word} once", line)
+                shaping.update(_shaping_flag(word, value, shown, line, ctx))
+            else:
+                close = suggest(word, _FLAG_WORDS, 0.7)
+                hint = f"did you mean {close!r}? {_FLAG_HINT}" if close else _FLAG_HINT
+                raise ctx.error(f"unknown section {shown}", hint, line)
+        except ScriptError as exc:
+            ctx.report(exc)
+    return match.group(1).strip(), optional, repeat or 1, TrackSettings(**shaping)
+
+
+def _shaping_flag(word: str, value: str, shown: str, line: int, ctx: Context) -> dict[str, Any]:
+    """One of a heading's voice/rate/engine/background/background_db flags, checked by TrackSettings."""
+    examples = {
+        "voice": "(voice en-gb)",
+        "rate": "(rate 110)",
+        "engine": "(engine pyttsx3)",
+        "background": "(background rain.ogg)",
+        "background_db": "(background_db -24)",
+    }
+    if not value:
+        raise ctx.error(f"{shown}: {word} needs a value", f"write {examples[word]}", line)
+    values: dict[str, Any]
+    if word in ("rate", "background_db"):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ctx.error(f"{shown}: {word} must be a number, not {value!r}", f"write {examples[word]}", line) from None
+        values = {"rate_wpm" if word == "rate" else word: number}
+    elif word == "background":
+        values = {"background": Background(value, base_dir=ctx.base_dir, path=ctx.path, line=line)}
+    else:
+        values = {word: value}
+    try:
+        TrackSettings(**values)
+    except SettingsError as exc:
+        raise ctx.error(f"{shown}: {exc.message}", exc.hint, line) from None
+    return values

@@ -3,8 +3,10 @@
 `scan(lines, ctx)` turns numbered lines of a section into items: `[pause 5s]`, `[pause 10s..2m]`,
 `[pause 10s..]`, `[breath]`, `[breath 3]`, `[bell]`, SSML `<break time="3s"/>`, and speech with its
 `{name}` placeholders filled (`{{` and `}}` are literal braces). Markers must close on the line they
-open; any other square-bracket text is an error. `split_sentences` cuts speech into the sentences
-that are synthesised one by one.
+open; other square-bracket text is an error, except near misses (`(pause 5s)`, `[ pause 5s ]`,
+`[pause 5 s]`, an unclosed `[` or `{`), which are spoken and warned about. Every error is recorded and
+scanning goes on, so a file's errors are reported together. `split_sentences` cuts speech into the
+sentences that are synthesised one by one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from ..durations import parse_duration
 from ..errors import LengthError, ScriptError
-from .model import BREATH_S, MAX_BREATHS, Bell, Item, Pause, Speech
+from .model import BREATH_S, MAX_BREATHS, Bell, Item, Pause, ScriptWarning, Speech
 
 PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -46,8 +48,21 @@ class Context:
         self.vars: dict[str, str] = dict(overrides)
         self.base_dir = base_dir if base_dir is not None else Path(path).parent
 
+        #: Errors found so far (reading goes on past each, so that all are reported at once).
+        self.errors: list[ScriptError] = []
+        self.warnings: list[ScriptWarning] = []
+
     def error(self, message: str, hint: str | None, line: int | None = None) -> ScriptError:
         return ScriptError(message, hint, path=self.path, line=line)
+
+    def report(self, exc: ScriptError) -> None:
+        """Record an error and go on reading."""
+        if exc.path is None:
+            exc.path = self.path
+        self.errors.append(exc)
+
+    def warn(self, message: str, hint: str, line: int) -> None:
+        self.warnings.append(ScriptWarning(message, hint, self.path, line))
 
 
 def suggest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
@@ -107,11 +122,36 @@ def _ends_with_abbreviation(text: str, dot: int) -> bool:
     return word.lower() in _ABBREVIATIONS
 
 
+_ROUND_MARKER = re.compile(r"\(\s*(pause|breath|bell)\b([^()]*)\)", re.IGNORECASE)
+_SPACED_UNIT = re.compile(r"\d\s+(?:ms|h|m|s)\b", re.IGNORECASE)
+
+
+def _canonical(word: str, arg: str) -> str:
+    """`[pause 5s]` for a near miss of it (spaces inside durations removed)."""
+    arg = re.sub(r"(\d)\s+(?=[A-Za-z])", r"\1", " ".join(arg.split()))
+    return f"[{word.lower()} {arg}]" if arg else f"[{word.lower()}]"
+
+
+def _near_miss(marker: str) -> str | None:
+    """The marker `marker` (brackets included) was meant to be, when it is a near miss: spaces just
+    inside the brackets (`[ pause 5s ]`) or inside a duration (`[pause 5 s]`). None otherwise."""
+    inner = marker[1:-1]
+    match = _MARKER_WORD.fullmatch(inner.strip())
+    if not match or match.group(1).lower() not in _MARKER_EXAMPLES:
+        return None
+    arg = (match.group(2) or "").strip()
+    if inner != inner.strip() or _SPACED_UNIT.search(arg):
+        return _canonical(match.group(1), arg)
+    return None
+
+
 def scan(lines: Iterable[tuple[int, str]], ctx: Context) -> list[Item]:
     """Turn numbered lines into items. Blank lines end a paragraph (a separate Speech).
 
     Whitespace in speech folds to single spaces; text with no letter or digit (a `.` left after
-    a marker) is dropped.
+    a marker) is dropped. Every error is recorded in `ctx` and scanning goes on, so that a file's
+    errors are all reported at once; near misses (text that looks like a marker but is not one, and
+    will be spoken) are recorded as warnings.
     """
     items: list[Item] = []
     parts: list[str] = []
@@ -120,7 +160,10 @@ def scan(lines: Iterable[tuple[int, str]], ctx: Context) -> list[Item]:
     def flush() -> None:
         text = " ".join("".join(parts).split())
         if any(char.isalnum() for char in text):  # punctuation left beside a marker is not speech
-            items.append(Speech(text, start_line[0]))
+            try:
+                items.append(Speech(text, start_line[0]))
+            except ScriptError as exc:  # pragma: no cover - the text has a letter or digit
+                ctx.report(exc)
         parts.clear()
         start_line.clear()
 
@@ -133,50 +176,81 @@ def scan(lines: Iterable[tuple[int, str]], ctx: Context) -> list[Item]:
         if not line.strip():
             flush()
             continue
+        for round_marker in _ROUND_MARKER.finditer(line):
+            ctx.warn(
+                f"{round_marker.group()} is in round brackets, so it will be spoken",
+                f"write {_canonical(round_marker.group(1), round_marker.group(2))} for a marker",
+                line_no,
+            )
         parts.append(" ")
         i, n = 0, len(line)
         while i < n:
             char = line[i]
-            if char == "[":
-                close, reopen = line.find("]", i + 1), line.find("[", i + 1)
-                if close < 0 or 0 <= reopen < close:
-                    stop = reopen if 0 <= reopen < (close if close >= 0 else n) else n
+            try:
+                if char == "[":
+                    close, reopen = line.find("]", i + 1), line.find("[", i + 1)
+                    if close < 0 or 0 <= reopen < close:
+                        stop = reopen if 0 <= reopen < (close if close >= 0 else n) else n
+                        ctx.warn(
+                            f"unclosed [ in {short(line[i:stop])!r}, so it will be spoken",
+                            "close it with ] on the same line for a marker such as [pause 5s], or remove the [",
+                            line_no,
+                        )
+                        i += 1  # the bracket itself is not spoken
+                        continue
+                    marker = line[i : close + 1]
+                    meant = _near_miss(marker)
+                    if meant is not None:
+                        ctx.warn(f"{marker} is not a marker (spaces), so it will be spoken", f"write {meant}", line_no)
+                        add(marker[1:-1], line_no)
+                        i = close + 1
+                        continue
+                    flush()
+                    i = close + 1
+                    items.append(_marker(marker, line_no, ctx))
+                elif char == "]":
+                    i += 1
                     raise ctx.error(
-                        f"unclosed marker {short(line[i:stop])}",
-                        "close it with ] on the same line; square brackets are only for markers such as [pause 5s]",
-                        line_no,
+                        f"']' without a matching '[' in {_before(line, i - 1)!r}", "remove it; square brackets are only for markers such as [pause 5s]", line_no
                     )
-                flush()
-                items.append(_marker(line[i : close + 1], line_no, ctx))
-                i = close + 1
-            elif char == "]":
-                raise ctx.error(
-                    f"']' without a matching '[' in {_before(line, i)!r}", "remove it; square brackets are only for markers such as [pause 5s]", line_no
-                )
-            elif char == "<" and _BREAK_START.match(line, i):
-                flush()
-                pause, i = _ssml_break(line, i, line_no, ctx)
-                items.append(pause)
-            elif char == "{":
-                if line.startswith("{{", i):
-                    add("{", line_no)
+                elif char == "<" and _BREAK_START.match(line, i):
+                    flush()
+                    end = line.find(">", i)
+                    start, i = i, (end + 1 if end >= 0 else n)
+                    pause, i = _ssml_break(line, start, line_no, ctx)
+                    items.append(pause)
+                elif char == "{":
+                    if line.startswith("{{", i):
+                        add("{", line_no)
+                        i += 2
+                        continue
+                    match = _PLACEHOLDER.match(line, i)
+                    if not match:
+                        start, i = i, i + 1
+                        if "}" not in line[start:]:
+                            ctx.warn(
+                                f"unclosed {{ in {short(line[start:], 24)!r}, so it will be spoken",
+                                "close it with } for a placeholder such as {name}, write {{ for a literal brace, or remove it",
+                                line_no,
+                            )
+                            continue
+                        i = line.find("}", start) + 1  # the whole would-be placeholder is the one mistake
+                        raise ctx.error(f"'{{' that starts no placeholder in {short(line[start:], 24)!r}", _PLACEHOLDER_HINT, line_no)
+                    i = match.end()
+                    add(_fill(match.group(1), line_no, ctx), line_no)
+                elif char == "}":
+                    if not line.startswith("}}", i):
+                        i += 1
+                        raise ctx.error(f"'}}' without a matching '{{' in {_before(line, i - 1)!r}", _PLACEHOLDER_HINT, line_no)
+                    add("}", line_no)
                     i += 2
-                    continue
-                match = _PLACEHOLDER.match(line, i)
-                if not match:
-                    raise ctx.error(f"'{{' that starts no placeholder in {short(line[i:], 24)!r}", _PLACEHOLDER_HINT, line_no)
-                add(_fill(match.group(1), line_no, ctx), line_no)
-                i = match.end()
-            elif char == "}":
-                if not line.startswith("}}", i):
-                    raise ctx.error(f"'}}' without a matching '{{' in {_before(line, i)!r}", _PLACEHOLDER_HINT, line_no)
-                add("}", line_no)
-                i += 2
-            else:
-                plain = _PLAIN_RUN.match(line, i)
-                assert plain is not None  # the pattern matches any character that is not a marker start
-                add(plain.group(), line_no)
-                i = plain.end()
+                else:
+                    plain = _PLAIN_RUN.match(line, i)
+                    assert plain is not None  # the pattern matches any character that is not a marker start
+                    add(plain.group(), line_no)
+                    i = plain.end()
+            except ScriptError as exc:
+                ctx.report(exc)
     flush()
     return items
 

@@ -15,12 +15,27 @@ from yaml.constructor import SafeConstructor
 
 from ..durations import parse_duration
 from ..errors import LengthError, ScriptError, SettingsError
-from ..settings import PITCH_RANGE, RATE_WPM_RANGE, Background, TrackSettings
+from ..settings import BACKGROUND_DB_RANGE, PITCH_RANGE, RATE_WPM_RANGE, Background, TrackSettings
 from .model import MAX_REPEAT, Item, Script, Section
 from .text import EMPTY_HINTS, PLACEHOLDER_NAME, Context, scan, short, suggest
 
-TOP_KEYS = ("title", "author", "description", "language", "voice", "rate", "pitch", "length", "background", "bells", "vars", "sections")
-SECTION_KEYS = ("name", "text", "optional", "repeat")
+TOP_KEYS = (
+    "title",
+    "author",
+    "description",
+    "language",
+    "voice",
+    "rate",
+    "engine",
+    "pitch",
+    "length",
+    "background",
+    "background_db",
+    "bells",
+    "vars",
+    "sections",
+)
+SECTION_KEYS = ("name", "text", "optional", "repeat", "voice", "rate", "engine", "background", "background_db")
 BELL_KEYS = ("start", "end")
 
 _TAG = "tag:yaml.org,2002:"
@@ -38,6 +53,8 @@ class YamlReader:
         self.ctx = ctx
         self.source = source
         self.offset = offset
+        #: The title key was there but its value was wrong (reported): not also "missing title".
+        self.title_failed = False
 
     def line(self, node: yaml.Node) -> int:
         return node.start_mark.line + 1 + self.offset
@@ -70,27 +87,38 @@ class YamlReader:
     def mapping(self, node: yaml.MappingNode, known: tuple[str, ...], what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """The mapping's keys (checked against `known`) → (key node, value node). Merge keys are applied."""
         seen: set[str] = set()
+        reported: set[int] = set()  # keys already reported: skipped, and reading goes on
         for key, _ in node.value:
             if key.tag == _MERGE:
                 continue
+            problem = None
             if not isinstance(key, yaml.ScalarNode):
-                raise self.error(f"a {what} key must be a name, not a {_kind(key)}", f"the keys are {', '.join(known)}", key)
-            if key.value not in known:
+                problem = self.error(f"a {what} key must be a name, not a {_kind(key)}", f"the keys are {', '.join(known)}", key)
+            elif key.value not in known:
                 close = suggest(key.value, known)
                 hint = f"did you mean {close!r}?" if close else f"the {what} keys are {', '.join(known)}"
-                raise self.error(f"unknown key {short(key.value)!r}", hint, key)
-            if key.value in seen:
-                raise self.error(f"duplicate key {key.value!r}", "give each key once", key)
-            seen.add(key.value)
+                problem = self.error(f"unknown key {short(key.value)!r}", hint, key)
+                if close == "title":
+                    self.title_failed = True  # `Title:` is the title, misspelt: not also "missing title"
+            elif key.value in seen:
+                problem = self.error(f"duplicate key {key.value!r}", "give each key once", key)
+            else:
+                seen.add(key.value)
+            if problem is not None:
+                self.ctx.report(problem)
+                reported.add(id(key))
         try:
             SafeConstructor().flatten_mapping(node)
         except yaml.MarkedYAMLError as exc:
             raise self.error(f"bad merge (<<): {exc.problem}", "merge only mappings, e.g. <<: *defaults", node) from None
         result: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key, value in node.value:
+            if id(key) in reported:
+                continue
             if not isinstance(key, yaml.ScalarNode) or key.value not in known:
                 name = key.value if isinstance(key, yaml.ScalarNode) else _kind(key)
-                raise self.error(f"unknown key {short(str(name))!r} (from a merge)", f"the {what} keys are {', '.join(known)}", key)
+                self.ctx.report(self.error(f"unknown key {short(str(name))!r} (from a merge)", f"the {what} keys are {', '.join(known)}", key))
+                continue
             result[key.value] = (key, value)
         return result
 
@@ -156,54 +184,116 @@ class YamlReader:
             f"background must be a name or a mapping, not a {_kind(node)}", "write background: drone, or a mapping such as {kind: drone, gain_db: -20}", node
         )
 
+    def attempt(self, read: Any) -> bool:
+        """Run `read()`; an error is recorded (reading goes on) and False returned."""
+        try:
+            read()
+        except ScriptError as exc:
+            self.ctx.report(exc)
+            return False
+        return True
+
     def settings(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> dict[str, Any]:
         """Every key but `sections` → Script keyword arguments (track settings in `settings`); also
-        sets the context's vars."""
+        sets the context's vars. Each key's error is recorded and the others are still read."""
         out: dict[str, Any] = {}
         track: dict[str, Any] = {}
-        if "title" in fields:
-            title = self.string("title", fields["title"][1])
-            if title is not None:
-                title = " ".join(title.split())
-                if not title:
-                    raise self.error("title is empty", "write title: followed by the practice's name", fields["title"][1])
-                out["title"] = title
-        for key in ("author", "description", "language"):
-            if key in fields:
-                value = self.string(key, fields[key][1])
-                out[key] = (value.strip() or None) if value is not None else None
-        if "voice" in fields:
-            value = self.string("voice", fields["voice"][1])
-            track["voice"] = (value.strip() or None) if value is not None else None
-            out["voice_line"] = self.line(fields["voice"][1])
-        if "rate" in fields:
-            track["rate_wpm"] = float(self.number("rate", fields["rate"][1], *RATE_WPM_RANGE, whole=False, hint="give words per minute, e.g. rate: 150"))
-        if "pitch" in fields:
-            track["pitch"] = self.number("pitch", fields["pitch"][1], *PITCH_RANGE, whole=True, hint="50 is normal, e.g. pitch: 50")
-        if "length" in fields:
-            track["length_s"] = self.length(fields["length"][1])
-        if "background" in fields:
-            node = fields["background"][1]
-            value = self.background(node)
+
+        def title() -> None:
+            value = self.string("title", fields["title"][1])
             if value is not None:
-                track["background"] = Background(value, base_dir=self.ctx.base_dir, path=self.ctx.path, line=self.line(node))
-        if "bells" in fields:
+                value = " ".join(value.split())
+                if not value:
+                    raise self.error("title is empty", "write title: followed by the practice's name", fields["title"][1])
+                out["title"] = value
+
+        def text(key: str) -> None:
+            value = self.string(key, fields[key][1])
+            out[key] = (value.strip() or None) if value is not None else None
+
+        def voice() -> None:
+            track.update(self.voice_settings(fields))
+            out["voice_line"] = self.line(fields["voice"][1])
+
+        def pitch() -> None:
+            track["pitch"] = self.number("pitch", fields["pitch"][1], *PITCH_RANGE, whole=True, hint="50 is normal, e.g. pitch: 50")
+
+        def length() -> None:
+            track["length_s"] = self.length(fields["length"][1])
+
+        def bells() -> None:
             node = fields["bells"][1]
             if not isinstance(node, yaml.MappingNode):
                 raise self.error(f"bells must be a mapping, not {describe(node)}", "write bells: {start: true, end: true}", node)
-            bells = self.mapping(node, BELL_KEYS, "bells")
+            entries = self.mapping(node, BELL_KEYS, "bells")
             for key in BELL_KEYS:
-                if key in bells:
-                    track[f"bells_{key}"] = self.boolean(f"bells.{key}", bells[key][1])
+                if key in entries:
+                    track[f"bells_{key}"] = self.boolean(f"bells.{key}", entries[key][1])
+
+        readers: dict[str, Any] = {"title": title, "author": lambda: text("author"), "description": lambda: text("description"),
+                   "language": lambda: text("language"), "voice": voice, "pitch": pitch, "length": length, "bells": bells}  # fmt: skip
+        for key in fields:
+            if key in readers:
+                ok = self.attempt(readers[key])
+                if key == "title":
+                    self.title_failed = not ok
+        track.update(self.shaping(fields, skip=("voice",)))
         defaults: dict[str, str] = {}
         if "vars" in fields:
-            defaults = self.vars(fields["vars"][1])
+            self.attempt(lambda: defaults.update(self.vars(fields["vars"][1])))
         self.ctx.vars = {**defaults, **self.ctx.overrides}
         try:
             out["settings"] = TrackSettings(**track, vars=defaults)
         except SettingsError as exc:  # pragma: no cover - every value is checked above, with its line
             raise self.ctx.error(exc.message, exc.hint) from None
         return out
+
+    def voice_settings(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> dict[str, Any]:
+        value = self.string("voice", fields["voice"][1])
+        return {"voice": (value.strip() or None) if value is not None else None}
+
+    def shaping(self, fields: dict[str, tuple[yaml.Node, yaml.Node]], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The settings a section may also set (voice, rate, engine, background, background_db) as
+        TrackSettings keyword arguments; each is checked where it is written, and errors recorded."""
+        track: dict[str, Any] = {}
+
+        def rate() -> None:
+            track["rate_wpm"] = float(self.number("rate", fields["rate"][1], *RATE_WPM_RANGE, whole=False, hint="give words per minute, e.g. rate: 150"))
+
+        def engine() -> None:
+            node = fields["engine"][1]
+            value = self.string("engine", node)
+            if value is not None:
+                self.checked(node, engine=value.strip())
+                track["engine"] = value.strip()
+
+        def background() -> None:
+            node = fields["background"][1]
+            value = self.background(node)
+            if value is not None:
+                track["background"] = Background(value, base_dir=self.ctx.base_dir, path=self.ctx.path, line=self.line(node))
+
+        def background_db() -> None:
+            low, high = BACKGROUND_DB_RANGE
+            track["background_db"] = float(
+                self.number(
+                    "background_db", fields["background_db"][1], low, high, whole=False, hint="the bed's level under the voice in dB, e.g. background_db: -22"
+                )
+            )
+
+        readers = {"voice": lambda: track.update(self.voice_settings(fields)), "rate": rate, "engine": engine,
+                   "background": background, "background_db": background_db}  # fmt: skip
+        for key in fields:
+            if key in readers and key not in skip:
+                self.attempt(readers[key])
+        return track
+
+    def checked(self, node: yaml.Node, **values: Any) -> TrackSettings:
+        """TrackSettings(**values), its error reported at `node`."""
+        try:
+            return TrackSettings(**values)
+        except SettingsError as exc:
+            raise self.error(exc.message, exc.hint, node) from None
 
     def length(self, node: yaml.Node) -> float:
         if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL:
@@ -266,11 +356,14 @@ def parse_yaml(text: str, ctx: Context) -> Script:
         raise reader.error(f"a YAML script must be a mapping of settings, not {describe(root)}", "start it with `title: …` and a `sections:` list", root)
     fields = reader.mapping(root, TOP_KEYS, "script")
     settings = reader.settings(fields)
-    if "title" not in settings:
-        raise ctx.error("missing title", "add `title: …` at the top of the script")
+    if "title" not in settings and not reader.title_failed:
+        ctx.report(ctx.error("missing title", "add `title: …` at the top of the script"))
     if "sections" not in fields:
-        raise ctx.error("missing sections", "add `sections:` with one `- text: …` entry per part of the practice")
+        ctx.report(ctx.error("missing sections", "add `sections:` with one `- text: …` entry per part of the practice"))
+        raise ctx.errors[0]
     sections = _yaml_sections(reader, fields["sections"][1])
+    if ctx.errors:
+        raise ctx.errors[0]  # every error is in ctx: load_script reports them all
     return Script(path=ctx.path, sections=sections, vars=dict(ctx.vars), **settings)
 
 
@@ -282,29 +375,47 @@ def _yaml_sections(reader: YamlReader, node: yaml.Node) -> tuple[Section, ...]:
         raise reader.error("sections is empty", hint, node)
     sections = []
     for index, entry in enumerate(node.value, 1):
-        if not isinstance(entry, yaml.MappingNode):
-            raise reader.error(f"section {index} must be a mapping with text:, not {describe(entry)}", hint, entry)
-        fields = reader.mapping(entry, SECTION_KEYS, "section")
-        name = reader.string("name", fields["name"][1]) if "name" in fields else None
-        name = " ".join((name or "").split()) or f"Section {index}"
-        optional = reader.boolean("optional", fields["optional"][1]) if "optional" in fields else False
-        repeat = 1
-        if "repeat" in fields:
-            repeat = int(reader.number("repeat", fields["repeat"][1], 1, MAX_REPEAT, whole=True, hint="write repeat: 2"))
-        text_node = fields["text"][1] if "text" in fields else None
-        items: list[Item] = []
-        if text_node is not None:
-            if not isinstance(text_node, yaml.ScalarNode):
-                raise reader.error(
-                    f"text must be the words to speak, not a {_kind(text_node)}",
-                    "a text starting with [ is read as a YAML list: write `text: |` and the text on the next lines, indented",
-                    text_node,
-                )
-            if text_node.tag != _NULL:
-                items = scan(reader.text_lines(text_node), reader.ctx)
-        if not items:
-            raise reader.error(
-                f"section {name!r} has no text", "add `text:` with the words to speak, or remove the section", text_node if text_node is not None else entry
-            )
-        sections.append(Section(name, tuple(items), reader.line(entry), optional, repeat))
+        try:
+            section = _yaml_section(reader, entry, index, hint)
+        except ScriptError as exc:
+            reader.ctx.report(exc)
+        else:
+            if section is not None:
+                sections.append(section)
     return tuple(sections)
+
+
+def _yaml_section(reader: YamlReader, entry: yaml.Node, index: int, hint: str) -> Section | None:
+    """One section; None when its errors were recorded."""
+    ctx = reader.ctx
+    errors_before = len(ctx.errors)
+    if not isinstance(entry, yaml.MappingNode):
+        raise reader.error(f"section {index} must be a mapping with text:, not {describe(entry)}", hint, entry)
+    fields = reader.mapping(entry, SECTION_KEYS, "section")
+    flags: dict[str, Any] = {"name": None, "optional": False, "repeat": 1}
+    if "name" in fields:
+        reader.attempt(lambda: flags.update(name=reader.string("name", fields["name"][1])))
+    name = " ".join((flags["name"] or "").split()) or f"Section {index}"
+    if "optional" in fields:
+        reader.attempt(lambda: flags.update(optional=reader.boolean("optional", fields["optional"][1])))
+    if "repeat" in fields:
+        reader.attempt(lambda: flags.update(repeat=int(reader.number("repeat", fields["repeat"][1], 1, MAX_REPEAT, whole=True, hint="write repeat: 2"))))
+    shaping = reader.shaping(fields)
+    text_node = fields["text"][1] if "text" in fields else None
+    items: list[Item] = []
+    if text_node is not None:
+        if not isinstance(text_node, yaml.ScalarNode):
+            raise reader.error(
+                f"text must be the words to speak, not a {_kind(text_node)}",
+                "a text starting with [ is read as a YAML list: write `text: |` and the text on the next lines, indented",
+                text_node,
+            )
+        if text_node.tag != _NULL:
+            items = scan(reader.text_lines(text_node), ctx)
+    if len(ctx.errors) > errors_before:
+        return None
+    if not items:
+        raise reader.error(
+            f"section {name!r} has no text", "add `text:` with the words to speak, or remove the section", text_node if text_node is not None else entry
+        )
+    return Section(name, tuple(items), reader.line(entry), flags["optional"], flags["repeat"], TrackSettings(**shaping))

@@ -15,7 +15,6 @@ so two workers writing the same clip write the same bytes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import socket
@@ -34,10 +33,10 @@ from ..request import default_cache_dir
 from ..system.atomic import atomic_path, write_text
 from .clips import excerpt, process_clip, read_wav_mono
 from .engines.base import Synthesizer, VoiceSettings
+from .keys import CLIP_FORMAT_VERSION, clip_key, clip_path, engine_root
 from .voices import VoiceInfo
 
-#: Bump when the way clips are processed changes, so old cache entries are not reused.
-CLIP_FORMAT_VERSION = 1
+__all__ = ["CLIP_FORMAT_VERSION", "SpeechCache"]
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,9 @@ class SpeechCache:
     def __init__(self, synthesizer: Synthesizer, cache_dir: Path | None = None):
         self.synthesizer = synthesizer
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        engine_key = hashlib.sha256(synthesizer.engine_id.encode()).hexdigest()[:12]
-        self.engine_key = engine_key
-        self.root = self.cache_dir / "speech" / engine_key
+        self.root = engine_root(self.cache_dir, synthesizer.engine_id)
+        #: The engine's folder name, also its folder in a shared store.
+        self.engine_key = self.root.name
         #: How many clips this cache had to synthesise (0 on a warm re-render).
         self.synthesized = 0
         #: How many clips came from the shared store, and how many this cache added to it.
@@ -90,11 +89,10 @@ class SpeechCache:
         self._shared_fs: tuple[Any, str] | None = None
 
     def key(self, text: str, voice: VoiceSettings) -> str:
-        material = json.dumps([CLIP_FORMAT_VERSION, self.synthesizer.engine_id, voice.voice_id, voice.rate_wpm, voice.pitch, text])
-        return hashlib.sha256(material.encode()).hexdigest()
+        return clip_key(self.synthesizer.engine_id, voice, text)
 
     def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.npy"
+        return clip_path(self.root, key)
 
     def voices(self) -> list[VoiceInfo]:
         """The engine's voices, remembered in the cache so a warm render never starts the engine."""

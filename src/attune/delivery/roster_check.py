@@ -1,0 +1,122 @@
+"""Checking a roster before a batch: the roster, then every track's script, settings and length.
+
+Each problem is one line, `ROSTER:LINE: client / track: what is wrong — how to fix it` (LINE is the
+track's line in the roster). Nothing is rendered and no speech is synthesised: lengths come from the
+speech cache where it has every sentence, else from the words and the rate (and say so). Voices are
+checked against the engine's list (remembered in the cache; otherwise the engine is asked once).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..check import FileCheck, check_backgrounds, fit
+from ..errors import AttuneError
+from ..script import load_script
+from ..settings import DEFAULT_ENGINE, TrackSettings
+
+
+class _Voices:
+    """Each engine's voice list, asked for once: from the speech cache's listing, else from the engine."""
+
+    def __init__(self, cache_dir: Path | None):
+        from ..request import default_cache_dir
+
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self._lists: dict[str, tuple[list, list[str]]] = {}
+
+    def of(self, engine: str) -> tuple[list, list[str]]:
+        if engine not in self._lists:
+            self._lists[engine] = self._listing(engine)
+        return self._lists[engine]
+
+    def _listing(self, engine: str) -> tuple[list, list[str]]:
+        from ..speech.voices import VoiceInfo
+
+        if engine == "pyttsx3":
+            from ..speech.engines.espeak import engine_description
+            from ..speech.keys import engine_root
+
+            try:
+                listing = json.loads((engine_root(self.cache_dir, engine_description()) / "voices.json").read_text("utf-8"))
+                voices = [VoiceInfo(v["id"], v["name"], tuple(v["languages"]), v.get("gender")) for v in listing]
+                return voices, _ESPEAK_VARIANTS_UNKNOWN
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        from ..speech.engines import create_synthesizer
+
+        synth = create_synthesizer(engine)
+        try:
+            return synth.voices(), synth.variants()
+        finally:
+            synth.close()
+
+
+#: With the voice list from the cache, a +variant is taken as written (the render checks it).
+_ESPEAK_VARIANTS_UNKNOWN: list[str] = []
+
+
+def _resolve(voices: _Voices, settings: TrackSettings, language: str | None) -> None:
+    from ..speech.voices import resolve_voice
+
+    listing, variants = voices.of(settings.engine or DEFAULT_ENGINE)
+    spec = settings.voice
+    if spec and "+" in spec and variants is _ESPEAK_VARIANTS_UNKNOWN:
+        spec = spec.partition("+")[0]
+    resolve_voice(spec, listing, variants=variants, language=language)
+
+
+def check_roster(path: Path, cache_dir: Path | None = None) -> FileCheck:
+    """Every problem of the roster at `path`, one line each; a summary when there are none."""
+    from .roster import load_roster
+
+    result = FileCheck(str(path))
+    try:
+        roster = load_roster(path)
+    except AttuneError as exc:
+        result.problems += exc.lines()
+        return result
+    voices = _Voices(cache_dir)
+    tracks = estimated = 0
+    for client in roster.clients:
+        for spec in client.tracks:
+            tracks += 1
+            where = f"{roster.path}:{spec.line}: {client.name} / {spec.file_stem}: "
+            if not spec.script.is_file():
+                what = "is not a file" if spec.script.exists() else "does not exist"
+                result.problems.append(f"{where}the script {spec.script_text} {what} — check the path: it is relative to the roster file")
+                continue
+            try:
+                script = load_script(spec.script, spec.settings.vars)
+            except AttuneError as exc:
+                result.problems += [where + line for line in exc.lines()]
+                continue
+            result.warnings += [where + str(w) for w in script.warnings]
+            settings = spec.settings.over(script.settings).resolved()
+            try:
+                _resolve(voices, settings, script.language)
+                for section in script.sections:
+                    if section.settings.voice is not None or section.settings.engine is not None:
+                        _resolve(voices, section.settings.over(settings), script.language)
+            except AttuneError as exc:
+                if spec.settings.voice is None and exc.path is None:
+                    exc.path, exc.line = script.path, script.voice_line
+                result.problems.append(where + str(exc))
+            try:
+                check_backgrounds(script, spec.settings)
+            except AttuneError as exc:
+                result.problems.append(where + str(exc))
+            if settings.length_s is not None:
+                fitted = fit(script, settings, cache_dir, settings.length_s)
+                estimated += fitted.estimated
+                if fitted.error is not None:
+                    result.problems.append(f"{where}{fitted.error.message} — {fitted.error.hint}{fitted.note()}")
+    if not result.problems:
+        note = f" ({estimated} estimated from the words and the rate)" if estimated else ""
+        formats = sorted({f for c in roster.clients for t in c.tracks for f in (t.settings.formats or ("mp3",))})
+        result.summary = (
+            f"roster of {len(roster.clients)} client{'s' if len(roster.clients) != 1 else ''}, {tracks} track{'s' if tracks != 1 else ''}"
+            f" ({', '.join(formats)}), every length fits{note}"
+        )
+    return result
