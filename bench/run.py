@@ -4,6 +4,7 @@
     render   the render against a bare ffmpeg encode of its own PCM; memory; warm re-render
     formats  --format mp3,m4a against --format mp3
     batch    --jobs 2 against --jobs 1
+    cluster  --cluster local:2 against --jobs 2; the cost of a worker loss; the scheduler's overhead per task
     file_bed peak RSS of a 20-minute sound-file bed against a drone
     piper    a cold Piper synthesis of 40 sentences against `python -m piper` on the same sentences
 
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-BENCHES = ["render", "formats", "batch", "file_bed", "piper"]
+BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper"]
 
 
 def main() -> None:

@@ -90,12 +90,15 @@ def input_files(request: RenderRequest) -> list[Path]:
     return files
 
 
-def speech_identity(request: RenderRequest) -> str:
-    """The speech engine the render will use, with its versions and (Piper) its voice model's hash:
-    the request's engine and voice over the script's (`attune.speech.engines.engine_identity`)."""
+#: What a render asks of its speech engine: (engine, voice, language, speaker).
+SpeechAsk = tuple[str, "str | None", "str | None", "str | None"]
+
+
+def speech_ask(request: RenderRequest) -> SpeechAsk:
+    """The engine, voice, language and speaker the render will ask for: the request's over the
+    script's (a script that cannot be read asks for the request's alone; the render reports it)."""
     from .script import load_script  # yaml only: still light
     from .settings import DEFAULT_ENGINE
-    from .speech.engines import engine_identity
 
     settings, language = request.settings, None
     try:
@@ -103,10 +106,23 @@ def speech_identity(request: RenderRequest) -> str:
         settings, language = settings.over(script.settings), script.language
     except AttuneError:
         pass  # the render reports the script's problem; its bytes are in the fingerprint anyway
+    return (settings.engine or DEFAULT_ENGINE, settings.voice, language, settings.speaker)
+
+
+def identity_of(ask: SpeechAsk) -> str:
+    """The speech identity, on this machine, of what `ask` asks for (`attune.speech.engines.engine_identity`)."""
+    from .speech.engines import engine_identity
+
+    engine, voice, language, speaker = ask
     try:
-        return engine_identity(settings.engine or DEFAULT_ENGINE, settings.voice, language) + (f"; speaker {settings.speaker}" if settings.speaker else "")
+        return engine_identity(engine, voice, language) + (f"; speaker {speaker}" if speaker else "")
     except AttuneError as exc:
         return f"unavailable: {exc}"
+
+
+def speech_identity(request: RenderRequest) -> str:
+    """The speech engine the render will use, with its versions and (Piper) its voice model's hash."""
+    return identity_of(speech_ask(request))
 
 
 def request_fingerprint(request: RenderRequest) -> str:

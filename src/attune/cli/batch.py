@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -17,25 +18,36 @@ from .options import engine_option, voices_dir_flag
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the batch: public/ (to upload) and what is kept (manifest, access, links).",
+    help="Folder (or, with --cluster, any fsspec URL such as s3://bucket/prefix) for the batch: public/ (to upload) and what is kept (manifest, access, links).",
 )
-@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: one per core).")
+@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes on this machine (default: one per core).")
+@click.option("--cluster", metavar="local:N|tcp://HOST:PORT", help="Render on dask.distributed: N local worker processes, or an existing scheduler's workers.")
+@click.option(
+    "--storage-options",
+    metavar="JSON",
+    help='fsspec options for an -o URL and --cache-url, e.g. \'{"anon": false, "client_kwargs": {"region_name": "eu-west-1"}}\'.',
+)
+@click.option("--cache-url", metavar="URL", help="With --cluster: a shared speech store (s3://bucket/speech) every worker reads through and writes once.")
+@click.option(
+    "--allowed-failures", type=click.IntRange(0, 20), help="With --cluster local:N: how often a track's worker may die before the track is failed (default 2)."
+)
 @click.option("--base-url", help="Public URL of the output folder's public/, for the feeds and the links to send.")
 @click.option("--force", is_flag=True, help="Render every track again, even when its inputs are unchanged.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder (on a cluster: on every worker).")
 @click.option("--dry-run", is_flag=True, help="Check the roster and every track (as `attune check` does) and render nothing.")
 @engine_option("Speech engine for every track, over the roster's `engine:` (pyttsx3 or piper).")
 @voices_dir_flag
-def batch(roster, out_dir, jobs, base_url, force, cache_dir, dry_run, engine):
+def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine):
     """Render every client's tracks in ROSTER and publish each client behind a private link.
 
     Upload DIR/public/ as it is; keep the rest (manifest.json, access.json, links.csv).
     Send each client the page or feed URL from DIR/links.csv.
 
     \b
-    Example:
+    Examples:
       attune batch clients.yaml -o deliver/ --base-url https://example.org/practice/
+      attune batch clients.yaml -o deliver/ --cluster local:2
+      attune batch clients.yaml -o s3://bucket/practice --cluster tcp://10.0.0.5:8786 --base-url https://cdn.example.org/practice/public/
       attune batch examples/clients.yaml --dry-run
     """
     if dry_run:
@@ -48,13 +60,31 @@ def batch(roster, out_dir, jobs, base_url, force, cache_dir, dry_run, engine):
     if out_dir is None:
         raise click.UsageError("Missing option '-o' / '--output'")
     from ..delivery.batch import format_summary, run_batch
+    from ..delivery.store import is_url
     from ..settings import TrackSettings
 
+    options = _storage_options(storage_options)
+    dest = out_dir if is_url(out_dir) else Path(out_dir)
     overrides = TrackSettings(engine=engine) if engine else None
-    report = run_batch(Path(roster), out_dir, jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, progress=_progress(), overrides=overrides)
+    report = run_batch(
+        Path(roster), dest, jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, progress=_progress(), overrides=overrides,
+        cluster=cluster, storage_options=options, cache_url=cache_url, allowed_failures=allowed_failures,
+    )  # fmt: skip
     click.echo(format_summary(report))
     if report.failures:
         sys.exit(1)
+
+
+def _storage_options(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    try:
+        options = json.loads(text)
+    except ValueError as exc:
+        raise click.UsageError(f"--storage-options is not JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise click.UsageError("--storage-options must be a JSON object, such as '{\"anon\": true}'")
+    return options
 
 
 def _progress():
@@ -66,6 +96,8 @@ def _progress():
                 click.echo(f"batch: {p.total} track{'s' if p.total != 1 else ''}, {p.to_render} to render", err=True)
             elif p.event in ("rendered", "failed"):
                 click.echo(f"[{p.done}/{p.total}] {p.client} / {p.track}: {p.event}", err=True)
+            elif p.event == "working":
+                click.echo(f"[{p.done}/{p.total}] working: {', '.join(p.workers) if p.workers else 'no worker busy'}", err=True)
 
         return line
     bar = click.progressbar(length=1, label="batch", file=sys.stderr, show_eta=False)
@@ -73,6 +105,8 @@ def _progress():
     def update(p) -> None:
         bar.length = max(p.total, 1)
         label = {"start": "starting", "rendering": f"{p.client} / {p.track}", "publishing": f"publishing {p.client}"}.get(p.event, f"{p.client}")
+        if p.event == "working":
+            label = f"{len(p.workers)} working: " + ", ".join(w.split(" ", 1)[-1] for w in p.workers)
         bar.label = label[:40].ljust(40)
         bar.update(p.done - bar.pos)
         if p.done >= p.total and p.event in ("rendered", "failed", "publishing"):

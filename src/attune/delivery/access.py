@@ -18,7 +18,7 @@ import difflib
 import io
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,10 +79,23 @@ class Access:
         """The access file of an output folder (empty when there is none yet)."""
         path = Path(folder) / ACCESS_NAME
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return Access(path, {})
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise OutputError(
+                f"cannot read {ACCESS_NAME}: {exc}", "restore it from a backup; without it every client would get new links", path=str(path)
+            ) from None
+        return Access.parse(text, path)
+
+    @staticmethod
+    def parse(text: str | None, path: Path) -> Access:
+        """The access file in `text` (None: there is none yet), read from `path` (any destination)."""
+        if text is None:
+            return Access(path, {})
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
             raise OutputError(
                 f"cannot read {ACCESS_NAME}: {exc}", "restore it from a backup; without it every client would get new links", path=str(path)
             ) from None
@@ -96,9 +109,12 @@ class Access:
 
     def save(self) -> None:
         """Write access.json atomically, readable by its owner only."""
-        data = {"attune_access": ACCESS_VERSION, "base_url": self.base_url, "clients": [asdict(c) for c in self.clients.values()]}
         with atomic_path(self.path, mode=ACCESS_MODE) as tmp:
-            tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            tmp.write_text(self.dumps(), encoding="utf-8")
+
+    def dumps(self) -> str:
+        data = {"attune_access": ACCESS_VERSION, "base_url": self.base_url, "clients": [asdict(c) for c in self.clients.values()]}
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     def ensure(self, names: Iterable[str]) -> list[ClientAccess]:
         """Every named client's access, giving a token to those who have none."""
@@ -144,13 +160,15 @@ def client_urls(entry: ClientAccess, base_url: str | None, root: Path) -> tuple[
     return str(folder / "index.html"), str(folder / "feed.xml")
 
 
-def links_csv(access: Access, root: Path, base_url: str | None) -> str:
-    """client, state, page URL, feed URL: one row per client, for the practitioner to send."""
+def links_csv(access: Access, root: Path, base_url: str | None, published: Callable[[str], bool] | None = None) -> str:
+    """client, state, page URL, feed URL: one row per client, for the practitioner to send.
+    `published(token)` says whether a client's folder is there (default: a folder under `root`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["client", "state", "page", "feed"])
+    is_published = published or (lambda token: (Path(root) / "public" / token).is_dir())
     for entry in access.clients.values():
-        published = entry.active and (Path(root) / "public" / entry.token).is_dir()
-        page, feed = client_urls(entry, base_url, root) if published else ("", "")
-        writer.writerow([entry.name, entry.state if published or not entry.active else "not published yet", page, feed])
+        published_here = entry.active and is_published(entry.token)
+        page, feed = client_urls(entry, base_url, root) if published_here else ("", "")
+        writer.writerow([entry.name, entry.state if published_here or not entry.active else "not published yet", page, feed])
     return out.getvalue()

@@ -48,8 +48,9 @@ class TrackOutcome:
     ok: bool
     skipped: bool
     error: str | None
-    audio: Path | None
-    vtt: Path | None = None
+    #: Paths in a local folder; URLs (str) in object storage.
+    audio: Path | str | None
+    vtt: Path | str | None = None
     title: str | None = None
     duration_s: float | None = None
 
@@ -64,8 +65,10 @@ class Progress:
     to_render: int = 0
     client: str | None = None
     track: str | None = None
-    #: "start", "rendering", "rendered", "unchanged", "failed", "publishing"
+    #: "start", "rendering", "rendered", "unchanged", "failed", "publishing", "working" (on a cluster)
     event: str = "start"
+    #: On a cluster: which workers are rendering which track (`host:port client / track` each).
+    workers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,17 @@ class BatchReport:
     """Every track's outcome, in roster order; which clients were published; where things are."""
 
     outcomes: list[TrackOutcome]
-    manifest_path: Path
-    out_dir: Path
+    #: Paths for a local folder; URLs (str) for object storage.
+    manifest_path: Path | str
+    out_dir: Path | str
     base_url: str | None = None
     clients: int = 0
     published: list[str] = field(default_factory=list)
     #: Clients with no recording ready (nothing published for them), and revoked ones (not rendered).
     nothing_ready: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
+    #: Clients whose publication failed (on a cluster), with the error.
+    not_published: dict[str, str] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[TrackOutcome]:
@@ -99,15 +105,23 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _join(folder: Path | str, name: str) -> str:
+    return str(folder / name) if isinstance(folder, Path) else f"{folder.rstrip('/')}/{name}"
+
+
 def format_summary(report: BatchReport) -> str:
     """One line per failed track, the clients not published and why, then a count line."""
     lines = [f"failed: {o.client} / {o.track}: {o.error}" for o in report.failures]
     for name in report.nothing_ready:
         lines.append(f"not published: {name} — no recording is ready (see the failures above)")
+    for name, error in report.not_published.items():
+        lines.append(f"not published: {name} — {error}; a re-run tries again")
     for name in report.revoked:
         lines.append(f"revoked: {name} — not rendered or published (`attune access rotate {report.out_dir} '{name}'` to restore)")
     if report.published:
-        lines.append(f"published {_plural(len(report.published), 'client')} under {report.out_dir / 'public'}; links to send: {report.out_dir / LINKS_NAME}")
+        lines.append(
+            f"published {_plural(len(report.published), 'client')} under {_join(report.out_dir, 'public')}; links to send: {_join(report.out_dir, LINKS_NAME)}"
+        )
     if report.base_url is None:
         lines.append("note: without --base-url the links are paths on this computer; pass --base-url to publish them")
     counts = f"{len(report.rendered)} rendered, {len(report.skipped)} unchanged, {len(report.failures)} failed"
@@ -187,7 +201,7 @@ def _plan(
 
 def run_batch(
     roster_path: Path,
-    out_dir: Path,
+    out_dir: Path | str,
     *,
     jobs: int | None = None,
     base_url: str | None = None,
@@ -197,6 +211,10 @@ def run_batch(
     progress: Callable[[Progress], None] | None = None,
     render_fn: Callable[..., Any] | None = None,
     fingerprint_fn: Callable[[Any], str] | None = None,
+    cluster: Any = None,
+    storage_options: dict[str, Any] | None = None,
+    cache_url: str | None = None,
+    allowed_failures: int | None = None,
 ) -> BatchReport:
     """Render a roster into `out_dir` and publish each client; see the module docstring.
 
@@ -205,7 +223,27 @@ def run_batch(
     `attune.request.request_fingerprint`; with `jobs` above 1 they must be module-level functions
     (they are sent to worker processes). Raises AttuneError only for problems with the whole
     batch (the roster, the output folder, the settings); track problems are in the report.
+
+    With `cluster` (`"local:N"`, `"tcp://HOST:PORT"`, or a `distributed.Client`) the tracks render on
+    Dask workers (`attune.delivery.cluster`), and `out_dir` may be any fsspec URL (`s3://…`), opened
+    with `storage_options`; `cache_url` adds a shared speech store.
     """
+    from .store import is_url
+
+    if cluster is not None:
+        if jobs is not None:
+            raise SettingsError("--jobs is for one machine's process pool, not for --cluster", "leave out --jobs: each Dask worker renders one track at a time")
+        from .cluster import run_cluster_batch
+
+        return run_cluster_batch(
+            roster_path, out_dir, cluster, base_url=check_base_url(base_url) if base_url is not None else None, force=force, cache_dir=cache_dir,
+            cache_url=cache_url, storage_options=storage_options, overrides=overrides, progress=progress, render_fn=render_fn,
+            fingerprint_fn=fingerprint_fn, allowed_failures=allowed_failures,
+        )  # fmt: skip
+    if is_url(out_dir):
+        raise SettingsError(f"-o {out_dir} is object storage, which needs --cluster", "add --cluster local:2 to render on this machine's cores")
+    if cache_url is not None:
+        raise SettingsError("--cache-url is for --cluster", "give a shared folder with --cache-dir instead")
     if jobs is not None and jobs < 1:
         raise SettingsError(f"--jobs {jobs} must be at least 1", "use --jobs 1 to render one track at a time")
     if base_url is not None:

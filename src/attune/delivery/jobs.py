@@ -64,54 +64,61 @@ def run_job(job: Job) -> JobResult:
     """Render one track; never raises for a track problem."""
     try:
         fingerprint = job.fingerprint_fn(job.request)
-        render_fn = job.render_fn or importlib.import_module("attune.render").render
-        result = render_fn(job.request, cache_dir=job.cache_dir)
-        audio = inside(job.out_root, Path(result.output_path))
-        if audio != inside(job.out_root, Path(job.request.output_path)):
-            raise OutputError(f"the renderer wrote {audio}, not {job.request.output_path}", "this is a bug in the renderer")
-        title = result.title
-        duration_s = float(result.duration_s)
-        # Every format the track was rendered in, the first (the feed's enclosure) first.
-        written = [(w.format, Path(w.path), w.duration_s) for w in result.outputs] or [(audio.suffix.lstrip("."), audio, duration_s)]
-        files: dict[str, FileEntry] = {}
-        for kind, path, seconds in written:
-            path = inside(job.out_root, path)
-            if not path.is_file():
-                raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(path))
-            files[kind] = FileEntry.of(path, job.out_root, seconds)
-        if result.captions_path is not None:
-            vtt = inside(job.out_root, Path(result.captions_path))
-            if vtt.is_file():
-                files["vtt"] = FileEntry.of(vtt, job.out_root)
-        entry = TrackEntry(
-            client=job.meta.client,
-            client_id=job.meta.client_id,
-            track=job.meta.track,
-            number=job.meta.number,
-            script=job.meta.script,
-            length_s=job.meta.length_s,
-            voice=job.meta.voice,
-            title=title,
-            title_override=job.title_override,
-            description=result.description,
-            artist=result.artist,
-            voice_id=result.voice_id,
-            duration_s=round(duration_s, 3),
-            fingerprint=fingerprint,
-            rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            transcript=result.transcript,
-            files=files,
-            voice_lufs=_rounded(result.voice_lufs),
-            track_lufs=_rounded(result.track_lufs),
-            true_peak_dbtp=_rounded(result.true_peak_dbtp),
-            limiter_reduction_db=round(result.limiter_reduction_db, 2),
-            chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()) if result.plan is not None else (),
-        )
-        return JobResult(entry=entry)
+        return JobResult(entry=render_entry(job.request, job.render_fn, job.cache_dir, job.out_root, job.meta, job.title_override, fingerprint))
     except AttuneError as exc:
         return JobResult(error=str(exc))
     except Exception as exc:  # one track's bug must not stop the batch; it is reported as such
         return JobResult(error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def render_entry(
+    request: Any, render_fn: Callable[..., Any] | None, cache_dir: Path | None, out_root: Path, meta: JobMeta, title_override: str | None, fingerprint: str
+) -> TrackEntry:
+    """Render `request` (its files under `out_root`) and return its manifest entry; raises what the render raises."""
+    render_fn = render_fn or importlib.import_module("attune.render").render
+    result = render_fn(request, cache_dir=cache_dir)
+    audio = inside(out_root, Path(result.output_path))
+    if audio != inside(out_root, Path(request.output_path)):
+        raise OutputError(f"the renderer wrote {audio}, not {request.output_path}", "this is a bug in the renderer")
+    title = result.title
+    duration_s = float(result.duration_s)
+    # Every format the track was rendered in, the first (the feed's enclosure) first.
+    written = [(w.format, Path(w.path), w.duration_s) for w in result.outputs] or [(audio.suffix.lstrip("."), audio, duration_s)]
+    files: dict[str, FileEntry] = {}
+    for kind, path, seconds in written:
+        path = inside(out_root, path)
+        if not path.is_file():
+            raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(path))
+        files[kind] = FileEntry.of(path, out_root, seconds)
+    if result.captions_path is not None:
+        vtt = inside(out_root, Path(result.captions_path))
+        if vtt.is_file():
+            files["vtt"] = FileEntry.of(vtt, out_root)
+    entry = TrackEntry(
+        client=meta.client,
+        client_id=meta.client_id,
+        track=meta.track,
+        number=meta.number,
+        script=meta.script,
+        length_s=meta.length_s,
+        voice=meta.voice,
+        title=title,
+        title_override=title_override,
+        description=result.description,
+        artist=result.artist,
+        voice_id=result.voice_id,
+        duration_s=round(duration_s, 3),
+        fingerprint=fingerprint,
+        rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        transcript=result.transcript,
+        files=files,
+        voice_lufs=_rounded(result.voice_lufs),
+        track_lufs=_rounded(result.track_lufs),
+        true_peak_dbtp=_rounded(result.true_peak_dbtp),
+        limiter_reduction_db=round(result.limiter_reduction_db, 2),
+        chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()) if result.plan is not None else (),
+    )
+    return entry
 
 
 def unchanged(entry: TrackEntry | None, job: Job) -> bool:

@@ -127,10 +127,19 @@ class Manifest:
     @staticmethod
     def load(path: Path, roster: str) -> Manifest:
         """The manifest at `path`; an unreadable or foreign one is empty (every track renders again)."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return Manifest(roster)
+        return Manifest.parse(text, roster)
+
+    @staticmethod
+    def parse(text: str | None, roster: str) -> Manifest:
+        """The manifest in `text` (read from any destination); empty when it is not one."""
         manifest = Manifest(roster)
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(text or "")
+        except ValueError:
             return manifest
         if not isinstance(data, dict) or data.get("attune_manifest") != MANIFEST_VERSION or not isinstance(data.get("tracks"), list):
             return manifest
@@ -146,6 +155,10 @@ class Manifest:
 
     def save(self, path: Path, keys: Iterable[str]) -> None:
         """Write the entries of `keys` (in that order; others are dropped), atomically."""
+        write_text(path, self.dumps(keys))
+
+    def dumps(self, keys: Iterable[str]) -> str:
+        """The JSON of the entries of `keys`, in that order."""
         tracks = [self.tracks[key].to_json() for key in keys if key in self.tracks]
         data = {"attune_manifest": MANIFEST_VERSION, "roster": self.roster, "tracks": tracks}
-        write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -85,6 +85,9 @@ def pool_context() -> multiprocessing.context.BaseContext:
 
 def run_pool(pending: Sequence[tuple[T, Job]], workers: int, record: Callable[[T, Job, JobResult], None]) -> None:
     """Run every job in `workers` processes; `record(tag, job, result)` as each finishes."""
+    if multiprocessing.current_process().daemon:
+        # A Dask worker (or any daemonic process) may not have children of its own: it renders itself.
+        raise AttuneError("the local process pool cannot start inside a daemonic process such as a Dask worker", "render with --jobs 1 there, or use --cluster")
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_worker_init)
     futures: dict[concurrent.futures.Future, tuple[T, Job]] = {}
     try:

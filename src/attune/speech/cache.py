@@ -3,6 +3,13 @@
 Clips are stored as trimmed, edge-faded float32 at the track's rate (`attune.speech.clips`), so a
 re-render with another length or background does no synthesis at all. Temporary names are unique
 across processes and machines (`mkstemp`), so several workers, or machines, may share a cache.
+
+A batch on a cluster may add a shared store (`--cache-url s3://bucket/speech`, any fsspec URL),
+registered for a cache folder with `use_shared_store`: content-addressed as
+`<engine>/<key[:2]>/<key>.npy`, read through (a clip missing here is fetched before it is
+synthesised) and written once (a clip synthesised here is uploaded under a temporary name unique
+across machines, then moved to its key, unless the key is there already). Keys are content hashes,
+so two workers writing the same clip write the same bytes.
 """
 
 from __future__ import annotations
@@ -10,10 +17,15 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
+import os
+import socket
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +40,37 @@ from .voices import VoiceInfo, resolve_voice
 __all__ = ["CLIP_FORMAT_VERSION", "SpeechCache"]
 
 
+@dataclass(frozen=True)
+class SharedStore:
+    """A shared, content-addressed clip store at an fsspec URL (s3://bucket/speech, memory://…)."""
+
+    url: str
+    storage_options: dict[str, Any] = field(default_factory=dict)
+
+    def filesystem(self) -> tuple[Any, str]:
+        try:
+            import fsspec
+        except ImportError:
+            raise OutputError(f"the speech store {self.url} needs fsspec", "pip install 'attune[s3]'") from None
+        fs, root = fsspec.core.url_to_fs(self.url, **self.storage_options)
+        return fs, root.rstrip("/")
+
+
+_shared: dict[str, SharedStore] = {}
+_shared_lock = threading.Lock()
+
+
+def use_shared_store(cache_dir: Path | None, store: SharedStore | None) -> None:
+    """Caches over `cache_dir` (None: the default folder) read through, and write once to, `store`
+    (None: no shared store). Called by a batch's worker before it renders."""
+    folder = str(Path(cache_dir if cache_dir is not None else default_cache_dir()).resolve())
+    with _shared_lock:
+        if store is None:
+            _shared.pop(folder, None)
+        else:
+            _shared[folder] = store
+
+
 class SpeechCache:
     """Clips on disk under `cache_dir/speech/<engine>/`, keyed by engine (and its versions), voice (and,
     for a model-file voice, a hash of its files), speaker, rate, pitch and text.
@@ -38,9 +81,17 @@ class SpeechCache:
         self.synthesizer = synthesizer
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.root = engine_root(self.cache_dir, synthesizer.engine_id)
+        #: The engine's folder name, also its folder in a shared store.
+        self.engine_key = self.root.name
         #: How many clips this cache had to synthesise (0 on a warm re-render).
         self.synthesized = 0
         self._count_lock = threading.Lock()
+        #: How many clips came from the shared store, and how many this cache added to it.
+        self.fetched = 0
+        self.shared_written = 0
+        with _shared_lock:
+            self.shared = _shared.get(str(self.cache_dir.resolve()))
+        self._shared_fs: tuple[Any, str] | None = None
 
     def key(self, text: str, voice: VoiceSettings) -> str:
         voice_key = getattr(self.synthesizer, "voice_key", None)
@@ -81,15 +132,16 @@ class SpeechCache:
         """Make sure every text has a clip; return text → cache key. Synthesises only what is missing."""
         keys = {text: self.key(text, voice) for text in dict.fromkeys(texts)}
         missing = [text for text, key in keys.items() if not self.path(key).exists()]
+        missing = [text for text in missing if not self._fetch(keys[text])]  # the shared store first
         jobs = min(max(1, int(getattr(self.synthesizer, "parallelism", 1))), len(missing))
         if jobs <= 1:
             for done, text in enumerate(missing, 1):
-                self._synthesize(text, voice, keys[text])
+                self._speak(text, voice, keys[text])
                 if progress:
                     progress(done, len(missing))
             return keys
         with concurrent.futures.ThreadPoolExecutor(jobs, thread_name_prefix="attune-speech") as pool:
-            futures = [pool.submit(self._synthesize, text, voice, keys[text], False) for text in missing]
+            futures = [pool.submit(self._speak, text, voice, keys[text], False) for text in missing]
             try:
                 for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
                     future.result()
@@ -101,6 +153,58 @@ class SpeechCache:
                 self.synthesizer.close()  # stops the sentences still being spoken; the first failure is reported
                 raise
         return keys
+
+    def _speak(self, text: str, voice: VoiceSettings, key: str, close_on_error: bool = True) -> None:
+        """Synthesise one clip into this cache, then offer it to the shared store (if any)."""
+        self._synthesize(text, voice, key, close_on_error)
+        self._publish(key)
+
+    def shared_key(self, key: str) -> str:
+        """A clip's place in the shared store: `<engine>/<key[:2]>/<key>.npy`."""
+        return f"{self.engine_key}/{key[:2]}/{key}.npy"
+
+    def _store(self) -> tuple[Any, str] | None:
+        if self.shared is None:
+            return None
+        if self._shared_fs is None:
+            self._shared_fs = self.shared.filesystem()
+        return self._shared_fs
+
+    def _fetch(self, key: str) -> bool:
+        """Copy the clip from the shared store into this cache; False when the store has none."""
+        store = self._store()
+        if store is None:
+            return False
+        fs, root = store
+        final = self.path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with atomic_path(final) as tmp:
+                fs.get_file(f"{root}/{self.shared_key(key)}", str(tmp))
+                np.load(tmp, mmap_mode="r")  # whole (it was moved into place complete), and a clip
+        except FileNotFoundError:
+            return False
+        self.fetched += 1
+        return True
+
+    def _publish(self, key: str) -> None:
+        """Write the clip to the shared store once: a temporary name unique across machines, then moved
+        to its key. A store that cannot be written does not stop the render (the clip is here)."""
+        store = self._store()
+        if store is None:
+            return
+        fs, root = store
+        final = f"{root}/{self.shared_key(key)}"
+        tmp = f"{final.rpartition('/')[0]}/.{key}.npy.{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}.part"
+        try:
+            if fs.exists(final):
+                return
+            fs.put_file(str(self.path(key)), tmp)
+            fs.mv(tmp, final)
+            self.shared_written += 1
+        except OSError:
+            with contextlib.suppress(Exception):
+                fs.rm_file(tmp)
 
     def _synthesize(self, text: str, voice: VoiceSettings, key: str, close_on_error: bool = True) -> None:
         final = self.path(key)
