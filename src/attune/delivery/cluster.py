@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import AttuneError, Interrupted, OutputError, ScriptError, SettingsError
 from ..request import request_fingerprint
-from ..settings import DEFAULT_ENGINE, TrackSettings
+from ..settings import TrackSettings
 from .access import ACCESS_MODE, ACCESS_NAME, LINKS_NAME, Access, links_csv
 from .batch import MANIFEST_SAVE_INTERVAL_S, BatchReport, Progress, TrackOutcome, _failed, _interrupted_message, _tidy, track_request
 from .inputs import InputFile, bundle

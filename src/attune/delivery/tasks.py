@@ -136,7 +136,7 @@ def worker_identity(asks: Sequence[Any], dest: StoreSpec | None = None, probe: s
     from .. import __version__
     from ..request import identity_of
 
-    identities = {_ask_label(tuple(ask)): identity_of(tuple(ask)) for ask in asks}  # type: ignore[arg-type]
+    identities = {_ask_label(tuple(ask)): identity_of(tuple(ask)) for ask in asks}
     sees = None
     if dest is not None and dest.is_local and probe is not None:
         sees = (Path(dest.url.removeprefix("file://")) / probe).is_file()
