@@ -78,6 +78,16 @@ def test_pitch_with_piper(work):
     )
 
 
+def test_pitch_with_piper_over_a_script_that_names_its_voice_is_the_flags_error(work):
+    """--pitch was given on the command line: the error is the flag's, not the script voice line's."""
+    (work / "v.yaml").write_text("title: T\nvoice: en-us\npitch: 50\nsections: [{text: Hello.}]\n", encoding="utf-8")
+    assert_error(
+        work,
+        render(work, "--engine", "piper", "--pitch", "40", script="v.yaml"),
+        "--pitch is not available with the piper engine — Piper has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3",
+    )
+
+
 def test_pitch_in_a_piper_script_names_its_line(work):
     (work / "p.yaml").write_text("title: T\nengine: piper\npitch: 40\nsections: [{text: Hello.}]\n", encoding="utf-8")
     assert_error(

@@ -131,6 +131,8 @@ def shape(
         pitch = merged.pitch
         if engine == "piper" and (above is None or above.pitch is None) and ((above is not None and above.engine is not None) or own.engine is not None):
             pitch = None
+        if engine == "piper" and pitch is not None and above is not None and above.pitch is not None:
+            raise VoiceError("--pitch is not available with the piper engine", "Piper has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
         try:
             voice = cache.voice_settings(merged.voice, float(merged.rate_wpm or 0), pitch, merged.speaker, script.language)
         except VoiceError as exc:
