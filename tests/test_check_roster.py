@@ -130,3 +130,14 @@ def test_batch_without_output_is_usage(tmp_path):
     result = invoke("batch", roster(tmp_path, "      - script: calm.yaml\n"))
     assert result.exit_code == 2
     assert result.stderr == "Error: Missing option '-o' / '--output' — see `attune batch --help`\n"
+
+
+def test_dry_run_checks_the_voices_with_the_engine_of_the_command_line(tmp_path):
+    """`--engine piper` is over every track: an espeak variant is then a problem of its track, found
+    the way the render would find Piper's voices (its files), and a plain language code still fits."""
+    path = roster(tmp_path, "      - script: calm.yaml\n        voice: en-us+f3\n      - script: calm.yaml\n        voice: en-us\n")
+    assert invoke("batch", path, "--dry-run").exit_code == 0
+    result = invoke("batch", path, "--dry-run", "--engine", "piper", "--voices-dir", tmp_path / "voices")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {path}:5: Ana / 01-calm: unknown Piper voice 'en-us+f3' (installed: joe (en_US-joe-medium)) — ")
+    assert result.stderr.count("\n") == 1  # the second track (voice: en-us) is Piper's en_US voice

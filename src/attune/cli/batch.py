@@ -54,7 +54,9 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
         from ..delivery.roster_check import check_roster
         from .check import report as print_report
 
-        if print_report(check_roster(Path(roster), cache_dir), strict=False):
+        from ..settings import TrackSettings
+
+        if print_report(check_roster(Path(roster), cache_dir, TrackSettings(engine=engine) if engine else None), strict=False):
             sys.exit(1)
         return
     if out_dir is None:

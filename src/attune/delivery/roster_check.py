@@ -36,10 +36,10 @@ class _Voices:
 
         if engine == "pyttsx3":
             from ..speech.engines.espeak import engine_description
-            from ..speech.keys import engine_root
+            from ..speech.keys import VOICES_FILE, engine_root
 
             try:
-                listing = json.loads((engine_root(self.cache_dir, engine_description()) / "voices.json").read_text("utf-8"))
+                listing = json.loads((engine_root(self.cache_dir, engine_description()) / VOICES_FILE).read_text("utf-8"))
                 voices = [VoiceInfo(v["id"], v["name"], tuple(v["languages"]), v.get("gender")) for v in listing]
                 return voices, _ESPEAK_VARIANTS_UNKNOWN
             except (OSError, ValueError, KeyError, TypeError):
@@ -60,6 +60,11 @@ _ESPEAK_VARIANTS_UNKNOWN: list[str] = []
 def _resolve(voices: _Voices, settings: TrackSettings, language: str | None) -> None:
     from ..speech.voices import resolve_voice
 
+    if (settings.engine or DEFAULT_ENGINE) == "piper":  # Piper's voices are files: found as the render finds them
+        from ..speech.engines.piper_voices import resolve_piper_voice, resolve_speaker
+
+        resolve_speaker(resolve_piper_voice(settings.voice, language), settings.speaker)
+        return
     listing, variants = voices.of(settings.engine or DEFAULT_ENGINE)
     spec = settings.voice
     if spec and "+" in spec and variants is _ESPEAK_VARIANTS_UNKNOWN:
@@ -67,8 +72,9 @@ def _resolve(voices: _Voices, settings: TrackSettings, language: str | None) -> 
     resolve_voice(spec, listing, variants=variants, language=language)
 
 
-def check_roster(path: Path, cache_dir: Path | None = None) -> FileCheck:
-    """Every problem of the roster at `path`, one line each; a summary when there are none."""
+def check_roster(path: Path, cache_dir: Path | None = None, overrides: TrackSettings | None = None) -> FileCheck:
+    """Every problem of the roster at `path`, one line each; a summary when there are none.
+    `overrides` are the batch's command-line settings (`--engine`), over every track's."""
     from .roster import load_roster
 
     result = FileCheck(str(path))
@@ -93,7 +99,8 @@ def check_roster(path: Path, cache_dir: Path | None = None) -> FileCheck:
                 result.problems += [where + line for line in exc.lines()]
                 continue
             result.warnings += [where + str(w) for w in script.warnings]
-            settings = spec.settings.over(script.settings).resolved()
+            track_settings = overrides.over(spec.settings) if overrides is not None else spec.settings
+            settings = track_settings.over(script.settings).resolved()
             try:
                 _resolve(voices, settings, script.language)
                 for section in script.sections:
