@@ -52,9 +52,8 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
     """
     if dry_run:
         from ..delivery.roster_check import check_roster
-        from .check import report as print_report
-
         from ..settings import TrackSettings
+        from .check import report as print_report
 
         if print_report(check_roster(Path(roster), cache_dir, TrackSettings(engine=engine) if engine else None), strict=False):
             sys.exit(1)
