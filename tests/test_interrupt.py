@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -120,6 +121,23 @@ class Run:
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.children: dict[int, str] = {}
+        # Both pipes are read as they come, so a test can wait for what the program has said (a progress line).
+        self._out: list[bytes] = []
+        self._err: list[bytes] = []
+        self._readers = [threading.Thread(target=_read_lines, args=(pipe, lines), daemon=True)
+                         for pipe, lines in ((self.proc.stdout, self._out), (self.proc.stderr, self._err))]  # fmt: skip
+        for reader in self._readers:
+            reader.start()
+
+    @property
+    def stderr_so_far(self) -> str:
+        return b"".join(list(self._err)).decode(errors="replace")
+
+    def _finish(self, timeout: float | None = None) -> tuple[str, str]:
+        self.proc.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=10)
+        return b"".join(self._out).decode(errors="replace"), self.stderr_so_far
 
     def wait_until(self, ready, what: str) -> None:
         """Poll `ready()` (recording children as they come) until it holds; fail if the run ends first."""
@@ -130,8 +148,8 @@ class Run:
                 self.children.update(descendants(self.proc.pid))
                 return
             if self.proc.poll() is not None:
-                out, err = self.proc.communicate()
-                pytest.fail(f"the run ended (exit {self.proc.returncode}) before {what}:\n{out.decode()}{err.decode()}")
+                out, err = self._finish()
+                pytest.fail(f"the run ended (exit {self.proc.returncode}) before {what}:\n{out}{err}")
             time.sleep(0.02)
         pytest.fail(f"not {what} within {START_TIMEOUT_S:.0f}s")
 
@@ -143,10 +161,10 @@ class Run:
         start = time.monotonic()
         (os.killpg if group else os.kill)(self.proc.pid, signum)
         try:
-            out, err = self.proc.communicate(timeout=60)
+            out, err = self._finish(timeout=60)
         finally:
             self.kill()
-        return self.proc.returncode, time.monotonic() - start, out.decode(), err.decode()
+        return self.proc.returncode, time.monotonic() - start, out, err
 
     def kill(self) -> None:
         """Clean up whatever is left (after a failed test)."""
@@ -155,6 +173,11 @@ class Run:
             self.proc.wait()
         for pid in still_running(self.children):
             with_suppressed(os.kill, pid, signal.SIGKILL)
+
+
+def _read_lines(pipe, lines: list[bytes]) -> None:
+    for line in iter(pipe.readline, b""):
+        lines.append(line)
 
 
 def with_suppressed(fn, *args) -> None:
@@ -259,7 +282,9 @@ def test_batch_interrupted(signum, group, work, cache, runs):
             return None  # the batch has not written access.json yet
 
     # Bo's ffmpeg (a pool worker's child) is named by its output, the temporary file in Bo's folder.
-    run.wait_until(lambda: kept("Ana") is not None and (kept("Ana") / "01-practice.mp3").exists()
+    # Ana's track is finished when the batch has said so (its file appears a moment before the batch
+    # has collected it from the worker).
+    run.wait_until(lambda: "Ana / 01-practice: rendered" in run.stderr_so_far and kept("Bo") is not None
                    and run.has_child(f"{kept('Bo')}/.01-practice.mp3."), "one track finished and the other encoding")  # fmt: skip
     finished = kept("Ana") / "01-practice.mp3"
     before = finished.read_bytes()
