@@ -221,8 +221,10 @@ def test_render_interrupted_while_encoding(signum, group, work, cache, runs):
     target = out_dir / "practice.mp3"
     target.write_bytes(OLD_BYTES)
     run = runs(["render", work / "practice.yaml", "-o", target, "--length", LENGTH, "--background", "brown-noise", "--cache-dir", cache], work)
-    run.wait_until(lambda: parts(out_dir) and run.has_child("ffmpeg"), "encoding")
-    assert any("ffmpeg" in cmd for cmd in run.children.values())
+    # The encoder is the ffmpeg that names the temporary output (short-lived ones measure and calibrate).
+    encoder = f"{out_dir}/.practice.mp3."
+    run.wait_until(lambda: parts(out_dir) and run.has_child(encoder), "encoding")
+    assert any(encoder in cmd and "ffmpeg" in cmd for cmd in run.children.values())
 
     assert_interrupted(*run.signal(signum, group=group))
     assert sorted(p.name for p in out_dir.iterdir()) == ["practice.mp3"]
