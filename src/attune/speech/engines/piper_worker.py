@@ -15,14 +15,10 @@ A model that cannot be loaded is answered with `"kind": "voice"`.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import wave
 
-
-def _reply(stream, payload: dict) -> None:
-    stream.write(json.dumps(payload) + "\n")
-    stream.flush()
+from attune.speech.engines.protocol import Stop, open_protocol, serve
 
 
 class _Voices:
@@ -68,64 +64,49 @@ def _speak(voice, text: str, length_scale: float | None, speaker: int | None):
 
 
 def main() -> int:
-    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything a library prints stays off the protocol
+    protocol = open_protocol()
     voices: _Voices | None = None
-    for line in sys.stdin:
-        try:
-            request = json.loads(line)
-        except json.JSONDecodeError:
-            _reply(protocol, {"ok": False, "error": "bad request"})
-            continue
+
+    def handle(request: dict) -> dict:
+        nonlocal voices
         op = request.get("op")
+        if op == "hello":
+            try:
+                import importlib.metadata
+
+                import onnxruntime
+                import piper  # noqa: F401 - fails here, clearly, when piper-tts is missing
+            except ImportError as exc:
+                raise Stop({"ok": False, "error": f"the piper engine is not installed ({exc})", "hint": "pip install 'attune[piper]'"}) from None
+            voices = _Voices(max(1, int(request.get("threads", 1))))
+            return {"ok": True, "piper": importlib.metadata.version("piper-tts"), "onnxruntime": onnxruntime.__version__}
+        if voices is None:
+            return {"ok": False, "error": "the worker was not started"}
+        if op not in ("synth", "pace"):
+            return {"ok": False, "error": f"unknown op {op!r}"}
         try:
-            if op == "hello":
-                try:
-                    import importlib.metadata
-
-                    import onnxruntime
-                    import piper  # noqa: F401 - fails here, clearly, when piper-tts is missing
-                except ImportError as exc:
-                    _reply(protocol, {"ok": False, "error": f"the piper engine is not installed ({exc})", "hint": "pip install 'attune[piper]'"})
-                    return 1
-                voices = _Voices(max(1, int(request.get("threads", 1))))
-                _reply(protocol, {"ok": True, "piper": importlib.metadata.version("piper-tts"), "onnxruntime": onnxruntime.__version__})
-                continue
-            if voices is None:
-                _reply(protocol, {"ok": False, "error": "the worker was not started"})
-                continue
-            if op in ("synth", "pace"):
-                try:
-                    voice = voices.get(request["model"], request["config"])
-                except Exception as exc:
-                    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    _reply(protocol, {"ok": False, "kind": "voice", "error": f"{type(exc).__name__}: {message}"})
-                    continue
-                speaker = request.get("speaker")
-                if op == "pace":
-                    from attune.speech.clips import spoken_span_s
-
-                    spoken = []
-                    for text in request["texts"]:
-                        samples = _speak(voice, text, request.get("length_scale"), speaker)
-                        spoken.append(spoken_span_s(samples, voice.config.sample_rate))
-                    _reply(protocol, {"ok": True, "spoken_s": spoken})
-                    continue
-                import numpy as np
-
-                samples = _speak(voice, request["text"], request.get("length_scale"), speaker)
-                pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
-                with wave.open(request["path"], "wb") as out:
-                    out.setnchannels(1)
-                    out.setsampwidth(2)
-                    out.setframerate(voice.config.sample_rate)
-                    out.writeframes(pcm.tobytes())
-                _reply(protocol, {"ok": True, "sample_rate_hz": voice.config.sample_rate})
-            else:
-                _reply(protocol, {"ok": False, "error": f"unknown op {op!r}"})
+            voice = voices.get(request["model"], request["config"])
         except Exception as exc:
-            _reply(protocol, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
-    return 0
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return {"ok": False, "kind": "voice", "error": f"{type(exc).__name__}: {message}"}
+        speaker = request.get("speaker")
+        if op == "pace":
+            from attune.speech.clips import spoken_span_s
+
+            spoken = [spoken_span_s(_speak(voice, text, request.get("length_scale"), speaker), voice.config.sample_rate) for text in request["texts"]]
+            return {"ok": True, "spoken_s": spoken}
+        import numpy as np
+
+        samples = _speak(voice, request["text"], request.get("length_scale"), speaker)
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
+        with wave.open(request["path"], "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(voice.config.sample_rate)
+            out.writeframes(pcm.tobytes())
+        return {"ok": True, "sample_rate_hz": voice.config.sample_rate}
+
+    return serve(protocol, handle)
 
 
 if __name__ == "__main__":

@@ -13,15 +13,11 @@ Protocol: one JSON object per line on stdin, one JSON reply per line on stdout.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import time
 
-
-def _reply(stream, payload: dict) -> None:
-    stream.write(json.dumps(payload) + "\n")
-    stream.flush()
+from attune.speech.engines.protocol import open_protocol, reply, serve
 
 
 def _settle(espeak) -> None:
@@ -52,9 +48,7 @@ def _wait_for_file(driver, path: str, timeout_s: float) -> bool:
 
 
 def main() -> int:
-    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    # pyttsx3 prints progress ("Audio saved to …") on stdout: keep it off the protocol channel.
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    protocol = open_protocol()  # pyttsx3 prints progress ("Audio saved to …") on stdout
 
     from attune.speech.engines.espeak import load_espeak
 
@@ -64,7 +58,7 @@ def main() -> int:
 
         engine = pyttsx3.init()
     except Exception as exc:  # any engine start-up failure is reported, not raised
-        _reply(protocol, {"ok": False, "error": f"the speech engine could not start: {exc}"})
+        reply(protocol, {"ok": False, "error": f"the speech engine could not start: {exc}"})
         return 1
     driver = engine.proxy._driver
     driver_name = type(driver).__module__.rsplit(".", 1)[-1]
@@ -76,54 +70,37 @@ def main() -> int:
     errors: list[str] = []
     engine.connect("error", lambda name=None, exception=None: errors.append(str(exception)))
 
-    for line in sys.stdin:
-        try:
-            request = json.loads(line)
-        except json.JSONDecodeError:
-            _reply(protocol, {"ok": False, "error": "bad request"})
-            continue
+    def handle(request: dict) -> dict:
         op = request.get("op")
-        try:
-            if op == "hello":
-                _reply(
-                    protocol,
-                    {"ok": True, "driver": driver_name, "library": lib.library_path if lib else None, "pyttsx3": getattr(pyttsx3, "__version__", None)},
-                )
-            elif op == "voices":
-                voices = [
-                    {"id": v.id, "name": v.name, "languages": [str(x) for x in (v.languages or [])], "gender": v.gender} for v in engine.getProperty("voices")
-                ]
-                _reply(protocol, {"ok": True, "voices": voices})
-            elif op == "synth":
-                errors.clear()
-                path = request["path"]
-                engine.setProperty("voice", request["voice"])
-                engine.setProperty("rate", round(request["rate_wpm"]))
-                if request.get("pitch") is not None:
-                    engine.setProperty("pitch", int(request["pitch"]))
-                if errors:
-                    _reply(protocol, {"ok": False, "error": errors[-1]})
-                    continue
-                _settle(espeak)
-                # One retry: a cut-off utterance leaves no file; a second attempt on a settled engine
-                # succeeds. The parent still validates the audio and never accepts silence.
-                for attempt_timeout_s in (min(10.0, float(request.get("timeout_s", 30)) / 3), float(request.get("timeout_s", 30))):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.remove(path)
-                    engine.save_to_file(request["text"], path)
-                    engine.runAndWait()
-                    _settle(espeak)
-                    if _wait_for_file(driver, path, attempt_timeout_s):
-                        break
-                if errors:
-                    _reply(protocol, {"ok": False, "error": errors[-1]})
-                else:
-                    _reply(protocol, {"ok": True})
-            else:
-                _reply(protocol, {"ok": False, "error": f"unknown op {op!r}"})
-        except Exception as exc:
-            _reply(protocol, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
-    return 0
+        if op == "hello":
+            return {"ok": True, "driver": driver_name, "library": lib.library_path if lib else None, "pyttsx3": getattr(pyttsx3, "__version__", None)}
+        if op == "voices":
+            voices = [{"id": v.id, "name": v.name, "languages": [str(x) for x in (v.languages or [])], "gender": v.gender} for v in engine.getProperty("voices")]
+            return {"ok": True, "voices": voices}
+        if op != "synth":
+            return {"ok": False, "error": f"unknown op {op!r}"}
+        errors.clear()
+        path = request["path"]
+        engine.setProperty("voice", request["voice"])
+        engine.setProperty("rate", round(request["rate_wpm"]))
+        if request.get("pitch") is not None:
+            engine.setProperty("pitch", int(request["pitch"]))
+        if errors:
+            return {"ok": False, "error": errors[-1]}
+        _settle(espeak)
+        # One retry: a cut-off utterance leaves no file; a second attempt on a settled engine
+        # succeeds. The parent still validates the audio and never accepts silence.
+        for attempt_timeout_s in (min(10.0, float(request.get("timeout_s", 30)) / 3), float(request.get("timeout_s", 30))):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+            engine.save_to_file(request["text"], path)
+            engine.runAndWait()
+            _settle(espeak)
+            if _wait_for_file(driver, path, attempt_timeout_s):
+                break
+        return {"ok": False, "error": errors[-1]} if errors else {"ok": True}
+
+    return serve(protocol, handle)
 
 
 if __name__ == "__main__":
