@@ -13,20 +13,11 @@ from click.testing import CliRunner
 
 from attune.cli import cli
 from helpers.audio import decode, ffmpeg_ebur128
+from helpers.batch import SHORT_SCRIPT as SCRIPT
 from helpers.batch import access_of, public
 
 pytestmark = pytest.mark.engine
 
-SCRIPT = """\
-title: Short practice
-sections:
-  - name: Arriving
-    text: |
-      Welcome, {name}. [pause 2s..]
-  - name: Closing
-    text: |
-      Thank you. [pause 1s]
-"""
 
 ROSTER = """\
 practitioner: Dr. Rivera

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from attune.cli import cli
 from attune.delivery.batch import run_batch
 from helpers.audio import decode
+from helpers.batch import SHORT_SCRIPT as SCRIPT
 from helpers.batch import access_of, fake_fingerprint, make_project
 from helpers.cluster import killing_render, moto_s3
 
@@ -29,16 +30,6 @@ pytestmark = pytest.mark.long
 
 TESTS = Path(__file__).resolve().parent
 
-SCRIPT = """\
-title: Short practice
-sections:
-  - name: Arriving
-    text: |
-      Welcome, {name}. [pause 2s..]
-  - name: Closing
-    text: |
-      Thank you. [pause 1s]
-"""
 
 
 @pytest.fixture(scope="module")

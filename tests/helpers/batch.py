@@ -24,6 +24,19 @@ from attune.system.ffmpeg import ffmpeg_exe
 _SILENCE: dict[float, bytes] = {}
 
 
+#: A two-section script for batch renders with the real engine (locally and on a cluster).
+SHORT_SCRIPT = """\
+title: Short practice
+sections:
+  - name: Arriving
+    text: |
+      Welcome, {name}. [pause 2s..]
+  - name: Closing
+    text: |
+      Thank you. [pause 1s]
+"""
+
+
 def silent_mp3(duration_s: float) -> bytes:
     """`duration_s` of silence as MP3 bytes (encoded once per process and duration).
 
