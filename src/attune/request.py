@@ -17,6 +17,7 @@ from . import __version__
 from .errors import AttuneError
 from .library import resolve_script
 from .settings import Background, TrackSettings
+from .system.files import sha256_file
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,7 @@ class RenderRequest:
 
 def _file_digest(path: Path) -> str | None:
     try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return sha256_file(path)
     except OSError:
         return None
 

@@ -17,7 +17,6 @@ Every path is checked to stay inside DIR.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import secrets
 import tempfile
 from pathlib import Path
@@ -41,14 +40,6 @@ def inside(root: Path, path: Path) -> Path:
     if resolved != root and root not in resolved.parents:
         raise OutputError(f"refusing to write {path}: it is outside {root}", "check the roster's names and the output folder", path=str(path))
     return resolved
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def output_root(out_dir: Path) -> Path:

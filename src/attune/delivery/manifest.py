@@ -15,7 +15,8 @@ from typing import Any
 
 from ..errors import AttuneError
 from ..system.atomic import write_text
-from .layout import inside, sha256_file
+from ..system.files import sha256_file
+from .layout import inside
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1

@@ -23,9 +23,10 @@ from pathlib import Path
 from ..media.cover import cover_mime
 from ..media.formats import FORMATS
 from ..system.atomic import write_text
+from ..system.files import sha256_file
 from .access import ClientAccess, client_urls
 from .feed import AlternateEnclosure, FeedChannel, FeedItem, chapters_json, feed_xml, guid_for
-from .layout import PUBLIC, PUBLIC_INDEX, ROBOTS, inside, public_stem, sha256_file, temporary_folder
+from .layout import PUBLIC, PUBLIC_INDEX, ROBOTS, inside, public_stem, temporary_folder
 from .manifest import TrackEntry
 from .page import PageTrack, page_html
 from .roster import Client, Roster

