@@ -123,16 +123,17 @@ def shape(
     sounds: list[SectionSound] = []
     plans: list[tuple[str, VoiceSettings, list[str]]] = []
     track_voice: VoiceSettings | None = None
+    above = above or TrackSettings()
     for section in script.sections:
         own = section.settings
         merged = own.over(settings)
         engine = merged.engine or speakers.engine
         cache = speakers.cache(engine)
         pitch = merged.pitch
-        if engine == "piper" and (above is None or above.pitch is None) and ((above is not None and above.engine is not None) or own.engine is not None):
-            pitch = None
-        if engine == "piper" and pitch is not None and above is not None and above.pitch is not None:
+        if engine == "piper" and above.pitch is not None:
             raise VoiceError("--pitch is not available with the piper engine", "Piper has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
+        if engine == "piper" and (above.engine is not None or own.engine is not None):
+            pitch = None  # the script's pyttsx3 pitch, under an engine chosen above it or by the section
         try:
             voice = cache.voice_settings(merged.voice, float(merged.rate_wpm or 0), pitch, merged.speaker, script.language)
         except VoiceError as exc:
