@@ -25,6 +25,9 @@ from .speech.cache import SpeechCache
 from .speech.engines import create_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
 
+#: The engines without a pitch control: a script's pitch (written for pyttsx3) is left out under them.
+NO_PITCH = ("piper", "hibari")
+
 
 class Speakers:
     """Speech caches by engine: the track's (over `synthesizer`, when given) and any a section asks for."""
@@ -130,9 +133,9 @@ def shape(
         engine = merged.engine or speakers.engine
         cache = speakers.cache(engine)
         pitch = merged.pitch
-        if engine == "piper" and above.pitch is not None:
-            raise VoiceError("--pitch is not available with the piper engine", "Piper has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
-        if engine == "piper" and (above.engine is not None or own.engine is not None):
+        if engine in NO_PITCH and above.pitch is not None:
+            raise VoiceError(f"--pitch is not available with the {engine} engine", f"{engine} has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
+        if engine in NO_PITCH and (above.engine is not None or own.engine is not None):
             pitch = None  # the script's pyttsx3 pitch, under an engine chosen above it or by the section
         try:
             voice = cache.voice_settings(merged.voice, float(merged.rate_wpm or 0), pitch, merged.speaker, script.language)

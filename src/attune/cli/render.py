@@ -52,9 +52,10 @@ from .options import formats_option, length_option, progress_printer, track_sett
     metavar="NAME",
     help="Render only this section (repeatable), pauses at their minimum, to output/<stem>-<section>.mp3 unless -o.",
 )
+@click.option("--strict", is_flag=True, help="Make a voice that does not speak the script's `language:` an error, not a warning.")
 def render(
     script, output, length, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions,
-    cover, split, sections,
+    cover, split, sections, strict,
 ):  # fmt: skip
     """Render SCRIPT to a track of exactly the length asked for: MP3, M4A, M4B, Opus, FLAC or WAV.
 
@@ -67,6 +68,8 @@ def render(
       attune render arriving --format mp3,opus,flac -o output/arriving.mp3
       attune render my-practice.yaml --section "Body scan"
       attune render arriving --engine piper --voice joe --length 5m
+      attune render my-practice.yaml --voice female      # the best installed neural voice
+      attune render spanish.yaml --voice es --strict
     """
     from ..render import render as do_render
     from ..request import RenderRequest
@@ -81,7 +84,7 @@ def render(
     request = RenderRequest(Path(script), output, settings, captions=captions, cover=cover, split_sections=split == "sections", sections=tuple(sections))
     update, bar = progress_printer()
     try:
-        result = do_render(request, cache_dir=cache_dir, progress=update)
+        result = do_render(request, cache_dir=cache_dir, progress=update, strict=strict)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

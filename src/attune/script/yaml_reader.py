@@ -211,6 +211,10 @@ class YamlReader:
             value = self.string(key, fields[key][1])
             out[key] = (value.strip() or None) if value is not None else None
 
+        def language() -> None:
+            text("language")
+            out["language_line"] = self.line(fields["language"][1])
+
         def voice() -> None:
             track.update(self.voice_settings(fields))
             out["voice_line"] = self.line(fields["voice"][1])
@@ -234,7 +238,7 @@ class YamlReader:
                     track[f"bells_{key}"] = self.boolean(f"bells.{key}", entries[key][1])
 
         readers: dict[str, Any] = {"title": title, "author": lambda: text("author"), "description": lambda: text("description"),
-                   "language": lambda: text("language"), "voice": voice, "pitch": pitch, "length": length, "bells": bells}  # fmt: skip
+                   "language": language, "voice": voice, "pitch": pitch, "length": length, "bells": bells}  # fmt: skip
         for key in fields:
             if key in readers:
                 ok = self.attempt(readers[key])
