@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
-from .wishes import Wish, fits, norm_language
+from .wishes import Wish, fits
 
 #: Engines in the order their voices are preferred when a teacher asks by gender or language.
 NEURAL_ENGINES = ("hibari", "piper", "pico")
@@ -54,7 +54,7 @@ def _piper_voices() -> list[CatalogVoice]:
 
     out = []
     for v in installed_voices():
-        out.append(CatalogVoice("piper", v.short_name, norm_language(v.language), None, v.sample_rate_hz, f"{v.source}: {v.model_path}", True, v.name, (v.name,)))
+        out.append(CatalogVoice("piper", v.short_name, v.language.replace("_", "-"), None, v.sample_rate_hz, f"{v.source}: {v.model_path}", True, v.name, (v.name,)))
     return out
 
 
