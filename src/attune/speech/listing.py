@@ -99,8 +99,8 @@ def all_voice_lines(language: str | None = None) -> list[str]:
             synth.close()
         lib = find_espeak()
         where = f"espeak-ng ({lib.source})" if lib is not None else "system voices"
-        for v in found:
-            rows.append([v.id, "pyttsx3", ",".join(v.languages), v.gender or "-", "-", where])
+        for info in found:
+            rows.append([info.id, "pyttsx3", ",".join(info.languages), info.gender or "-", "-", where])
         espeak = len(found)
     except AttuneError as exc:
         rows.append(["-", "pyttsx3", "-", "-", "-", f"unavailable: {exc}"])
