@@ -1,4 +1,4 @@
-"""One contract for every speech engine: the fake one, pyttsx3 (espeak-ng) and Piper (joe).
+"""One contract for every speech engine: the fake one, pyttsx3 (espeak-ng), Piper (joe), hibari (heart) and SVOX Pico (en-US).
 
 Each engine lists voices, speaks a sentence into a WAV that the clip layer accepts, speaks faster at
 a higher rate, serves the cache (a warm ensure synthesises nothing), and survives close() (it starts
@@ -25,6 +25,8 @@ ENGINES = [
     "fake",
     pytest.param("pyttsx3", marks=pytest.mark.engine),
     pytest.param("piper", marks=pytest.mark.engine),
+    pytest.param("hibari", marks=pytest.mark.engine),
+    pytest.param("pico", marks=pytest.mark.engine),
 ]
 
 

@@ -167,7 +167,7 @@ def load(request: RenderRequest, strict: bool = False) -> tuple[Script, TrackSet
     script = load_script(resolve_script(request.script_path), request.settings.vars)
     if request.sections:
         script = select_sections(script, request.sections)
-    settings, warnings = settle(request.settings.over(script.settings), script, strict=strict)
+    settings, warnings = settle(request.settings, script, strict=strict)
     if warnings:
         script = replace(script, warnings=(*script.warnings, *warnings))
     return script, settings.resolved()

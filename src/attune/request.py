@@ -100,9 +100,9 @@ def speech_ask(request: RenderRequest) -> SpeechAsk:
     settings, language = request.settings, None
     try:
         script = load_script(resolve_script(request.script_path), request.settings.vars)
-        from .speech.choice import choose  # light: package files and JSON configs
+        from .speech.choice import chosen  # light: package files and JSON configs
 
-        settings, language = choose(settings.over(script.settings), script.language)[0], script.language
+        settings, language = chosen(settings, script)[0], script.language
     except AttuneError:
         pass  # the render reports the script's problem; its bytes are in the fingerprint anyway
     return (settings.engine or DEFAULT_ENGINE, settings.voice, language, settings.speaker)

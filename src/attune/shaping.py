@@ -134,7 +134,7 @@ def shape(
         cache = speakers.cache(engine)
         pitch = merged.pitch
         if engine in NO_PITCH and above.pitch is not None:
-            raise VoiceError(f"--pitch is not available with the {engine} engine", f"{engine} has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
+            raise VoiceError(f"--pitch is not available with the {engine} engine", f"{engine.capitalize()} has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
         if engine in NO_PITCH and (above.engine is not None or own.engine is not None):
             pitch = None  # the script's pyttsx3 pitch, under an engine chosen above it or by the section
         try:

@@ -82,9 +82,9 @@ def missing_offers() -> list[tuple[str, str, tuple[CatalogVoice, ...], str]]:
     return [offer for offer in EXTRA_OFFERS if not installed(offer[1])]
 
 
-def best_voice(wish: Wish) -> CatalogVoice | None:
-    """The best installed neural voice that grants `wish` (and is on this machine), or None."""
-    return next((v for v in neural_voices(include_missing=False) if v.grants(wish)), None)
+def best_voice(wish: Wish, exclude: tuple[str, ...] = ()) -> CatalogVoice | None:
+    """The best installed neural voice that grants `wish` (and is on this machine), or None; not of the engines in `exclude`."""
+    return next((v for v in neural_voices(include_missing=False) if v.engine not in exclude and v.grants(wish)), None)
 
 
 def known_names() -> list[str]:

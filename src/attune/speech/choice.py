@@ -24,9 +24,10 @@ from .catalog import best_voice, known_names, neural_voices, would_give
 from .wishes import Wish, language_fits, norm_language, parse_wish, same_language
 
 
-def wish_of(settings: TrackSettings, language: str | None) -> Wish | None:
-    """The wish the settings say in a teacher's words, or None (an engine, a pitch, or an engine's own voice id)."""
-    if settings.engine is not None or settings.pitch is not None:
+def wish_of(settings: TrackSettings, language: str | None, *, pitch_blocks: bool = True) -> Wish | None:
+    """The wish the settings say in a teacher's words, or None (an engine named, a pitch that says the
+    script is for espeak-ng, or an engine's own voice id). `pitch_blocks`: whether a pitch set means espeak-ng."""
+    if settings.engine is not None or (settings.pitch is not None and pitch_blocks):
         return None
     spec = settings.voice
     if spec is None:
@@ -44,15 +45,20 @@ def espeak_voice(wish: Wish, language: str | None) -> str:
     return code + {"female": "+f3", "male": "+m3"}.get(wish.gender or "", "")
 
 
-def choose(settings: TrackSettings, language: str | None, *, path: str | None = None, line: int | None = None) -> tuple[TrackSettings, list[ScriptWarning]]:
-    """`settings` with the engine and voice chosen from the wish they say (unchanged when they say none)."""
-    wish = wish_of(settings, language)
+def choose(
+    settings: TrackSettings, language: str | None, *, path: str | None = None, line: int | None = None, pitch_blocks: bool = True, need_pitch: bool = False
+) -> tuple[TrackSettings, list[ScriptWarning]]:
+    """`settings` with the engine and voice chosen from the wish they say (unchanged when they say none).
+    A pitch that does not block (a script's, under a voice asked above it) is left out under an engine without
+    one; with `need_pitch` (a pitch asked with the voice) only engines with a pitch control are chosen."""
+    wish = wish_of(settings, language, pitch_blocks=pitch_blocks)
     if wish is None:
         return settings, []
     full = wish.with_language(language) if not wish.names else wish
-    voice = best_voice(full)
+    voice = best_voice(full, exclude=("piper", "hibari") if need_pitch else ())
     if voice is not None:
-        return settings.with_changes(engine=voice.engine, voice=voice.spec), []
+        pitch = None if voice.engine in ("piper", "hibari") else settings.pitch
+        return settings.with_changes(engine=voice.engine, voice=voice.spec, pitch=pitch), []
     if wish.names:
         return settings, []  # a name an extra would add: pyttsx3 reports it as unknown, with the list
     fallback = espeak_voice(full, language)
@@ -98,11 +104,22 @@ def check_language(engine: str, voice: str | None, language: str | None, *, path
     return [ScriptWarning(message, hint, path, line)]
 
 
-def settle(settings: TrackSettings, script: Script, *, strict: bool = False) -> tuple[TrackSettings, list[ScriptWarning]]:
-    """The track's settings (not yet over the defaults) with its voice chosen, and the warnings about it:
-    a fallback to espeak-ng, a voice that does not speak the script's language (`strict`: an error)."""
-    from_script = settings.voice is not None and settings.voice == script.settings.voice
-    chosen, warnings = choose(settings, script.language, path=script.path if from_script else None, line=script.voice_line if from_script else None)
-    engine = chosen.engine or DEFAULT_ENGINE
-    warnings += check_language(engine, chosen.voice, script.language, path=script.path, line=script.language_line, strict=strict)
-    return chosen, warnings
+def chosen(above: TrackSettings, script: Script) -> tuple[TrackSettings, list[ScriptWarning]]:
+    """`above` (flags, a roster) over the script's settings, with the voice chosen. A script's pitch means
+    espeak-ng only for the script's own voice: a voice asked above it is chosen, the pitch left out where it cannot be."""
+    settings = above.over(script.settings)
+    from_script = above.voice is None and settings.voice is not None
+    return choose(
+        settings, script.language, path=script.path if from_script else None, line=script.voice_line if from_script else None,
+        pitch_blocks=above.voice is None, need_pitch=above.pitch is not None,
+    )  # fmt: skip
+
+
+def settle(above: TrackSettings, script: Script, *, strict: bool = False) -> tuple[TrackSettings, list[ScriptWarning]]:
+    """The track's settings (`above` over the script's, not yet over the defaults) with its voice chosen,
+    and the warnings about it: a fallback to espeak-ng, a voice that does not speak the script's
+    language (`strict`: an error)."""
+    settings, warnings = chosen(above, script)
+    engine = settings.engine or DEFAULT_ENGINE
+    warnings += check_language(engine, settings.voice, script.language, path=script.path, line=script.language_line, strict=strict)
+    return settings, warnings

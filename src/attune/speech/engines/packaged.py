@@ -139,7 +139,7 @@ class PackagedSynthesizer:
     def worker_pitch(self, pitch: int | None) -> float | None:
         """The engine's pitch for Attune's 0–100 (None: the voice's own); engines without one refuse a pitch."""
         if pitch is not None:
-            raise VoiceError(f"--pitch is not available with the {self.NAME} engine", f"{self.NAME} has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3 or pico")
+            raise VoiceError(f"--pitch is not available with the {self.NAME} engine", f"{self.NAME.capitalize()} has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3 or pico")
         return None
 
     # -- voices ------------------------------------------------------------------------------------
