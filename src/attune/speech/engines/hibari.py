@@ -9,28 +9,17 @@ that: they are listed as "needs download" and usable once they are in hibari's o
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
 
-from .packaged import PackagedSynthesizer, TableVoice, package_version
+from .packaged import PackagedSynthesizer, TableVoice, package_folder, package_version
 
 NAME = "hibari"
 SAMPLE_RATE_HZ = 24000
 #: Where hibari fetches its other voices from (hibari/voices.py BASE_URL).
 DOWNLOAD_SITE = "huggingface.co/maureesewilliams/hibari"
-
-
-def _assets() -> Path | None:
-    spec = importlib.util.find_spec("hibari")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        if Path(folder, "assets", "voices.json").is_file():
-            return Path(folder, "assets")
-    return None
 
 
 def hibari_cache_dir() -> Path:
@@ -60,7 +49,7 @@ class HibariSynthesizer(PackagedSynthesizer):
     @classmethod
     def table(cls) -> list[TableVoice]:
         """hibari's voices, from its registry: `heart` in the package; the others from its cache, or "needs download"."""
-        assets = _assets()
+        assets = package_folder("hibari", "assets")
         if assets is None:
             return []
         try:

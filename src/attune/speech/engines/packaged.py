@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,6 @@ from pathlib import Path
 from ...errors import SettingsError, SpeechError, VoiceError
 from ...request import default_cache_dir
 from ...system.files import sha256_file
-from ..clips import excerpt
 from ..parallel import WorkerPool, speech_jobs
 from ..voices import VoiceInfo
 from ..wishes import language_fits, parse_wish
@@ -48,6 +48,15 @@ class TableVoice:
     ready: bool = True
     #: How to get it, when it is not ready.
     hint: str = ""
+
+
+def package_folder(module: str, sub: str) -> Path | None:
+    """The folder `sub` of the installed package `module`, found without importing it (None: not installed)."""
+    spec = importlib.util.find_spec(module)
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        if Path(folder, sub).is_dir():
+            return Path(folder, sub)
+    return None
 
 
 def package_version(dist: str) -> str | None:
@@ -201,6 +210,8 @@ class PackagedSynthesizer:
         raise SpeechError(f"the {self.NAME} engine failed while {doing}: {reply.get('error')}", "run `attune doctor`")
 
     def synthesize(self, text: str, voice: VoiceSettings, wav_path: Path) -> None:
+        from ..clips import excerpt  # numpy: not loaded by the light callers of the voice table
+
         entry = self._voice(voice)
         payload = {"op": "synth", "text": text, "speed": self.speed(voice), "pitch": self.worker_pitch(voice.pitch), "path": str(wav_path)}
         self._call(entry, payload, WorkerClient.speak_timeout_s(text), f"speaking {excerpt(text)}")

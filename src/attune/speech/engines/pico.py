@@ -9,24 +9,11 @@ its multiplier 0.5–2.0.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-from .packaged import PackagedSynthesizer, TableVoice, package_version
+from .packaged import PackagedSynthesizer, TableVoice, package_folder, package_version
 
 NAME = "pico"
 SAMPLE_RATE_HZ = 16000
 LANGUAGES = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
-
-
-def _lang_dir() -> Path | None:
-    spec = importlib.util.find_spec("py_nanotts")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        if Path(folder, "lang").is_dir():
-            return Path(folder, "lang")
-    return None
 
 
 class PicoSynthesizer(PackagedSynthesizer):
@@ -42,7 +29,7 @@ class PicoSynthesizer(PackagedSynthesizer):
 
     @classmethod
     def table(cls) -> list[TableVoice]:
-        folder = _lang_dir()
+        folder = package_folder("py_nanotts", "lang")
         if folder is None:
             return []
         voices = []
