@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from attune.cli import cli
 from attune.delivery.batch import run_batch
 from attune.delivery.cluster import parse_cluster
-from attune.delivery.pool import run_pool
+from attune.delivery.process_pool import run_pool
 from attune.delivery.store import FsspecStore, StoreSpec
 from attune.errors import AttuneError, SettingsError
 from attune.speech.cache import SharedStore, SpeechCache, use_shared_store

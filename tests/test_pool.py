@@ -77,7 +77,7 @@ def test_workers_that_cannot_start_are_one_clear_error(tmp_path, monkeypatch):
 
 
 def test_workers_fork_from_a_preloaded_server_where_possible():
-    from attune.delivery import pool
+    from attune.delivery import process_pool as pool
 
     context = pool.pool_context()
     if sys.platform.startswith("linux"):

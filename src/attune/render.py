@@ -22,11 +22,11 @@ from .audio.beds import BED_REFERENCE_LUFS, make_bed
 from .audio.bells import bell_strike
 from .audio.meter import LoudnessMeter
 from .audio.mix import BELL_RELATIVE_DB, Mixer, db_to_gain, voice_lufs
+from .formats import Format, outputs_for
 from .library import resolve_script
 from .media.captions import Cue, write_vtt
 from .media.cover import check_cover
 from .media.encode import encoder_gain_db
-from .media.formats import Format, outputs_for
 from .media.master import Output, master
 from .media.playlist import PlaylistEntry, write_m3u8
 from .media.tags import Chapter, Tags, write_file_tags
@@ -34,12 +34,12 @@ from .plan import Plan, make_plan
 from .request import RenderRequest
 from .script import Script, load_script
 from .settings import DEFAULT_ENGINE, TrackSettings
-from .shaping import Speakers, section_stem, select_sections, shape
-from .shaping import bed_spec as shaping_bed_spec
 from .slugs import slugify
 from .speech.engines import shared_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
 from .speech.engines.espeak import find_espeak
+from .speech.voicing import Speakers, section_stem, select_sections, shape
+from .speech.voicing import bed_spec as shaping_bed_spec
 from .system.atomic import atomic_path, check_writable
 from .system.ffmpeg import ffmpeg_exe
 from .timebase import SAMPLE_RATE

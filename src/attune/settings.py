@@ -23,7 +23,7 @@ from typing import Any
 
 from .durations import MAX_DURATION_S, format_duration
 from .errors import SettingsError
-from .media.formats import FORMAT_NAMES, parse_formats
+from .formats import FORMAT_NAMES, parse_formats
 
 #: The speech engines; the first is the default.
 ENGINES = ("pyttsx3", "piper")

@@ -51,7 +51,7 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
       attune batch examples/clients.yaml --dry-run
     """
     if dry_run:
-        from ..delivery.roster_check import check_roster
+        from ..checks.roster import check_roster
         from ..settings import TrackSettings
         from .check import report as print_report
 

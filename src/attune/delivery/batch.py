@@ -28,12 +28,12 @@ from ..settings import TrackSettings
 from ..system.atomic import write_text
 from .access import LINKS_NAME, Access, ClientAccess, links_csv
 from .feed import check_base_url
-from .jobs import Job, JobMeta, JobResult, run_job, unchanged
 from .layout import TRACKS, inside, is_temporary, output_root, remove_empty_folders
 from .manifest import MANIFEST_NAME, Manifest, TrackEntry
-from .pool import run_pool
+from .process_pool import run_pool
 from .publish import publication_fingerprint, publish_client, write_public_root
 from .roster import Client, Roster, TrackSpec, load_roster
+from .track_job import Job, JobMeta, JobResult, run_job, unchanged
 
 #: While tracks finish, the manifest is saved at most this often (and always at the end).
 MANIFEST_SAVE_INTERVAL_S = 1.0

@@ -29,14 +29,14 @@ from ..request import request_fingerprint
 from ..settings import TrackSettings
 from .access import ACCESS_MODE, ACCESS_NAME, LINKS_NAME, Access, links_csv
 from .batch import MANIFEST_SAVE_INTERVAL_S, BatchReport, Progress, TrackOutcome, _failed, _interrupted_message, _tidy, track_request
+from .dask_tasks import PublishTask, RenderTask, publish_task, render_task, worker_identity
 from .inputs import InputFile, bundle
-from .jobs import JobMeta, JobResult
 from .layout import PUBLIC_INDEX, ROBOTS, TRACKS, remove_empty_folders
 from .manifest import MANIFEST_NAME, Manifest, TrackEntry
 from .publish import publication_fingerprint
 from .roster import Client, TrackSpec, load_roster
 from .store import LocalStore, Store, StoreSpec, check_key, is_url, open_store
-from .tasks import PublishTask, RenderTask, publish_task, render_task, worker_identity
+from .track_job import JobMeta, JobResult
 
 #: How long to wait for a scheduler to answer, and for its first worker to join.
 CONNECT_TIMEOUT_S = 30.0

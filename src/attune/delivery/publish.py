@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from ..formats import FORMATS
 from ..media.cover import cover_mime
-from ..media.formats import FORMATS
 from ..system.atomic import write_text
 from ..system.files import sha256_file
 from .access import ClientAccess, client_urls

@@ -21,9 +21,9 @@ from typing import Any
 
 from ..errors import AttuneError
 from .inputs import InputFile, materialise
-from .jobs import JobMeta, JobResult, render_entry
 from .manifest import TrackEntry
 from .store import LocalStore, StoreSpec, open_store, scratch_folder
+from .track_job import JobMeta, JobResult, render_entry
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from ..errors import AttuneError
-from .jobs import Job, JobResult, run_job
+from .track_job import Job, JobResult, run_job
 
 T = TypeVar("T")
 

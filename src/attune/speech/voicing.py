@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio.background import BedSpec, parse_background
-from .errors import SettingsError, VoiceError
-from .plan import SectionSound, section_sentences
-from .script import Script
-from .settings import TrackSettings
-from .slugs import slugify
-from .speech.cache import SpeechCache
-from .speech.engines import create_synthesizer
-from .speech.engines.base import Synthesizer, VoiceSettings
+from ..audio.background import BedSpec, parse_background
+from ..errors import SettingsError, VoiceError
+from ..plan import SectionSound, section_sentences
+from ..script import Script
+from ..settings import TrackSettings
+from ..slugs import slugify
+from .cache import SpeechCache
+from .engines import create_synthesizer
+from .engines.base import Synthesizer, VoiceSettings
 
 
 class Speakers:

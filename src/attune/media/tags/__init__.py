@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cover import MAX_COVER_BYTES, check_cover, cover_mime
-from .formats import FORMATS, Format
+from ...formats import FORMATS, Format
+from ..cover import MAX_COVER_BYTES, check_cover, cover_mime
 
 __all__ = ["MAX_COVER_BYTES", "Chapter", "Tags", "check_cover", "cover_mime", "write_file_tags", "write_tags"]
 
@@ -75,14 +75,14 @@ def write_file_tags(path: Path, tags: Tags, fmt: Format | str) -> None:
     """Replace the tags of the file at `path` (in place) with `tags`, in `fmt`'s own kind of tag."""
     spec = fmt if isinstance(fmt, Format) else FORMATS[fmt]
     if spec.tags == "id3":
-        from .tags_id3 import write_id3
+        from .id3 import write_id3
 
         write_id3(path, tags)
     elif spec.tags == "mp4":
-        from .tags_mp4 import write_mp4
+        from .mp4 import write_mp4
 
         write_mp4(path, tags, audiobook=spec.name == "m4b")
     elif spec.tags == "vorbis":
-        from .tags_vorbis import write_vorbis
+        from .vorbis import write_vorbis
 
         write_vorbis(path, tags, spec.name)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..check import FileCheck, check_backgrounds, fit
 from ..errors import AttuneError
 from ..script import load_script
 from ..settings import DEFAULT_ENGINE, TrackSettings
+from .script import FileCheck, check_backgrounds, fit
 
 
 class _Voices:
@@ -75,7 +75,7 @@ def _resolve(voices: _Voices, settings: TrackSettings, language: str | None) -> 
 def check_roster(path: Path, cache_dir: Path | None = None, overrides: TrackSettings | None = None) -> FileCheck:
     """Every problem of the roster at `path`, one line each; a summary when there are none.
     `overrides` are the batch's command-line settings (`--engine`), over every track's."""
-    from .roster import load_roster
+    from ..delivery.roster import load_roster
 
     result = FileCheck(str(path))
     try:
