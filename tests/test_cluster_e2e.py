@@ -145,7 +145,7 @@ def test_real_scheduler_and_worker_processes(tmp_path, cache):
 
         # A worker running another Attune would make the fingerprints lie: the batch refuses to start.
         preload = tmp_path / "other_attune.py"
-        preload.write_text("import attune\nattune.__version__ = '0.0.1-other'\n")
+        preload.write_text("import attune.version\nattune.version.__version__ = '0.0.1-other'\n")
         procs.append(start([*worker, "--name", "other", "--preload", str(preload)], env, tmp_path / "other.log"))
         wait_for_workers(address, 2)
         result = CliRunner().invoke(cli, ["batch", str(tmp_path / "roster.yaml"), "-o", str(out), "--cluster", address, "--force"])

@@ -7,7 +7,7 @@ result = attune.render(attune.RenderRequest(Path("my-practice.yaml"), settings=s
 print(result.output_path, result.duration_s, result.voice_lufs)
 """
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = ["AttuneError", "RenderRequest", "RenderResult", "TrackSettings", "__version__", "plan_script", "render"]
 

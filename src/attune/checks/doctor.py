@@ -8,18 +8,18 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 
 
 def run_doctor(echo: Callable[[str], None]) -> bool:
     """Print a report; return False when something Attune needs is missing."""
     from ..errors import AttuneError
-    from ..request import default_cache_dir
     from ..speech.engines.base import VoiceSettings
     from ..speech.engines.espeak import engine_description, find_espeak
     from ..speech.engines.pyttsx3 import Pyttsx3Synthesizer
     from ..speech.voices import resolve_voice
     from ..system.ffmpeg import ffmpeg_exe, ffmpeg_version
+    from ..system.paths import default_cache_dir
 
     ok = True
     echo(f"attune {__version__} on Python {platform.python_version()} ({platform.system()})")

@@ -21,7 +21,7 @@ class _Voices:
     """Each engine's voice list, asked for once: from the speech cache's listing, else from the engine."""
 
     def __init__(self, cache_dir: Path | None):
-        from ..request import default_cache_dir
+        from ..system.paths import default_cache_dir
 
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._lists: dict[str, tuple[list, list[str]]] = {}

@@ -52,9 +52,9 @@ class FileCheck:
 
 def fit(script: Script, settings: TrackSettings, cache_dir: Path | None, length_s: float | None) -> Fit:
     """The plan for `length_s`, from cached clips where every sentence is cached, else estimated."""
-    from ..request import default_cache_dir
     from ..speech.engines.base import VoiceSettings
     from ..speech.keys import clip_key, clip_path, engine_root, npy_frames
+    from ..system.paths import default_cache_dir
 
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     sounds: list[SectionSound] = []

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AttuneError, Interrupted, ScriptError, SettingsError
-from ..request import RenderRequest, default_cache_dir, request_fingerprint
+from ..request import RenderRequest, request_fingerprint
 from ..settings import TrackSettings
 from ..system.atomic import write_text
+from ..system.paths import default_cache_dir
 from .access import LINKS_NAME, Access, ClientAccess, links_csv
 from .feed import check_base_url
 from .layout import TRACKS, inside, is_temporary, output_root, remove_empty_folders

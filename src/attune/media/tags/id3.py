@@ -13,7 +13,7 @@ from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TIT2, TPE1, TRCK, CTO
 
 from ...errors import OutputError
 from ..cover import cover_mime
-from . import Tags
+from .model import Tags
 
 #: CHAP byte offsets are unused; the addendum says to write 0xFFFFFFFF then.
 _NO_OFFSET = 0xFFFFFFFF

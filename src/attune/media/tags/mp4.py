@@ -14,7 +14,7 @@ from mutagen.mp4 import MP4, MP4Cover
 
 from ...errors import OutputError
 from ..cover import cover_mime
-from . import Tags
+from .model import Tags
 
 #: iTunes media kind (`stik`) of an audiobook.
 _AUDIOBOOK = 2

@@ -17,7 +17,7 @@ from mutagen.oggopus import OggOpus
 
 from ...errors import OutputError
 from ..cover import cover_mime
-from . import Tags
+from .model import Tags
 
 _FRONT_COVER = 3
 

@@ -20,9 +20,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ...errors import OutputError, SettingsError, SpeechError, VoiceError
-from ...request import default_cache_dir
 from ...script.text import count_words
 from ...system.atomic import write_text
+from ...system.paths import default_cache_dir
 from ..clips import excerpt
 from ..parallel import WorkerPool, speech_jobs
 from ..voices import VoiceInfo
