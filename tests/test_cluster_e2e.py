@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from attune.cli import cli
-from attune.delivery.batch import run_batch
+from attune.delivery.batch import BatchOptions, run_batch
 from helpers.audio import decode
 from helpers.batch import SHORT_SCRIPT as SCRIPT
 from helpers.batch import access_of, fake_fingerprint, make_project
@@ -82,7 +82,7 @@ clients:
     (scripts / "killer.txt").write_text(f"title: Killer\nKILL-ONCE {flag}\nStill here.\n")
     (scripts / "poison.txt").write_text("title: Poison\nKILL-ALWAYS\n")
     out = tmp_path / "out"
-    report = run_batch(roster, out, cluster=s3_and_cluster, render_fn=killing_render, fingerprint_fn=fake_fingerprint)
+    report = run_batch(roster, out, BatchOptions(cluster=s3_and_cluster), render_fn=killing_render, fingerprint_fn=fake_fingerprint)
     assert flag.exists()  # a worker really died rendering the killer track …
     outcomes = {(o.client, o.track): o for o in report.outcomes}
     assert outcomes[("Ana", "02-killer")].ok  # … and the track arrived all the same
@@ -173,8 +173,7 @@ def test_s3_destination_on_moto(tmp_path, s3_and_cluster):
     node_cache = tmp_path / "node-cache"  # empty: the workers synthesise, and fill the shared store
 
     def batch():
-        return run_batch(roster, "s3://bucket/deliver", cluster=s3_and_cluster, base_url="https://cdn.example.org/p/",
-                         cache_url="s3://bucket/speech", cache_dir=node_cache)  # fmt: skip
+        return run_batch(roster, "s3://bucket/deliver", BatchOptions(cluster=s3_and_cluster, base_url="https://cdn.example.org/p/", cache_url="s3://bucket/speech", cache_dir=node_cache))  # fmt: skip
 
     report = batch()
     assert (len(report.rendered), len(report.failures), report.out_dir) == (3, 0, "s3://bucket/deliver"), report.failures

@@ -13,7 +13,7 @@ import time
 import zlib
 from pathlib import Path
 
-from attune.delivery.batch import BatchReport, run_batch
+from attune.delivery.batch import BatchOptions, BatchReport, run_batch
 from attune.errors import LengthError, ScriptError
 from attune.media.captions import Cue, write_vtt
 from attune.media.tags import Chapter, write_tags
@@ -183,9 +183,11 @@ def calls(roster: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
-def run(roster: Path, out: Path, **kwargs) -> BatchReport:
-    kwargs.setdefault("jobs", 1)
-    return run_batch(roster, out, render_fn=fake_render, fingerprint_fn=fake_fingerprint, **kwargs)
+def run(roster: Path, out: Path, *, progress=None, render_fn=fake_render, fingerprint_fn=fake_fingerprint, **options) -> BatchReport:
+    """The batch with the fakes, in this process unless `jobs` says otherwise; `options` are `BatchOptions`."""
+    if options.get("cluster") is None:
+        options.setdefault("jobs", 1)
+    return run_batch(roster, out, BatchOptions(**options), progress=progress, render_fn=render_fn, fingerprint_fn=fingerprint_fn)
 
 
 def sha256(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""Rendering a batch's jobs in worker processes, and stopping them cleanly.
+"""The batch on this machine (`LocalExecutor`): in this process, or in worker processes stopped cleanly.
 
 Workers are forked from a forkserver that has already imported the renderer (numpy, scipy…), so
 each starts in milliseconds and none inherits the parent's state; where there is no forkserver
@@ -8,20 +8,24 @@ render unwinds and removes its temporary files.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
+import dataclasses
 import multiprocessing
 import multiprocessing.context
 import os
 import signal
 import time
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 from ..errors import AttuneError
+from .executor import BatchPlan, Outcome, Publication, Published, Rendered, Starting, TrackJob, longest_first
+from .publish import publish_client
+from .store import Store
 from .track_job import Job, JobResult, run_job
-
-T = TypeVar("T")
 
 _worker_busy = False
 
@@ -83,31 +87,104 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def run_pool(pending: Sequence[tuple[T, Job]], workers: int, record: Callable[[T, Job, JobResult], None]) -> None:
-    """Run every job in `workers` processes; `record(tag, job, result)` as each finishes."""
-    if multiprocessing.current_process().daemon:
-        # A Dask worker (or any daemonic process) may not have children of its own: it renders itself.
-        raise AttuneError("the local process pool cannot start inside a daemonic process such as a Dask worker", "render with --jobs 1 there, or use --cluster")
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_worker_init)
-    futures: dict[concurrent.futures.Future, tuple[T, Job]] = {}
-    try:
-        for tag, job in pending:
-            try:
-                futures[pool.submit(_run_job_in_worker, job)] = (tag, job)
-            except (OSError, EOFError, concurrent.futures.process.BrokenProcessPool) as exc:
-                raise AttuneError(
-                    f"could not start {workers} worker processes ({type(exc).__name__}: {exc})", "render with --jobs 1, and run `attune doctor`"
-                ) from exc
-        for future in concurrent.futures.as_completed(futures):
-            tag, job = futures[future]
+class WorkerPool:
+    """`workers` processes from `pool_context()`, each rendering one job at a time."""
+
+    def __init__(self, workers: int):
+        if multiprocessing.current_process().daemon:
+            # A Dask worker (or any daemonic process) may not have children of its own: it renders itself.
+            raise AttuneError("the local process pool cannot start inside a daemonic process such as a Dask worker", "render with --jobs 1 there, or use --cluster")
+        self.workers = workers
+        self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_worker_init)
+        self.futures: dict[concurrent.futures.Future, Any] = {}
+
+    def submit(self, job: Job, tag: Any) -> None:
+        try:
+            self.futures[self.pool.submit(_run_job_in_worker, job)] = tag
+        except (OSError, EOFError, concurrent.futures.process.BrokenProcessPool) as exc:
+            raise AttuneError(
+                f"could not start {self.workers} worker processes ({type(exc).__name__}: {exc})", "render with --jobs 1, and run `attune doctor`"
+            ) from exc
+
+    def completed(self) -> Iterator[tuple[Any, JobResult]]:
+        """(tag, result) of every submitted job, as each finishes."""
+        for future in concurrent.futures.as_completed(list(self.futures)):
             try:
                 result = future.result()
             except Exception as exc:  # a worker died, or the job could not be sent to it
                 result = JobResult(error=f"internal error: {type(exc).__name__}: {exc}")
-            record(tag, job, result)
-    except BaseException:
-        for future in futures:
+            yield self.futures.pop(future), result
+
+    def stop(self) -> None:
+        """Cancel what is queued and stop the workers (each running render unwinds)."""
+        for future in self.futures:
             future.cancel()
-        _stop_workers(pool)
-        raise
-    pool.shutdown(wait=True)
+        _stop_workers(self.pool)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+class LocalExecutor:
+    """The batch on this machine: in this process (`--jobs 1`, or one track to render), in roster
+    order, or in worker processes, longest first. Clients are published here, as they complete."""
+
+    def __init__(self, jobs: int | None, store: Store, cache_dir: Path, render_fn: Callable[..., Any] | None = None):
+        assert store.local_root is not None
+        self.jobs, self.root, self.cache_dir, self.render_fn = jobs, store.local_root, cache_dir, render_fn
+        self.queue: collections.deque[TrackJob] = collections.deque()
+        self.done: collections.deque[Outcome] = collections.deque()
+        self.pool: WorkerPool | None = None
+
+    @contextlib.contextmanager
+    def session(self, plan: BatchPlan, needed: bool) -> Iterator[None]:
+        self.plan = plan
+        workers = min(self.jobs or os.cpu_count() or 1, len(plan.pending))
+        if workers <= 1:
+            yield
+            return
+        pool = WorkerPool(workers)
+        self.pool = pool
+        try:
+            yield
+        except BaseException:
+            pool.stop()
+            raise
+        pool.close()
+
+    def _job(self, job: TrackJob) -> Job:
+        request = dataclasses.replace(job.request, output_path=self.root / job.key)
+        return Job(job.key, request, job.spec.title, self.render_fn, job.fingerprint, self.cache_dir, self.root, job.meta)
+
+    def render(self, jobs: Sequence[TrackJob]) -> None:
+        if self.pool is None:
+            self.queue.extend(jobs)
+            return
+        for job in longest_first(jobs):
+            self.pool.submit(self._job(job), job)
+
+    def publish(self, publication: Publication) -> None:
+        self.publish_now(publication)
+        self.done.append(Published(publication))
+
+    def publish_now(self, publication: Publication) -> bool:
+        plan = self.plan
+        publish_client(plan.roster, publication.client, publication.access, self.root, publication.entries, plan.base_url)
+        return True
+
+    def outcomes(self) -> Iterator[Outcome]:
+        yield from self._flush()
+        if self.pool is None:
+            while self.queue:
+                job = self.queue.popleft()
+                yield Starting(job)
+                yield Rendered(job, run_job(self._job(job)))
+                yield from self._flush()
+            return
+        for job, result in self.pool.completed():
+            yield Rendered(job, result)
+            yield from self._flush()
+
+    def _flush(self) -> Iterator[Outcome]:
+        while self.done:
+            yield self.done.popleft()

@@ -37,7 +37,8 @@ class Job:
     request: Any
     title_override: str | None
     render_fn: Callable[..., Any] | None  # None: attune.render.render, imported where the job runs
-    fingerprint_fn: Callable[[Any], str]
+    #: The request's fingerprint, computed once when the batch was planned.
+    fingerprint: str
     cache_dir: Path | None
     out_root: Path
     meta: JobMeta
@@ -63,8 +64,7 @@ def _rounded(value: float | None) -> float | None:
 def run_job(job: Job) -> JobResult:
     """Render one track; never raises for a track problem."""
     try:
-        fingerprint = job.fingerprint_fn(job.request)
-        return JobResult(entry=render_entry(job.request, job.render_fn, job.cache_dir, job.out_root, job.meta, job.title_override, fingerprint))
+        return JobResult(entry=render_entry(job.request, job.render_fn, job.cache_dir, job.out_root, job.meta, job.title_override, job.fingerprint))
     except AttuneError as exc:
         return JobResult(error=str(exc))
     except Exception as exc:  # one track's bug must not stop the batch; it is reported as such
@@ -119,15 +119,3 @@ def render_entry(
         chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()) if result.plan is not None else (),
     )
     return entry
-
-
-def unchanged(entry: TrackEntry | None, job: Job) -> bool:
-    """The manifest's entry was rendered from the same inputs, and its files are intact."""
-    if entry is None or entry.title_override != job.title_override:
-        return False
-    try:
-        if job.fingerprint_fn(job.request) != entry.fingerprint:
-            return False
-    except Exception:  # the render will report whatever is wrong
-        return False
-    return entry.intact(job.out_root)
