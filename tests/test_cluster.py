@@ -13,7 +13,6 @@ import multiprocessing
 import re
 from pathlib import Path
 
-import fsspec
 import pytest
 from click.testing import CliRunner
 
@@ -28,6 +27,10 @@ from attune.speech.engines.base import VoiceSettings
 from helpers.batch import access_of, fake_fingerprint, fake_render, make_project
 from helpers.cluster import moto_s3
 from helpers.fakes import FakeSynthesizer
+
+#: The attune[s3] and attune[dask] extras: without them these tests skip, saying which to install.
+fsspec = pytest.importorskip("fsspec", reason="the attune[s3] extra is not installed: pip install 'attune[s3]'")
+pytest.importorskip("distributed", reason="the attune[dask] extra is not installed: pip install 'attune[dask]'")
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 

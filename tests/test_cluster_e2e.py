@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import fsspec
 import pytest
 from click.testing import CliRunner
 
@@ -25,6 +24,10 @@ from helpers.audio import decode
 from helpers.batch import SHORT_SCRIPT as SCRIPT
 from helpers.batch import access_of, fake_fingerprint, make_project
 from helpers.cluster import killing_render, moto_s3
+
+#: The attune[s3] and attune[dask] extras: without them these tests skip, saying which to install.
+fsspec = pytest.importorskip("fsspec", reason="the attune[s3] extra is not installed: pip install 'attune[s3]'")
+pytest.importorskip("distributed", reason="the attune[dask] extra is not installed: pip install 'attune[dask]'")
 
 pytestmark = pytest.mark.long
 

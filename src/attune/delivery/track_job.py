@@ -83,7 +83,9 @@ def render_entry(
     title = result.title
     duration_s = float(result.duration_s)
     # Every format the track was rendered in, the first (the feed's enclosure) first.
-    written = [(w.format, Path(w.path), w.duration_s) for w in result.outputs] or [(audio.suffix.lstrip("."), audio, duration_s)]
+    written = [(w.format, Path(w.path), w.duration_s) for w in result.outputs]
+    if not written:
+        raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(audio))
     files: dict[str, FileEntry] = {}
     for kind, path, seconds in written:
         path = inside(out_root, path)
@@ -116,6 +118,6 @@ def render_entry(
         track_lufs=_rounded(result.track_lufs),
         true_peak_dbtp=_rounded(result.true_peak_dbtp),
         limiter_reduction_db=round(result.limiter_reduction_db, 2),
-        chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()) if result.plan is not None else (),
+        chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()),
     )
     return entry
