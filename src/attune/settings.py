@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .durations import MAX_DURATION_S, format_duration
-from .errors import SettingsError
+from .errors import SettingsError, VoiceError
 from .formats import FORMAT_NAMES, parse_formats
 
 #: The speech engines; the first is the default.
@@ -184,6 +184,14 @@ def _validate(s: TrackSettings) -> None:
         object.__setattr__(s, "formats", parse_formats(s.formats))
     if s.bitrate is not None:
         object.__setattr__(s, "bitrate", check_bitrate(s.bitrate))
+
+
+def piper_pitch_refused(*, flag: bool = True) -> VoiceError:
+    """The one refusal of a pitch with Piper, which has no pitch control: asked on the command line
+    (`flag`: `--pitch`, or a roster's `pitch:` over a script), or in the same file as `engine: piper`."""
+    if flag:
+        return VoiceError("--pitch is not available with the piper engine", "Piper has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
+    return VoiceError("pitch is not available with the piper engine", "Piper has no pitch control: remove pitch:, or use engine: pyttsx3")
 
 
 def check_bitrate(bitrate: str) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import AttuneError, Interrupted, OutputError, ScriptError
+from ..errors import AttuneError, Interrupted, OutputError
 from ..request import RenderRequest
 from ..settings import TrackSettings
 from .access import ACCESS_MODE, ACCESS_NAME, LINKS_NAME, Access, ClientAccess, links_csv
@@ -27,7 +27,7 @@ from .layout import TRACKS
 from .manifest import MANIFEST_NAME, Manifest, TrackEntry
 from .publish import publication_fingerprint, write_public_root
 from .report import BatchReport, Progress, TrackOutcome, interrupted_message
-from .roster import Client, Roster, TrackSpec
+from .roster import Client, Roster, TrackSpec, missing_script
 from .store import Store
 from .track_job import JobMeta, JobResult
 
@@ -138,10 +138,9 @@ class BatchRunner:
 
     def _job_or_problem(self, client: Client, entry: ClientAccess, spec: TrackSpec, key: str, settings: TrackSettings) -> TrackJob | str:
         """The track's job, or why it cannot render (its script is missing, a setting is refused)."""
-        if not spec.script.is_file():
-            what = "is not a file" if spec.script.exists() else "does not exist"
-            hint = "check the path: it is relative to the roster file"
-            return str(ScriptError(f"the script {spec.script_text} {what}", hint, path=str(self.roster.path), line=spec.line))
+        missing = missing_script(self.roster, spec)
+        if missing is not None:
+            return str(missing)
         try:
             request = track_request(self.roster, spec, Path(key), self.overrides)
             fingerprint = self.fingerprint_fn(request)

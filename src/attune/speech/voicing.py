@@ -15,7 +15,7 @@ from ..audio.background import BedSpec, bed_key, bed_spec
 from ..errors import SettingsError, VoiceError
 from ..plan import SectionSound, section_sentences
 from ..script import Script
-from ..settings import TrackSettings
+from ..settings import TrackSettings, piper_pitch_refused
 from .engines.base import VoiceSettings
 from .speakers import Speakers
 
@@ -56,7 +56,7 @@ def shape(
         cache = speakers.cache(engine)
         pitch = merged.pitch
         if engine == "piper" and above.pitch is not None:
-            raise VoiceError("--pitch is not available with the piper engine", "Piper has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
+            raise piper_pitch_refused()
         if engine == "piper" and (above.engine is not None or own.engine is not None):
             pitch = None  # the script's pyttsx3 pitch, under an engine chosen above it or by the section
         try:
