@@ -8,6 +8,7 @@ submodules is not counted against them (that is how a package is made), but any 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,21 @@ def test_delivery_functions_stay_short():
     assert longest[0][0] < 80, longest[:3]
     runner = [row for row in longest if row[1].startswith(("delivery/runner.py", "delivery/executor.py"))]
     assert runner[0][0] <= 60, runner[:3]
+
+
+def test_every_package_docstring_lists_its_modules():
+    # A newcomer reads a package's docstring to find their way: it names every module and subpackage
+    # (`name.py`, `name/`), and none that is gone.
+    wrong = []
+    for init in sorted(SRC.rglob("__init__.py")):
+        folder = init.parent
+        doc = ast.get_docstring(ast.parse(init.read_text("utf-8"))) or ""
+        modules = {p.name for p in folder.glob("*.py") if p.name != "__init__.py"}
+        packages = {p.name + "/" for p in folder.iterdir() if (p / "__init__.py").is_file()}
+        for name in sorted(modules | packages):
+            if name not in doc:
+                wrong.append(f"{init.relative_to(SRC.parent)}: the docstring does not name {name}")
+        for named in sorted(set(re.findall(r"\b([a-z_0-9]+\.py)\b", doc)) - modules):
+            if not (SRC / named).is_file() and not any(folder.rglob(named)):
+                wrong.append(f"{init.relative_to(SRC.parent)}: the docstring names {named}, which is not there")
+    assert not wrong, "\n".join(wrong)

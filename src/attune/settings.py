@@ -38,7 +38,7 @@ BACKGROUND_DB_RANGE = (-60.0, 0.0)
 #: The voice loudness targets Attune accepts. Above -14 LUFS speech would need heavy limiting to keep
 #: its peaks under the ceiling (the limiter catches peaks; it is not a normaliser).
 LOUDNESS_RANGE_LUFS = (-40.0, -14.0)
-#: Any bitrate a format may take; each format checks its own range (`attune.media.formats`).
+#: Any bitrate a format may take; each format checks its own range (`attune.formats`).
 BITRATE_RANGE_KBPS = (6, 512)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

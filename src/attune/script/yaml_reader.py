@@ -225,7 +225,7 @@ def _yaml_section(reader: YamlReader, entry: yaml.Node, index: int, hint: str) -
         reader.attempt(lambda: flags.update(optional=reader.boolean("optional", fields["optional"][1])))
     if "repeat" in fields:
         reader.attempt(lambda: flags.update(repeat=int(reader.number("repeat", fields["repeat"][1], 1, MAX_REPEAT, whole=True, hint="write repeat: 2"))))
-    shaping = reader.read(fields, SECTION_SETTINGS)
+    own = reader.read(fields, SECTION_SETTINGS)
     text_node = fields["text"][1] if "text" in fields else None
     items: list[Item] = []
     if text_node is not None:
@@ -243,4 +243,4 @@ def _yaml_section(reader: YamlReader, entry: yaml.Node, index: int, hint: str) -
         raise reader.error(
             f"section {name!r} has no text", "add `text:` with the words to speak, or remove the section", text_node if text_node is not None else entry
         )
-    return Section(name, tuple(items), reader.line(entry), flags["optional"], flags["repeat"], TrackSettings(**shaping))
+    return Section(name, tuple(items), reader.line(entry), flags["optional"], flags["repeat"], TrackSettings(**own))
