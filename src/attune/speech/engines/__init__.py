@@ -2,8 +2,11 @@
 
 pyttsx3.py (+ pyttsx3_worker.py, espeak.py)   the default: espeak-ng, SAPI5 or the macOS voices
 piper.py (+ piper_worker.py, piper_voices.py)  Piper's neural voices on onnxruntime (`attune[piper]`)
-hibari.py, pico.py (+ their workers)          voices inside pip packages (`attune[voices]`), on packaged.py
-pace.py                                       `--rate` as the same spoken pace in every engine
+hibari.py, pico.py (+ hibari_worker.py, pico_worker.py)  voices inside pip packages (`attune[voices]`), on packaged.py (+ packaged_worker.py)
+pace.py                                        `--rate` as the same spoken pace in every engine
+piper_download.py                              `attune voices add`: a Piper voice from its catalogue
+base.py                                        the `Synthesizer` protocol and `VoiceSettings`
+protocol.py                                    the workers' side of the line protocol
 
 `create_synthesizer(name)` makes one; `shared_synthesizer(name)` keeps one per process, so that a
 batch worker loads a voice model once and reuses it for every track; `engine_identity(name, voice)`

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import SettingsError, SpeechError, VoiceError
-from ...request import default_cache_dir
 from ...system.files import sha256_file
+from ...system.paths import default_cache_dir
 from ..parallel import WorkerPool, speech_jobs
 from ..voices import VoiceInfo
 from ..wishes import language_fits, parse_wish
