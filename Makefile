@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/attune doctor
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving.mp3 --captions
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving-piper.mp3 --captions --engine piper --voice joe
+	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving-female.mp3 --captions --voice female
 
 # Lint (ruff) and types (mypy) first, then the suite on two workers (pytest-xdist): the 2-core
 # machine renders two tracks at once.
