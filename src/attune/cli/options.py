@@ -21,6 +21,27 @@ def length_option(ctx, param, value):
         raise click.BadParameter(str(exc)) from None
 
 
+def interval_bells_callback(ctx, param, value):
+    """`--interval-bells 10m` (or `10 minutes`, `off`) → seconds (0.0: off); None when not given."""
+    if value is None:
+        return None
+    from ..script.spellings import interval_seconds
+
+    try:
+        return interval_seconds(value, what="--interval-bells")
+    except LengthError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+interval_bells_option = click.option(
+    "--interval-bells",
+    "interval_bells_s",
+    metavar="D|off",
+    callback=interval_bells_callback,
+    help="Ring a soft bell every D (10m, 15 minutes) on the track's clock inside long pauses, never in a pause's first or last minute; off turns a script's off.",
+)
+
+
 def formats_option(ctx, param, values):
     """`--format mp3,m4a` or `--format mp3 --format m4a` → ("mp3", "m4a"); a bad name is a usage error."""
     from ..media.formats import FORMAT_NAMES

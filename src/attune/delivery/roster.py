@@ -40,7 +40,7 @@ from ..settings import Background, TrackSettings
 from ..slugs import slugify
 
 #: Track settings allowed under `defaults:` and in each track.
-SETTING_KEYS = ("length", "engine", "voice", "rate", "pitch", "background", "background_db", "bells", "vars", "formats")
+SETTING_KEYS = ("length", "engine", "voice", "rate", "pitch", "background", "background_db", "bells", "interval_bells", "vars", "formats")
 ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "contact", "message", "defaults", "clients")
 CLIENT_KEYS = ("name", "vars", "message", "tracks")
 TRACK_KEYS = ("script", "title", *SETTING_KEYS)
@@ -388,6 +388,13 @@ class _RosterParser:
             if not isinstance(bells, bool):
                 raise self.error(f"'bells' must be true or false, not {_describe(bells)}", None, node)
             return TrackSettings(bells_start=bells, bells_end=bells)
+        if key == "interval_bells":
+            from ..script.spellings import interval_seconds
+
+            try:
+                return TrackSettings(interval_bells_s=interval_seconds(str(self.value(node))))
+            except AttuneError as exc:
+                raise self.error(exc.message, exc.hint, node) from None
         if key == "vars":
             return TrackSettings(vars=self.vars(node))
         if key == "formats":

@@ -17,6 +17,7 @@ from ..durations import parse_duration
 from ..errors import LengthError, ScriptError, SettingsError
 from ..settings import BACKGROUND_DB_RANGE, PITCH_RANGE, RATE_WPM_RANGE, Background, TrackSettings
 from .model import MAX_REPEAT, Item, Script, Section
+from .spellings import interval_seconds
 from .text import EMPTY_HINTS, PLACEHOLDER_NAME, Context, scan, short, suggest
 
 TOP_KEYS = (
@@ -32,10 +33,11 @@ TOP_KEYS = (
     "background",
     "background_db",
     "bells",
+    "interval_bells",
     "vars",
     "sections",
 )
-SECTION_KEYS = ("name", "text", "optional", "repeat", "voice", "rate", "engine", "background", "background_db")
+SECTION_KEYS = ("name", "text", "optional", "repeat", "voice", "rate", "engine", "background", "background_db", "interval_bells")
 BELL_KEYS = ("start", "end")
 
 _TAG = "tag:yaml.org,2002:"
@@ -285,7 +287,8 @@ class YamlReader:
             )
 
         readers = {"voice": lambda: track.update(self.voice_settings(fields)), "rate": rate, "engine": engine,
-                   "background": background, "background_db": background_db}  # fmt: skip
+                   "background": background, "background_db": background_db,
+                   "interval_bells": lambda: track.update(interval_bells_s=self.interval(fields["interval_bells"][1]))}  # fmt: skip
         for key in fields:
             if key in readers and key not in skip:
                 self.attempt(readers[key])
@@ -313,6 +316,15 @@ class YamlReader:
         if seconds <= 0:
             raise self.error(f"length {text!r} is zero", "give the track's length, e.g. length: 10m", node)
         return seconds
+
+    def interval(self, node: yaml.Node) -> float:
+        """`interval_bells: 10m` (or `10 minutes`, `off`) → seconds; 0.0 is off."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL:
+            raise self.error(f"interval_bells must be a duration such as 10m, not {describe(node)}", "write interval_bells: 10m", node)
+        try:
+            return interval_seconds(node.value)
+        except LengthError as exc:
+            raise self.error(exc.message, exc.hint, node) from None
 
     def vars(self, node: yaml.Node) -> dict[str, str]:
         if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
