@@ -63,8 +63,17 @@ def apg_lines(lines: list[tuple[int, str]], ctx: Context, *, comma: bool = False
 
 
 def read_apg_body(body: list[tuple[int, str]], ctx: Context) -> list[tuple[int, str]]:
-    """A plain-text body that is a whole file of apg lines, as Attune text (same lines), with a note; else the body."""
+    """A plain-text body that is a whole file of apg lines, as Attune text (same lines), with a note; else
+    the body, with a warning at each line that looks like one (its number would be spoken)."""
     if not is_apg(body):
+        for number, line in body:
+            match = _APG_LINE.fullmatch(line)
+            if match and any(c.isalpha() for c in match.group(1)):
+                ctx.warn(
+                    f"{line.strip()[:40]!r} looks like an audio_program_generator `phrase;seconds` line, but the file is not all such lines, so {match.group(2)!r} will be spoken",
+                    f"write {match.group(1)} [pause {int(match.group(2))}s]",
+                    number,
+                )
         return body
     count = sum(1 for _, line in body if line.strip())
     ctx.notes.append(

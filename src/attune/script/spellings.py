@@ -98,9 +98,8 @@ def interval_seconds(text: str, what: str = "interval_bells") -> float:
         seconds = parse_duration(compact_duration(raw), what=what)
     except LengthError as exc:
         meant = meant_duration(raw)
-        if meant is not None:
-            options = meant.split(" or ")
-            raise LengthError(f"{what} {raw!r} has no unit", f"write {options[-1]}" + (f" (or {options[0]})" if len(options) > 1 else "")) from None
+        if meant is not None:  # `10`, `ten`: minutes, since bells ring a minute apart at the least
+            raise LengthError(f"{what} {raw!r} has no unit", f"write {meant.split(' or ')[-1]} for every {meant.split(' or ')[-1]}") from None
         raise LengthError(exc.message, "write it like 10m or 15 minutes, or off") from None
     if seconds < MIN_INTERVAL_S:
         raise LengthError(f"{what} {raw!r} is shorter than a minute", "ring interval bells every minute or more, e.g. 5m or 10m")

@@ -24,7 +24,7 @@ from .spellings import LONG_PAUSE_S, MEDITATION_GENERATOR_PAUSE, SHORT_PAUSE_S, 
 
 PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_PLAIN_RUN = re.compile(r"[^\[\]{}<]+|<")
+_PLAIN_RUN = re.compile(r"[^\[\]{}<\\]+|<|\\")
 _BREAK_START = re.compile(r"<break\b", re.IGNORECASE)
 _BREAK = re.compile(r"""<break\s+time\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')\s*/>""", re.IGNORECASE)
 _MARKER_WORD = re.compile(r"([A-Za-z]+)(?:\s+(.*))?", re.DOTALL)
@@ -352,6 +352,8 @@ def _marker(marker: str, line: int, ctx: Context) -> Item:
         except LengthError as exc:
             meant = meant_duration(every)
             hint = f"write [bells every {meant.split(' or ')[-1]}]" if meant else "write it like [bells every 10m]"
+            if meant is None and "shorter than a minute" in exc.message:
+                hint = f"{exc.hint}, e.g. [bells every 5m]"
             raise ctx.error(f"{marker}: {exc.message}", hint, line) from None
         if not seconds:
             raise ctx.error(f"{marker} turns nothing on", "write [bells every 10m], or leave the marker out", line)
