@@ -182,8 +182,8 @@ def bell_strikes(x: np.ndarray, sample_rate: int, *, min_match: float = 0.97) ->
 
     Matched filtering: the normalised cross-correlation of `x` with each strike (the opening bell's and
     the interval bell's softer one, resampled to `sample_rate`) is near 1 where that strike sounds and low
-    over speech, breath or silence (a strike's own ring, 3 s on, matches at about 0.93-0.95); each peak
-    above `min_match` (one per 7 s strike) is an onset, to the sample. The two strikes match each other
+    over speech, breath or silence; each peak above `min_match` that rises out of quiet (a strike's own
+    ring matches a later copy of it too) is an onset, to the sample. The two strikes match each other
     at about 0.986, so each onset takes the kind it matches better. Loudness does not matter, only
     shape: a doubled bell counts twice. 2 kHz is enough (the bowl's strongest modes are 246 and 679 Hz).
     """
@@ -204,7 +204,14 @@ def bell_strikes(x: np.ndarray, sample_rate: int, *, min_match: float = 0.97) ->
         local = np.sqrt(np.maximum(energy[n:] - energy[:-n], 0.0))
         audible = local > 1e-3 * local.max()  # digital silence matches nothing (no 0/0)
         match = np.where(audible, corr / (np.where(audible, local, 1.0) * np.linalg.norm(template)), 0.0)
+        # A strike's own ring matches a shifted copy of it too (its decay looks the same from any point):
+        # an onset must also rise out of quiet, with the 10 ms before it under a quarter of the energy of
+        # the 10 ms after it.
+        edge = max(1, round(0.010 * sample_rate))
         above = np.flatnonzero(match > min_match)
+        before = energy[np.maximum(above, edge)] - energy[np.maximum(above - edge, 0)]
+        after = energy[np.minimum(above + edge, x.size)] - energy[above]
+        above = above[(above < edge) | (before < 0.25 * after)]
         while above.size:
             run_end = above[0] + 7 * sample_rate
             run = above[above < run_end]
