@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from attune.cli import cli
 from attune.library import SOUNDS_DIR
 from attune.script import Bell, Pause, Speech, load_script
-from attune.starter import PRACTICES
+from attune.script.starter import PRACTICES
 from helpers.audio import bell_strikes, decode, decode_mono
 
 

@@ -29,7 +29,7 @@ def check(files, vars, strict, cache_dir, interval_bells_s):
       attune check scripts/*.yaml scripts/*.md
       attune check examples/clients.yaml --strict
     """
-    from ..check import check_script, is_roster
+    from ..checks.script import check_script, is_roster
     from ..settings import TrackSettings
 
     overrides = TrackSettings(interval_bells_s=interval_bells_s) if interval_bells_s is not None else None
@@ -37,7 +37,7 @@ def check(files, vars, strict, cache_dir, interval_bells_s):
     for path in files:
         try:
             if is_roster(Path(path)):  # known by its keys
-                from ..delivery.roster_check import check_roster
+                from ..checks.roster import check_roster
 
                 result = check_roster(Path(path), cache_dir, overrides)
             else:

@@ -22,7 +22,7 @@ def _write_new_file(path: Path, text: str, force: bool) -> None:
 
 
 def _starter_choices():
-    from ..starter import PRACTICES
+    from ..script.starter import PRACTICES
 
     return click.Choice(PRACTICES)
 
@@ -45,8 +45,8 @@ def new(name, practice, length, force):
     from ..errors import LengthError
     from ..plan import estimated_plan
     from ..script import parse_script_text
+    from ..script.starter import DEFAULT_LENGTH_S, starter_text
     from ..settings import DEFAULT_RATE_WPM
-    from ..starter import DEFAULT_LENGTH_S, starter_text
 
     path = Path(name)
     if path.suffix.lower() in ("", ".yaml", ".yml"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .durations import format_duration
+from ..durations import format_duration
 
 
 @dataclass(frozen=True)
