@@ -36,7 +36,7 @@ def test_an_edge_bell_asked_twice_is_one_bell():
     assert kinds(estimated_plan(twice, 140, bells=(False, True))) == ["speech", "bell", "bell", "speech", "bell"]
 
 
-def test_check_and_plan_warn_at_the_bells_line(tmp_path):
+def test_check_warns_at_the_bells_line(tmp_path):
     path = tmp_path / "close.yaml"
     path.write_text(CLOSING_BELL, encoding="utf-8")
     warning = (

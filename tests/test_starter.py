@@ -73,11 +73,11 @@ def test_a_background_not_found_suggests_bundled_sounds_by_meaning(tmp_path):
 @pytest.mark.engine
 def test_a_starter_renders(tmp_path, shared_engine_cache):
     path = tmp_path / "breath.yaml"
-    assert invoke("new", path, "--length", "3m").exit_code == 0
-    out = tmp_path / "breath.mp3"
+    assert invoke("new", path, "--length", "2m40s").exit_code == 0
+    out = tmp_path / "breath.wav"
     result = invoke("render", path, "-o", out, "--cache-dir", shared_engine_cache)
     assert result.exit_code == 0, result.stderr
     x = decode_mono(out, 2000)
-    assert abs(x.size / 2000 - 180.0) < 0.05
+    assert abs(x.size / 2000 - 160.0) < 0.05
     # The opening bell, the [bell] before the closing words, the closing bell.
     assert [kind for _, kind in bell_strikes(x, 2000)] == ["bell", "bell", "bell"]
