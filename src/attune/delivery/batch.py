@@ -32,7 +32,7 @@ from .jobs import Job, JobMeta, JobResult, run_job, unchanged
 from .layout import TRACKS, inside, is_temporary, output_root, remove_empty_folders
 from .manifest import MANIFEST_NAME, Manifest, TrackEntry
 from .pool import run_pool
-from .publish import publication_fingerprint, publish_client, write_public_root
+from .publish import publication_fingerprint, publish_client, roster_with_cover, write_public_root
 from .roster import Client, Roster, TrackSpec, load_roster
 
 #: While tracks finish, the manifest is saved at most this often (and always at the end).
@@ -199,6 +199,14 @@ def _plan(
     return plan
 
 
+def cover_ready(roster: Roster, cache_dir: Path) -> Roster:
+    """`roster_with_cover`, its errors naming the roster's `cover:` line."""
+    try:
+        return roster_with_cover(roster, cache_dir)
+    except AttuneError as exc:
+        raise ScriptError(exc.message, exc.hint, path=str(roster.path), line=roster.cover_line or 1) from None
+
+
 def run_batch(
     roster_path: Path,
     out_dir: Path | str,
@@ -253,6 +261,7 @@ def run_batch(
     # Decided here, not in the workers: a forkserver's workers see the environment (and folder) of
     # the moment the server started, which in a long-lived process may not be the caller's now.
     cache_dir = Path(cache_dir).resolve() if cache_dir is not None else default_cache_dir()
+    roster = cover_ready(roster, cache_dir)
 
     started = time.time() - 1.0  # mtime granularity
     root = output_root(Path(out_dir))  # created and proved writable before any rendering

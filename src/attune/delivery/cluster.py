@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AttuneError, Interrupted, OutputError, ScriptError, SettingsError
-from ..request import request_fingerprint
+from ..request import default_cache_dir, request_fingerprint
 from ..settings import TrackSettings
 from .access import ACCESS_MODE, ACCESS_NAME, LINKS_NAME, Access, links_csv
-from .batch import MANIFEST_SAVE_INTERVAL_S, BatchReport, Progress, TrackOutcome, _failed, _interrupted_message, _tidy, track_request
+from .batch import MANIFEST_SAVE_INTERVAL_S, BatchReport, Progress, TrackOutcome, _failed, _interrupted_message, _tidy, cover_ready, track_request
 from .inputs import InputFile, bundle
 from .jobs import JobMeta, JobResult
 from .layout import PUBLIC_INDEX, ROBOTS, TRACKS, remove_empty_folders
@@ -161,7 +161,8 @@ def run_cluster_batch(
     spec = StoreSpec(str(dest), dict(storage_options or {}))
     if not spec.is_local and not base_url:
         raise SettingsError(f"-o {dest} is object storage, so the links need --base-url", "pass --base-url, the public URL of DEST/public/")
-    roster = load_roster(roster_path)
+    # The cover is made (or fitted) here, on the machine that sends the tasks: each task carries its bytes.
+    roster = cover_ready(load_roster(roster_path), default_cache_dir())
     fingerprint_fn = fingerprint_fn or request_fingerprint
     store = open_store(spec)
     if isinstance(store, LocalStore):
