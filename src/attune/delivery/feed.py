@@ -188,9 +188,10 @@ def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
         _sub(image, "title", channel.title)
         _sub(image, "link", channel.link)
     if channel.category:
-        category = _sub(ch, it + "category", text=channel.category[0])
-        for sub in channel.category[1:]:
-            category = _sub(category, it + "category", text=sub)
+        category = ch
+        for name in channel.category:  # the attribute is named `text`: set it as one, not as the element's text
+            category = _sub(category, it + "category")
+            category.set("text", _clean(name))
     # Private: no directory may list it, and no app may import it elsewhere.
     _sub(ch, it + "block", "Yes")
     _sub(ch, pc + "block", "yes")
