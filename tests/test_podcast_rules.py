@@ -82,7 +82,7 @@ def test_the_generated_cover_is_calm_square_small_and_the_same_each_time(tmp_pat
         assert image.size == (3000, 3000) and image.mode == "RGB"
         # Quiet: no pure white or black, and the corners are the gradient's.
         low, high = image.convert("L").getextrema()
-        assert 10 < low and high < 252
+        assert low > 10 and high < 252
     assert first.stat().st_size < 512 * 1024
 
 
