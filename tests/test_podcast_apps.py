@@ -153,4 +153,6 @@ def test_the_manifest_and_the_page_carry_each_files_own_figures(delivered):
         assert file["track_lufs"] == pytest.approx(independent["integrated_lufs"], abs=0.1), kind
         assert file["true_peak_dbtp"] == pytest.approx(independent["true_peak_dbtp"], abs=0.1), kind
         assert file["duration_s"] == pytest.approx(20.0, abs=0.001)
+        assert file["bitrate_kbps"] == pytest.approx(bitrate_kbps(delivered / file["path"]), abs=0.1), kind
+        assert f"<td>{file['bitrate_kbps']:.0f} kbit/s</td>" in page
         assert f"<th scope=\"row\">{kind.upper()}</th>" in page and f"{file['track_lufs']:.1f} LUFS" in page and f"{file['true_peak_dbtp']:.1f} dBTP" in page

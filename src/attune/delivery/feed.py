@@ -106,7 +106,7 @@ class AlternateEnclosure:
     length_bytes: int
     mime: str
     title: str
-    #: The file's average bitrate in bit/s (its size over its measured duration).
+    #: The audio's average bitrate in bit/s, measured from its packets.
     bitrate_bps: int | None = None
 
 

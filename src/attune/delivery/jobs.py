@@ -78,6 +78,8 @@ def render_entry(
     title = result.title
     duration_s = float(result.duration_s)
     # Every format the track was rendered in, the first (the feed's enclosure) first.
+    from ..media.measure import audio_bitrate_kbps  # here: the batch's parent process stays free of numpy
+
     # Each with its own figures, measured from that file.
     written = [(w.format, Path(w.path), w.duration_s, w) for w in result.outputs] or [(audio.suffix.lstrip("."), audio, duration_s, None)]
     files: dict[str, FileEntry] = {}
@@ -89,7 +91,7 @@ def render_entry(
             files[kind] = FileEntry.of(path, out_root, seconds)
         else:
             files[kind] = FileEntry.of(path, out_root, seconds, voice_lufs=measured.voice_lufs, track_lufs=measured.track_lufs,
-                                       true_peak_dbtp=measured.true_peak_dbtp)  # fmt: skip
+                                       true_peak_dbtp=measured.true_peak_dbtp, bitrate_kbps=audio_bitrate_kbps(path, seconds))  # fmt: skip
     if result.captions_path is not None:
         vtt = inside(out_root, Path(result.captions_path))
         if vtt.is_file():

@@ -34,16 +34,18 @@ class FileEntry:
     voice_lufs: float | None = None
     track_lufs: float | None = None
     true_peak_dbtp: float | None = None
+    #: The audio stream's own bitrate (its packets, without tags and cover art).
+    bitrate_kbps: float | None = None
 
     @staticmethod
     def of(
         path: Path, root: Path, duration_s: float | None = None, *, voice_lufs: float | None = None, track_lufs: float | None = None,
-        true_peak_dbtp: float | None = None,
+        true_peak_dbtp: float | None = None, bitrate_kbps: float | None = None,
     ) -> FileEntry:
         """The entry for an existing file under `root`, with its measured figures (2 decimals; None for none or silence)."""
         return FileEntry(
             path.relative_to(root).as_posix(), path.stat().st_size, sha256_file(path), None if duration_s is None else round(duration_s, 3),
-            rounded_figure(voice_lufs), rounded_figure(track_lufs), rounded_figure(true_peak_dbtp),
+            rounded_figure(voice_lufs), rounded_figure(track_lufs), rounded_figure(true_peak_dbtp), rounded_figure(bitrate_kbps),
         )  # fmt: skip
 
     def intact(self, root: Path, *, check_sha256: bool = True) -> bool:

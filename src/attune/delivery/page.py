@@ -32,6 +32,8 @@ class PageFile:
     duration_s: float | None = None
     track_lufs: float | None = None
     true_peak_dbtp: float | None = None
+    #: The audio stream's bitrate, measured from its packets (without the tags and the cover).
+    bitrate_kbps: float | None = None
 
     @property
     def size_text(self) -> str:
@@ -40,7 +42,7 @@ class PageFile:
 
     @property
     def bitrate_text(self) -> str:
-        return f"{self.size_bytes * 8 / self.duration_s / 1000:.0f} kbit/s" if self.duration_s else "—"
+        return f"{self.bitrate_kbps:.0f} kbit/s" if self.bitrate_kbps is not None else "—"
 
     @property
     def length_text(self) -> str:

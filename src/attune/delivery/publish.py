@@ -185,7 +185,7 @@ def _build(roster: Roster, client: Client, access: ClientAccess, root: Path, fol
         page_tracks.append(PageTrack(
             number=entry.number, title=entry.title, duration_s=duration_s, mp3_name=formats[0][0], vtt_name=vtt_name,
             description=entry.description, transcript=entry.transcript or "", audio_files=tuple((n, k, m) for n, k, m, _ in formats),
-            files=tuple(PageFile(n, k, f.bytes, f.duration_s, f.track_lufs, f.true_peak_dbtp) for n, k, _, f in formats),
+            files=tuple(PageFile(n, k, f.bytes, f.duration_s, f.track_lufs, f.true_peak_dbtp, f.bitrate_kbps) for n, k, _, f in formats),
         ))  # fmt: skip
         published = dates[entry.number - 1] if 1 <= entry.number <= len(dates) else datetime.fromisoformat(entry.rendered_at)
         feed_items.append(FeedItem(
@@ -193,7 +193,7 @@ def _build(roster: Roster, client: Client, access: ClientAccess, root: Path, fol
             url=url(formats[0][0]), length_bytes=audio.bytes, duration_s=duration_s, number=entry.number, description=description,
             transcript_url=url(vtt_name) if vtt_name else None, transcript_language=roster.language,
             chapters_url=url(chapters_name) if chapters_name else None, mime=feed_types[0], chapters=entry.chapters,
-            alternates=tuple(AlternateEnclosure(url(n), f.bytes, t, k.upper(), _bitrate_bps(f.bytes, f.duration_s))
+            alternates=tuple(AlternateEnclosure(url(n), f.bytes, t, k.upper(), round(f.bitrate_kbps * 1000) if f.bitrate_kbps else None)
                              for (n, k, _, f), t in zip(formats[1:], feed_types[1:])),
         ))  # fmt: skip
 
@@ -212,10 +212,6 @@ def _build(roster: Roster, client: Client, access: ClientAccess, root: Path, fol
     # The zip holds the recordings and a page for them (without its own download link).
     members = sorted(p for p in folder.iterdir() if p.name not in ("feed.xml", "index.html"))
     write_zip(folder / ZIP_NAME, "practice", members, {"index.html": page().encode("utf-8")})
-
-
-def _bitrate_bps(size_bytes: int, duration_s: float | None) -> int | None:
-    return round(size_bytes * 8 / duration_s) if duration_s else None
 
 
 def write_zip(zip_path: Path, folder: str, members: list[Path], extra: dict[str, bytes] | None = None) -> None:
