@@ -9,7 +9,6 @@ episode guids come from the track's place and the client's private id.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -21,9 +20,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..errors import AttuneError, ScriptError
+from ..formats import FORMATS
 from ..media.cover import cover_mime
-from ..media.formats import FORMATS
-from ..system.atomic import write_text
 from ..system.files import sha256_file
 from .access import ClientAccess, client_urls
 from .feed import DEFAULT_CATEGORY, ENCLOSURE_TYPES, AlternateEnclosure, FeedChannel, FeedItem, chapters_json, feed_xml, guid_for
@@ -31,6 +30,7 @@ from .layout import PUBLIC, PUBLIC_INDEX, ROBOTS, inside, public_stem, temporary
 from .manifest import TrackEntry
 from .page import PageFile, PageTrack, page_html
 from .roster import Client, Roster
+from .store import Store
 
 ZIP_NAME = "practice.zip"
 #: Episodes of a feed are dated this far apart, in roster order, from the day the client was added.
@@ -48,7 +48,10 @@ def roster_with_cover(roster: Roster, cache_dir: Path) -> Roster:
     folder = Path(cache_dir) / COVERS
     if roster.cover is None:
         return dataclasses.replace(roster, cover=generated_cover(roster.title, roster.practitioner, folder))
-    return dataclasses.replace(roster, cover=fitted_cover(roster.cover, folder))
+    try:
+        return dataclasses.replace(roster, cover=fitted_cover(roster.cover, folder))
+    except AttuneError as exc:  # an image Pillow cannot read: the roster's `cover:` line
+        raise ScriptError(exc.message, exc.hint, path=str(roster.path), line=roster.cover_line or 1) from None
 
 
 def episode_dates(created: str, count: int) -> list[datetime]:
@@ -78,14 +81,15 @@ def _minutes(seconds: float) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def write_public_root(root: Path) -> None:
+def write_public_root(store: Store) -> None:
     """`public/robots.txt` (index nothing) and `public/index.html` (an empty page in place of a listing)."""
-    for name, text in (("robots.txt", ROBOTS), ("index.html", PUBLIC_INDEX)):
-        path = root / PUBLIC / name
-        with contextlib.suppress(OSError):
-            if path.read_text(encoding="utf-8") == text:
+    for name, text in ((f"{PUBLIC}/robots.txt", ROBOTS), (f"{PUBLIC}/index.html", PUBLIC_INDEX)):
+        try:
+            if store.read_text(name) == text:
                 continue
-        write_text(path, text)
+        except (OSError, ValueError):
+            pass
+        store.write_text(name, text)
 
 
 def publication_fingerprint(roster: Roster, client: Client, access: ClientAccess, entries: Sequence[TrackEntry], base_url: str | None) -> str:

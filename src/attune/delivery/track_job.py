@@ -37,7 +37,8 @@ class Job:
     request: Any
     title_override: str | None
     render_fn: Callable[..., Any] | None  # None: attune.render.render, imported where the job runs
-    fingerprint_fn: Callable[[Any], str]
+    #: The request's fingerprint, computed once when the batch was planned.
+    fingerprint: str
     cache_dir: Path | None
     out_root: Path
     meta: JobMeta
@@ -58,8 +59,7 @@ class JobResult:
 def run_job(job: Job) -> JobResult:
     """Render one track; never raises for a track problem."""
     try:
-        fingerprint = job.fingerprint_fn(job.request)
-        return JobResult(entry=render_entry(job.request, job.render_fn, job.cache_dir, job.out_root, job.meta, job.title_override, fingerprint))
+        return JobResult(entry=render_entry(job.request, job.render_fn, job.cache_dir, job.out_root, job.meta, job.title_override, job.fingerprint))
     except AttuneError as exc:
         return JobResult(error=str(exc))
     except Exception as exc:  # one track's bug must not stop the batch; it is reported as such
@@ -77,21 +77,20 @@ def render_entry(
         raise OutputError(f"the renderer wrote {audio}, not {request.output_path}", "this is a bug in the renderer")
     title = result.title
     duration_s = float(result.duration_s)
-    # Every format the track was rendered in, the first (the feed's enclosure) first.
     from ..media.measure import audio_bitrate_kbps  # here: the batch's parent process stays free of numpy
 
-    # Each with its own figures, measured from that file.
-    written = [(w.format, Path(w.path), w.duration_s, w) for w in result.outputs] or [(audio.suffix.lstrip("."), audio, duration_s, None)]
+    # Every format the track was rendered in, the first (the feed's enclosure) first, each with its
+    # own figures, measured from that file.
+    written = [(w.format, Path(w.path), w.duration_s, w) for w in result.outputs]
+    if not written:
+        raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(audio))
     files: dict[str, FileEntry] = {}
     for kind, path, seconds, measured in written:
         path = inside(out_root, path)
         if not path.is_file():
             raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(path))
-        if measured is None:
-            files[kind] = FileEntry.of(path, out_root, seconds)
-        else:
-            files[kind] = FileEntry.of(path, out_root, seconds, voice_lufs=measured.voice_lufs, track_lufs=measured.track_lufs,
-                                       true_peak_dbtp=measured.true_peak_dbtp, bitrate_kbps=audio_bitrate_kbps(path, seconds))  # fmt: skip
+        files[kind] = FileEntry.of(path, out_root, seconds, voice_lufs=measured.voice_lufs, track_lufs=measured.track_lufs,
+                                   true_peak_dbtp=measured.true_peak_dbtp, bitrate_kbps=audio_bitrate_kbps(path, seconds))  # fmt: skip
     if result.captions_path is not None:
         vtt = inside(out_root, Path(result.captions_path))
         if vtt.is_file():
@@ -118,18 +117,6 @@ def render_entry(
         track_lufs=rounded_figure(result.track_lufs),
         true_peak_dbtp=rounded_figure(result.true_peak_dbtp),
         limiter_reduction_db=round(result.limiter_reduction_db, 2),
-        chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()) if result.plan is not None else (),
+        chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()),
     )
     return entry
-
-
-def unchanged(entry: TrackEntry | None, job: Job) -> bool:
-    """The manifest's entry was rendered from the same inputs, and its files are intact."""
-    if entry is None or entry.title_override != job.title_override:
-        return False
-    try:
-        if job.fingerprint_fn(job.request) != entry.fingerprint:
-            return False
-    except Exception:  # the render will report whatever is wrong
-        return False
-    return entry.intact(job.out_root)
