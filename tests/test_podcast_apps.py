@@ -18,7 +18,7 @@ import podcastparser
 import pytest
 from PIL import Image
 
-from attune.delivery.batch import run_batch
+from attune.delivery.batch import BatchOptions, run_batch
 from attune.delivery.feed import PODCAST_NS, PSC_NS
 from attune.system.ffmpeg import ffmpeg_exe
 from helpers.audio import ffmpeg_ebur128
@@ -53,7 +53,7 @@ def delivered(tmp_path_factory, shared_engine_cache):
     (folder / "short.yaml").write_text(SHORT_SCRIPT)
     (folder / "roster.yaml").write_text(ROSTER)
     out = folder / "deliver"
-    report = run_batch(folder / "roster.yaml", out, jobs=2, base_url=BASE, cache_dir=shared_engine_cache)
+    report = run_batch(folder / "roster.yaml", out, BatchOptions(jobs=2, base_url=BASE, cache_dir=shared_engine_cache))
     assert not report.failures, report.failures
     return out
 

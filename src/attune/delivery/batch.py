@@ -25,8 +25,8 @@ from ..request import request_fingerprint
 from ..settings import TrackSettings
 from ..system.paths import default_cache_dir
 from .feed import check_base_url
-from .report import BatchReport, Progress, TrackOutcome, format_summary
 from .publish import roster_with_cover
+from .report import BatchReport, Progress, TrackOutcome, format_summary
 from .roster import load_roster
 from .runner import MANIFEST_SAVE_INTERVAL_S, BatchRunner, track_request
 from .store import LocalStore, StoreSpec, is_url, open_store
