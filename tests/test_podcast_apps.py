@@ -67,7 +67,7 @@ def feeds(out: Path) -> dict[str, tuple[bytes, dict, feedparser.FeedParserDict]]
 
 
 def test_gpodder_sees_chapters_transcripts_artwork_and_the_lock(delivered):
-    for name, (raw, gpodder, parsed) in feeds(delivered).items():
+    for raw, gpodder, parsed in feeds(delivered).values():
         assert not parsed.bozo, parsed.bozo_exception
         assert f'xmlns:podcast="{PODCAST_NS}"'.encode() in raw and f'xmlns:psc="{PSC_NS}"'.encode() in raw
         assert gpodder["cover_url"].startswith(BASE) and gpodder["cover_url"].endswith("/cover.png")
@@ -75,10 +75,10 @@ def test_gpodder_sees_chapters_transcripts_artwork_and_the_lock(delivered):
         assert gpodder["itunes_categories"] == [["Health & Fitness", "Mental Health"]]
         assert parsed.feed.image.href == gpodder["cover_url"]
         for episode in gpodder["episodes"]:
-            assert [(c["title"], c["start"]) for c in episode["chapters"]] == [("Arriving", 0), ("Closing", pytest.approx(episode["chapters"][1]["start"]))]
-            assert episode["chapters"][1]["start"] > 0
+            assert [c["title"] for c in episode["chapters"]] == ["Arriving", "Closing"]
+            assert episode["chapters"][0]["start"] == 0 and 0 < episode["chapters"][1]["start"] < 20
             assert episode["transcript_url"].endswith(".vtt") and episode["chapters_json_url"].endswith(".chapters.json")
-            assert episode["description"], f"{name}: {episode['title']} has no description"
+            assert episode["description"] == f"{episode['title']}: a guided practice (20 sec) from Dr. Rivera. In 2 parts: Arriving, Closing."
             assert episode["total_time"] == 20
         for entry in parsed.entries:
             assert entry.summary and entry.podcast_transcript["url"].endswith(".vtt")

@@ -28,7 +28,7 @@ from .access import ClientAccess, client_urls
 from .feed import DEFAULT_CATEGORY, ENCLOSURE_TYPES, AlternateEnclosure, FeedChannel, FeedItem, chapters_json, feed_xml, guid_for
 from .layout import PUBLIC, PUBLIC_INDEX, ROBOTS, inside, public_stem, temporary_folder
 from .manifest import TrackEntry
-from .page import PageFile, PageTrack, page_html
+from .page import PageFile, PageTrack, listening_time, page_html
 from .roster import Client, Roster
 from .store import Store
 
@@ -73,12 +73,7 @@ def episode_description(entry: TrackEntry, roster: Roster) -> str:
         return entry.description
     chapters = [title for title, _ in entry.chapters]
     parts = f" In {len(chapters)} parts: {', '.join(chapters)}." if len(chapters) > 1 else ""
-    return f"{entry.title}: a guided practice of {_minutes(entry.duration_s)} from {roster.practitioner}.{parts}"
-
-
-def _minutes(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{entry.title}: a guided practice ({listening_time(entry.duration_s)}) from {roster.practitioner}.{parts}"
 
 
 def write_public_root(store: Store) -> None:
