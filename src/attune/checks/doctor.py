@@ -103,7 +103,7 @@ def _piper_report(echo: Callable[[str], None]) -> bool:
 
 def _packaged_report(echo: Callable[[str], None]) -> None:
     """hibari and SVOX Pico are optional (`attune[voices]`): installed or not, and their voices."""
-    from .speech.engines import _packaged
+    from ..speech.engines import _packaged
 
     for engine in ("hibari", "pico"):
         synth_class = _packaged(engine)
