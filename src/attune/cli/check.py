@@ -28,13 +28,13 @@ def check(files, vars, strict, cache_dir):
       attune check scripts/*.yaml scripts/*.md
       attune check examples/clients.yaml --strict
     """
-    from ..check import check_script, is_roster
+    from ..checks.script import check_script, is_roster
 
     failed = 0
     for path in files:
         try:
             if is_roster(Path(path)):  # known by its keys
-                from ..delivery.roster_check import check_roster
+                from ..checks.roster import check_roster
 
                 result = check_roster(Path(path), cache_dir)
             else:
