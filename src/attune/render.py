@@ -110,6 +110,8 @@ class RenderResult:
     playlists: tuple[Path, ...] = ()
     #: Near misses in the script (text that looks like a marker, spoken as it is): `FILE:LINE: … — fix`.
     warnings: tuple[str, ...] = ()
+    #: What Attune noticed that is no problem, e.g. a file read as another tool's format.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,9 @@ def prepare(request: RenderRequest, speech: Speakers, progress: Progress | None 
     named_in_script = request.settings.voice is None and script.settings.voice is not None
     shaped = shape(script, settings, speech, track_voice_named_in_script=named_in_script, above=request.settings, progress=progress)
     length_s = None if request.sections else settings.length_s
-    plan = make_plan(script, {}, shaped.clip_frames, length_s, bell_frames=_bell_frames(), bells=bells, sounds=shaped.sounds)
+    plan = make_plan(
+        script, {}, shaped.clip_frames, length_s, bell_frames=_bell_frames(), bells=bells, sounds=shaped.sounds, interval_bells_s=settings.interval_bells_s
+    )
     voice = shaped.voice or VoiceSettings("", float(settings.rate_wpm or 0), settings.pitch)
     return Prepared(script, settings, plan, voice, bed_spec, bells, shaped.beds)
 
@@ -238,7 +242,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     voice_raw_lufs = voice_lufs(plan, speech.load)
     reference = voice_raw_lufs if voice_raw_lufs is not None else target_lufs
     gain_db = target_lufs - reference
-    chapters = plan.chapter_frames()
+    chapters = plan.chapter_frames(at_interval_bells=request.bell_chapters)
     tags = Tags(
         title,
         request.artist or script.author,
@@ -284,7 +288,8 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
         outputs=tuple(written),
         sections=tuple(sections),
         playlists=tuple(playlists),
-        warnings=tuple(str(w) for w in script.warnings),
+        warnings=tuple(str(w) for w in script.warnings) + tuple(plan.doubled_bell_warnings(script.path)),
+        notes=tuple(str(n) for n in script.notes),
     )
 
 
@@ -294,6 +299,7 @@ def _mixer(prepared: Prepared, plan: Plan, speech: Speakers, reference_lufs: flo
         plan, speech.load,
         beds=_bed_track(prepared, plan, reference_lufs),
         bell=bell_strike(SAMPLE_RATE), bell_gain=db_to_gain(reference_lufs + BELL_RELATIVE_DB - _bell_lufs()),
+        soft_bell=bell_strike(SAMPLE_RATE, soft=True),
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .app import cli
-from .options import engine_option, voices_dir_flag
+from .options import engine_option, interval_bells_option, voices_dir_flag
 
 
 @cli.command()
@@ -36,8 +36,9 @@ from .options import engine_option, voices_dir_flag
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder (on a cluster: on every worker).")
 @click.option("--dry-run", is_flag=True, help="Check the roster and every track (as `attune check` does) and render nothing.")
 @engine_option("Speech engine for every track, over the roster's `engine:` (pyttsx3 or piper).")
+@interval_bells_option
 @voices_dir_flag
-def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine):
+def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine, interval_bells_s):
     """Render every client's tracks in ROSTER and publish each client behind a private link.
 
     Upload DIR/public/ as it is; keep the rest (manifest.json, access.json, links.csv).
@@ -55,7 +56,8 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
         from ..settings import TrackSettings
         from .check import report as print_report
 
-        if print_report(check_roster(Path(roster), cache_dir, TrackSettings(engine=engine) if engine else None), strict=False):
+        flags = TrackSettings(engine=engine, interval_bells_s=interval_bells_s)
+        if print_report(check_roster(Path(roster), cache_dir, flags if flags != TrackSettings() else None), strict=False):
             sys.exit(1)
         return
     if out_dir is None:
@@ -65,8 +67,9 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
     from ..settings import TrackSettings
 
     dest = out_dir if is_url(out_dir) else Path(out_dir)
+    flags = TrackSettings(engine=engine, interval_bells_s=interval_bells_s)
     options = BatchOptions(
-        jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, overrides=TrackSettings(engine=engine) if engine else None,
+        jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, overrides=flags if flags != TrackSettings() else None,
         cluster=cluster, storage_options=_storage_options(storage_options) or {}, cache_url=cache_url, allowed_failures=allowed_failures,
     )  # fmt: skip
     report = run_batch(Path(roster), dest, options, progress=_progress())

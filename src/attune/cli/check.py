@@ -9,7 +9,7 @@ import click
 
 from ..errors import AttuneError
 from .app import cli
-from .options import vars_option
+from .options import interval_bells_option, vars_option
 
 
 @cli.command()
@@ -17,7 +17,8 @@ from .options import vars_option
 @click.option("--var", "vars", multiple=True, callback=vars_option, metavar="KEY=VALUE", help="Fill a {placeholder}; repeatable.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (text that looks like a marker but would be spoken).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder, for the lengths of speech already made.")
-def check(files, vars, strict, cache_dir):
+@interval_bells_option
+def check(files, vars, strict, cache_dir, interval_bells_s):
     """Validate scripts, or rosters and every track in them, without rendering anything.
 
     Every error in a file is listed, each as FILE:LINE. A roster's problems read
@@ -29,20 +30,24 @@ def check(files, vars, strict, cache_dir):
       attune check examples/clients.yaml --strict
     """
     from ..checks.script import check_script, is_roster
+    from ..settings import TrackSettings
 
+    overrides = TrackSettings(interval_bells_s=interval_bells_s) if interval_bells_s is not None else None
     failed = 0
     for path in files:
         try:
             if is_roster(Path(path)):  # known by its keys
                 from ..checks.roster import check_roster
 
-                result = check_roster(Path(path), cache_dir)
+                result = check_roster(Path(path), cache_dir, overrides)
             else:
-                result = check_script(Path(path), vars, cache_dir)
+                result = check_script(Path(path), vars, cache_dir, overrides)
         except AttuneError as exc:
             failed += 1
             for line in exc.lines():
                 click.echo(f"Error: {line}", err=True)
+            for line in exc.warnings:  # beside the errors: one run shows everything to fix
+                click.echo(f"{'Error' if strict else 'Warning'}: {line}", err=True)
             continue
         if report(result, strict):
             failed += 1
@@ -51,7 +56,9 @@ def check(files, vars, strict, cache_dir):
 
 
 def report(result, strict: bool) -> bool:
-    """Print a check's result: problems (and, with --strict, warnings) as errors; True if it failed."""
+    """Print a check's result: notes, problems (and, with --strict, warnings) as errors; True if it failed."""
+    for line in getattr(result, "notes", ()):
+        click.echo(f"Note: {line}", err=True)
     for line in result.problems:
         click.echo(f"Error: {line}", err=True)
     for line in result.warnings:
