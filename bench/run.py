@@ -8,6 +8,7 @@
     file_bed peak RSS of a 20-minute sound-file bed against a drone
     piper    a cold Piper synthesis of 40 sentences against `python -m piper` on the same sentences
     voices   cold synthesis of the same 40 sentences by every installed engine (pyttsx3, piper, hibari, pico), DNSMOS
+    clean    the take clean-up: DeepFilterNet3, RNNoise and noisereduce against the raw take (DNSMOS, SI-SDR, WER, RTF)
 
 `python bench/run.py --only formats --runs 5` runs one of them.
 """
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "voices"]
+BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "voices", "clean"]
 
 
 def main() -> None:

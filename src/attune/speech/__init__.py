@@ -13,4 +13,5 @@ voicing.py each section's voice and bed resolved, and every sentence spoken
 wishes.py  a teacher's words for a voice (female, es, en-GB, heart), and whether a voice grants them
 catalog.py every voice of every installed neural engine, best first, and what an extra would add
 choice.py  the voice chosen from those words, and a voice that does not speak the script's language named
+recording/ a practitioner's own take as the voice: its clean-up (`--clean`)
 """
