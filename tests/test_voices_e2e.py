@@ -172,3 +172,14 @@ def test_rate_is_the_same_pace_in_every_engine(shared_engine_cache):
         print(f"{rate:g} wpm: " + ", ".join(f"{e} {p:.1f}" for e, p in paces.items()))
         for engine, pace in paces.items():
             assert abs(pace / median - 1) <= PACE_TOLERANCE[rate], (rate, engine, paces)
+
+
+def test_check_names_a_voice_that_does_not_speak_the_scripts_language(tmp_path):
+    script = tmp_path / "respira.yaml"
+    script.write_text("title: Respira\nlanguage: es\nvoice: heart\nsections:\n  - text: Respira despacio. [pause 5s] Suelta los hombros.\n", encoding="utf-8")
+    expected = f"{script}:2: the voice heart (hibari) speaks en-US, not the script's language es — voices that fit: es-ES (pico, es-ES)"
+    runner = CliRunner()
+    warned = runner.invoke(cli, ["check", str(script)])
+    assert warned.exit_code == 0 and f"Warning: {expected}" in warned.stderr, warned.output
+    strict = runner.invoke(cli, ["check", "--strict", str(script)])
+    assert strict.exit_code == 1 and f"Error: {expected}" in strict.stderr, strict.output
