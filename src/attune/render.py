@@ -123,6 +123,8 @@ class Prepared:
     bells: tuple[bool, bool]
     #: Every bed the plan's events name (`Event.bed`), by name.
     beds: Mapping[str, BedSpec] = field(default_factory=dict)
+    #: What the speech engines warned of (a take's speech that the script does not have).
+    speech_warnings: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -179,7 +181,7 @@ def prepare(request: RenderRequest, speech: Speakers, progress: Progress | None 
     length_s = None if request.sections else settings.length_s
     plan = make_plan(script, {}, shaped.clip_frames, length_s, bell_frames=_bell_frames(), bells=bells, sounds=shaped.sounds)
     voice = shaped.voice or VoiceSettings("", float(settings.rate_wpm or 0), settings.pitch)
-    return Prepared(script, settings, plan, voice, bed_spec, bells, shaped.beds)
+    return Prepared(script, settings, plan, voice, bed_spec, bells, shaped.beds, shaped.warnings)
 
 
 def transcript(plan: Plan) -> str:
@@ -282,7 +284,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
         outputs=tuple(written),
         sections=tuple(sections),
         playlists=tuple(playlists),
-        warnings=tuple(str(w) for w in script.warnings),
+        warnings=tuple(str(w) for w in script.warnings) + prepared.speech_warnings,
     )
 
 

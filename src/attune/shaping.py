@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .audio.background import BedSpec, parse_background
-from .errors import SettingsError, VoiceError
-from .plan import SectionSound, section_sentences
+from .errors import AttuneError, SettingsError, VoiceError
+from .plan import SectionSound, section_sentence_lines
 from .script import Script
-from .settings import TrackSettings
+from .settings import RECORDING_ENGINE, TrackSettings
 from .slugs import slugify
 from .speech.cache import SpeechCache
 from .speech.engines import create_synthesizer
@@ -78,6 +78,8 @@ class Shaped:
     beds: Mapping[str, BedSpec] = field(default_factory=dict)
     #: The track's own voice (the one sections without a voice of their own speak with).
     voice: VoiceSettings | None = None
+    #: What the engines said while preparing (a take's speech that the script does not have).
+    warnings: tuple[str, ...] = ()
 
 
 def bed_spec(settings: TrackSettings) -> BedSpec | None:
@@ -107,7 +109,23 @@ def bed_key(spec: BedSpec) -> str:
 
 
 def voice_label(engine: str, voice: VoiceSettings) -> str:
+    if engine == RECORDING_ENGINE:
+        return f"{engine} {voice.voice_id}"  # the take's own pace
     return f"{engine} {voice.voice_id} {voice.rate_wpm:g} wpm"
+
+
+def _voice(cache: SpeechCache, engine: str, merged: TrackSettings, pitch: int | None, language: str | None) -> VoiceSettings:
+    """The voice `merged` asks for: an engine's, or a take's (its path, clean-up and recogniser)."""
+    recording = merged.recording
+    if engine != RECORDING_ENGINE or recording is None:
+        return cache.voice_settings(merged.voice, float(merged.rate_wpm or 0), pitch, merged.speaker, language)
+    options = {"clean": merged.clean, "asr_model": merged.asr_model, "label": recording.value}
+    try:
+        return cache.voice_settings(str(recording.file), float(merged.rate_wpm or 0), None, None, language, options={k: v for k, v in options.items() if v})
+    except AttuneError as exc:
+        if exc.path is None:
+            exc.path, exc.line = recording.path, recording.line
+        raise
 
 
 def shape(
@@ -127,7 +145,7 @@ def shape(
     for section in script.sections:
         own = section.settings
         merged = own.over(settings)
-        engine = merged.engine or speakers.engine
+        engine = RECORDING_ENGINE if merged.recording is not None else merged.engine or speakers.engine
         cache = speakers.cache(engine)
         pitch = merged.pitch
         if engine == "piper" and above.pitch is not None:
@@ -135,7 +153,7 @@ def shape(
         if engine == "piper" and (above.engine is not None or own.engine is not None):
             pitch = None  # the script's pyttsx3 pitch, under an engine chosen above it or by the section
         try:
-            voice = cache.voice_settings(merged.voice, float(merged.rate_wpm or 0), pitch, merged.speaker, script.language)
+            voice = _voice(cache, engine, merged, pitch, script.language)
         except VoiceError as exc:
             if exc.path is None:
                 if own.voice is not None or own.engine is not None:
@@ -157,12 +175,17 @@ def shape(
             while key in beds and beds[key] != spec:  # two files of one name in different folders
                 key += "'"
             beds[key] = spec
-        plans.append((engine, voice, section_sentences(section)))
+        plans.append((engine, voice, section_sentence_lines(section)))
         sounds.append(SectionSound(voice=voice_label(engine, voice), bed=key))
-    # Speak: one pass per voice, every sentence once.
+    # Speak: one pass per voice, every sentence once; an engine that prepares (a take is aligned) sees them all first.
     wanted: dict[tuple[str, VoiceSettings], list[str]] = {}
-    for engine, voice, texts in plans:
-        wanted.setdefault((engine, voice), []).extend(texts)
+    warnings: list[str] = []
+    for engine, voice, lines in plans:
+        wanted.setdefault((engine, voice), []).extend(text for text, _ in lines)
+    for engine, voice in wanted:
+        ready = getattr(speakers.cache(engine).synthesizer, "prepare", None)
+        if ready is not None:
+            warnings += ready(voice, [line for e, v, lines in plans if (e, v) == (engine, voice) for line in lines], script.path)
     total = sum(len(set(texts)) for texts in wanted.values()) or 1
     done_before = 0
     for (engine, voice), texts in wanted.items():
@@ -172,13 +195,13 @@ def shape(
         done_before += len(unique)
     frames: dict[str, int] = {}
     shaped_sounds = []
-    for (engine, voice, texts), sound in zip(plans, sounds):
-        keys = {text: voices[(engine, voice)][text] for text in texts}
+    for (engine, voice, lines), sound in zip(plans, sounds):
+        keys = {text: voices[(engine, voice)][text] for text, _ in lines}
         for key in keys.values():
             if key not in frames:
                 frames[key] = speakers.frames(key)
         shaped_sounds.append(replace(sound, clip_keys=keys))
-    return Shaped(tuple(shaped_sounds), frames, beds, track_voice or (plans[0][1] if plans else None))
+    return Shaped(tuple(shaped_sounds), frames, beds, track_voice or (plans[0][1] if plans else None), tuple(dict.fromkeys(warnings)))
 
 
 def select_sections(script: Script, names: Sequence[str]) -> Script:

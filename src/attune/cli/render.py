@@ -10,7 +10,7 @@ import click
 from ..durations import format_duration
 from ..media.formats import FORMAT_NAMES
 from .app import cli
-from .options import formats_option, length_option, progress_printer, track_settings, voice_options, with_options
+from .options import formats_option, length_option, progress_printer, recording_options, track_settings, voice_options, with_options
 
 
 @cli.command()
@@ -23,6 +23,7 @@ from .options import formats_option, length_option, progress_printer, track_sett
 )
 @click.option("--length", callback=length_option, help="Track length: 90s, 10m, 1m30s, 1h (default: the script's own).")
 @with_options(voice_options)
+@with_options(recording_options)
 @click.option("--background", help="none, drone, binaural, pink-noise, brown-noise, white-noise, or a sound file.")
 @click.option("--background-db", type=float, help="Background level relative to the voice, in dB (default -22).")
 @click.option(
@@ -54,7 +55,7 @@ from .options import formats_option, length_option, progress_printer, track_sett
 )
 def render(
     script, output, length, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions,
-    cover, split, sections,
+    cover, split, sections, recording, clean, asr_model,
 ):  # fmt: skip
     """Render SCRIPT to a track of exactly the length asked for: MP3, M4A, M4B, Opus, FLAC or WAV.
 
@@ -67,6 +68,7 @@ def render(
       attune render arriving --format mp3,opus,flac -o output/arriving.mp3
       attune render my-practice.yaml --section "Body scan"
       attune render arriving --engine piper --voice joe --length 5m
+      attune render my-practice.yaml --recording my-take.m4a --length 20m
     """
     from ..render import render as do_render
     from ..request import RenderRequest
@@ -77,7 +79,8 @@ def render(
         raise click.UsageError("--section and --split cannot be used together: render the sections one at a time")
 
     settings = track_settings(length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, background=background,
-                              background_db=background_db, formats=formats or None, bitrate=bitrate, loudness_lufs=loudness_lufs)  # fmt: skip
+                              background_db=background_db, formats=formats or None, bitrate=bitrate, loudness_lufs=loudness_lufs,
+                              recording=recording, clean=clean, asr_model=asr_model)  # fmt: skip
     request = RenderRequest(Path(script), output, settings, captions=captions, cover=cover, split_sections=split == "sections", sections=tuple(sections))
     update, bar = progress_printer()
     try:
@@ -95,7 +98,8 @@ def render(
 @click.option("--length", callback=length_option, help="Fit to this length: 90s, 10m, 1m30s, 1h.")
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @with_options(voice_options)
-def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir):
+@with_options(recording_options)
+def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, recording, clean, asr_model):
     """Show the timeline of SCRIPT without writing audio (speech is synthesised into the cache).
 
     \b
@@ -105,7 +109,8 @@ def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars,
     from ..render import plan_script
     from ..request import RenderRequest
 
-    settings = track_settings(length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells)
+    settings = track_settings(length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells,
+                              recording=recording, clean=clean, asr_model=asr_model)  # fmt: skip
     result = plan_script(RenderRequest(Path(script), settings=settings), cache_dir=cache_dir)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
