@@ -1,12 +1,12 @@
 """Where each sentence starts and ends in the take: at the quiet between words, found from the
 take's energy, not at the recogniser's rough word edges.
 
-The energy is measured in 10 ms windows of the take band-passed to 200–4000 Hz (hum, rumble and hiss
+The energy is measured in 10 ms windows of the take band-passed to 200–7500 Hz (hum and rumble
 weigh little there). A window is quiet when it is under the take's own floor (its 10th percentile)
 plus 10 dB, or 45 dB under its loud speech (the 95th percentile); bursts of sound shorter than 40 ms
-(clicks) count as quiet. A sentence's speech starts where the last pause of 0.25 s or more before its
-first recognised word ends (a shorter one if there is none), and ends where the first such pause after
-its last word begins; the clip keeps breath room around that (`LEAD_S`, `TAIL_S`), never reaching
+(clicks) count as quiet. A sentence's speech starts where the pause its first recognised word falls in
+ends (if it falls in sound: where the last pause of 0.25 s or more before it ends, or a shorter one),
+and ends where the pause after its last word begins, the same way; the clip keeps breath room around that (`LEAD_S`, `TAIL_S`), never reaching
 into the neighbouring speech.
 """
 
@@ -21,9 +21,8 @@ WINDOW_S = 0.01
 PAUSE_S = 0.25
 SHORT_PAUSE_S = 0.1
 CLICK_S = 0.04
-#: How far from the recogniser's word edges the speech edge may be.
+#: How far outside the recogniser's word edges the speech edge may be.
 SEARCH_BEFORE_S = 1.0
-SEARCH_INSIDE_S = 0.3
 #: Breath room kept before the speech starts and after it ends (faded in and out over it).
 LEAD_S = 0.12
 TAIL_S = 0.2
@@ -43,7 +42,7 @@ class Envelope:
 def envelope(samples: np.ndarray, rate_hz: int) -> Envelope:
     from scipy.signal import butter, sosfilt
 
-    sos = butter(4, [200.0, min(4000.0, rate_hz * 0.45)], btype="bandpass", fs=rate_hz, output="sos")
+    sos = butter(4, [200.0, min(7500.0, rate_hz * 0.47)], btype="bandpass", fs=rate_hz, output="sos")
     band = sosfilt(sos, samples.astype(np.float64))
     window = max(1, round(rate_hz * WINDOW_S))
     usable = band[: band.size // window * window].reshape(-1, window)
@@ -70,37 +69,41 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def speech_edges(env: Envelope, first_word_s: float, last_word_s: float, after_prev_s: float, before_next_s: float) -> tuple[float, float]:
     """The sentence's speech start and end (seconds) near the recogniser's `first_word_s..last_word_s`,
-    between the previous heard word's end and the next one's start."""
+    between the previous heard word's end and the next one's start.
+
+    A recogniser's edge that falls in a pause snaps to that pause's edge; one that falls in sound moves
+    out to the nearest pause of PAUSE_S (else SHORT_PAUSE_S) on the outer side."""
     n = env.quiet.size
-    pauses = [(a, b) for a, b in _runs(env.quiet)]
+    pauses = _runs(env.quiet)
 
     def idx(t: float) -> int:
         return int(np.clip(round(t / WINDOW_S), 0, n))
 
-    lo = idx(max(after_prev_s, first_word_s - SEARCH_BEFORE_S, 0.0))
-    hi = idx(min(first_word_s + SEARCH_INSIDE_S, (first_word_s + last_word_s) / 2))
-    start = None
-    for min_len in (PAUSE_S, SHORT_PAUSE_S):
-        ends = [b for a, b in pauses if b - a >= round(min_len / WINDOW_S) and lo <= b <= hi]
-        if ends:
-            start = ends[-1]
-            break
+    def long(min_s: float) -> list[tuple[int, int]]:
+        return [(a, b) for a, b in pauses if b - a >= round(min_s / WINDOW_S)]
+
+    first, last = idx(first_word_s), idx(last_word_s)
+    middle = (first + last) // 2
+    # The start: the end of the pause the recogniser's first edge is in, else of the last one before it.
+    lo = idx(max(min(after_prev_s, first_word_s), first_word_s - SEARCH_BEFORE_S, 0.0))
+    start = next((b for a, b in long(PAUSE_S) if a <= first < b and b <= middle), None)
+    for min_s in (PAUSE_S, SHORT_PAUSE_S):
+        if start is None:
+            ends = [b for a, b in long(min_s) if lo <= b <= first]
+            start = ends[-1] if ends else None
     if start is None:
-        ends = [b for a, b in pauses if b <= hi and b >= lo]
-        start = ends[-1] if ends else idx(first_word_s)
-    lo = idx(max(last_word_s - SEARCH_INSIDE_S, (first_word_s + last_word_s) / 2))
-    hi = idx(min(before_next_s, last_word_s + SEARCH_BEFORE_S))
-    end = None
-    for min_len in (PAUSE_S, SHORT_PAUSE_S):
-        starts = [a for a, b in pauses if b - a >= round(min_len / WINDOW_S) and lo <= a <= hi]
-        if starts:
-            end = starts[0]
-            break
+        start = first
+    # The end: the start of the pause the last edge is in, else of the first one after it.
+    hi = idx(min(max(before_next_s, last_word_s), last_word_s + SEARCH_BEFORE_S))
+    end = next((a for a, b in long(PAUSE_S) if a <= last < b and a > start), None)
+    for min_s in (PAUSE_S, SHORT_PAUSE_S):
+        if end is None:
+            starts = [a for a, b in long(min_s) if last <= a <= hi]
+            end = starts[0] if starts else None
     if end is None:
-        starts = [a for a, b in pauses if lo <= a <= hi]
-        end = starts[0] if starts else idx(last_word_s)
+        end = last
     if end <= start:
-        start, end = idx(first_word_s), max(idx(last_word_s), idx(first_word_s) + 1)
+        start, end = first, max(last, first + 1)
     return start * WINDOW_S, end * WINDOW_S
 
 
