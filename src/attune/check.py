@@ -66,9 +66,12 @@ def fit(script: Script, settings: TrackSettings, cache_dir: Path | None, length_
         rate = float(merged.rate_wpm or DEFAULT_RATE_WPM)
         root_voice = _cached_voice(cache, merged, script.language)
         keys: dict[str, str] = {}
+        take = _take_frames(script, merged, cache) if merged.recording is not None else None
         for text in section_sentences(section):
             n = None
-            if root_voice is not None:
+            if take is not None:
+                key, n = f"take:{merged.recording}:{text}", take[text]
+            elif root_voice is not None:
                 engine_id, voice_id = root_voice
                 key = clip_key(engine_id, VoiceSettings(voice_id, rate, merged.pitch), text)
                 n = npy_frames(clip_path(engine_root(cache, engine_id), key))
@@ -85,6 +88,15 @@ def fit(script: Script, settings: TrackSettings, cache_dir: Path | None, length_
     except LengthError as exc:
         return Fit(None, exc, estimated, base_rate)
     return Fit(plan, None, estimated, base_rate)
+
+
+def _take_frames(script: Script, settings: TrackSettings, cache: Path) -> dict[str, int]:
+    """Each sentence's length as the take gives it: the cached clip's, else the aligned span's. The
+    take is aligned (recognised once, then cached), so a sentence it lacks is an error here too."""
+    from .speech.engines.recording import RecordingSynthesizer
+    from .speech.recording.align import script_sentences
+
+    return RecordingSynthesizer(cache).clip_frames(settings, [(s.text, s.line) for s in script_sentences(script)], script.path)
 
 
 def _cached_voice(cache: Path, settings: TrackSettings, language: str | None) -> tuple[str, str] | None:
@@ -119,11 +131,12 @@ def check_backgrounds(script: Script, settings: TrackSettings | None = None) -> 
             parse_background(background.value, base_dir=background.base_dir, path=background.path, line=background.line)
 
 
-def check_script(path: Path, vars: Mapping[str, str] | None = None, cache_dir: Path | None = None) -> FileCheck:
-    """Raise the script's errors (all of them), or return its summary and warnings."""
+def check_script(path: Path, vars: Mapping[str, str] | None = None, cache_dir: Path | None = None, overrides: TrackSettings | None = None) -> FileCheck:
+    """Raise the script's errors (all of them), or return its summary and warnings. `overrides` are
+    the command line's settings (`--recording TAKE`: the take is aligned, and gives the lengths)."""
     script = load_script(resolve_script(path), vars)
     check_backgrounds(script)
-    settings = script.settings
+    settings = overrides.over(script.settings) if overrides is not None else script.settings
     words = bells = 0
     pauses_min = 0.0
     open_ended = False

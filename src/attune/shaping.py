@@ -119,9 +119,10 @@ def _voice(cache: SpeechCache, engine: str, merged: TrackSettings, pitch: int | 
     recording = merged.recording
     if engine != RECORDING_ENGINE or recording is None:
         return cache.voice_settings(merged.voice, float(merged.rate_wpm or 0), pitch, merged.speaker, language)
-    options = {"clean": merged.clean, "asr_model": merged.asr_model, "label": recording.value}
+    from .speech.engines.recording import voice_options
+
     try:
-        return cache.voice_settings(str(recording.file), float(merged.rate_wpm or 0), None, None, language, options={k: v for k, v in options.items() if v})
+        return cache.voice_settings(str(recording.file), float(merged.rate_wpm or 0), None, None, language, options=voice_options(merged))
     except AttuneError as exc:
         if exc.path is None:
             exc.path, exc.line = recording.path, recording.line
@@ -139,7 +140,7 @@ def shape(
     beds: dict[str, BedSpec] = {}
     voices: dict[tuple[str, VoiceSettings], dict[str, str]] = {}
     sounds: list[SectionSound] = []
-    plans: list[tuple[str, VoiceSettings, list[str]]] = []
+    plans: list[tuple[str, VoiceSettings, list[tuple[str, int]]]] = []
     track_voice: VoiceSettings | None = None
     above = above or TrackSettings()
     for section in script.sections:

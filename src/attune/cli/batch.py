@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .app import cli
-from .options import engine_option, voices_dir_flag
+from .options import engine_option, recording_options, track_settings, voices_dir_flag, with_options
 
 
 @cli.command()
@@ -37,7 +37,8 @@ from .options import engine_option, voices_dir_flag
 @click.option("--dry-run", is_flag=True, help="Check the roster and every track (as `attune check` does) and render nothing.")
 @engine_option("Speech engine for every track, over the roster's `engine:` (pyttsx3 or piper).")
 @voices_dir_flag
-def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine):
+@with_options(recording_options)
+def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine, recording, clean, asr_model):
     """Render every client's tracks in ROSTER and publish each client behind a private link.
 
     Upload DIR/public/ as it is; keep the rest (manifest.json, access.json, links.csv).
@@ -50,23 +51,22 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
       attune batch clients.yaml -o s3://bucket/practice --cluster tcp://10.0.0.5:8786 --base-url https://cdn.example.org/practice/public/
       attune batch examples/clients.yaml --dry-run
     """
+    given = track_settings(engine=engine, recording=recording, clean=clean, asr_model=asr_model)
+    overrides = given if given != track_settings() else None
     if dry_run:
         from ..delivery.roster_check import check_roster
-        from ..settings import TrackSettings
         from .check import report as print_report
 
-        if print_report(check_roster(Path(roster), cache_dir, TrackSettings(engine=engine) if engine else None), strict=False):
+        if print_report(check_roster(Path(roster), cache_dir, overrides), strict=False):
             sys.exit(1)
         return
     if out_dir is None:
         raise click.UsageError("Missing option '-o' / '--output'")
     from ..delivery.batch import format_summary, run_batch
     from ..delivery.store import is_url
-    from ..settings import TrackSettings
 
     options = _storage_options(storage_options)
     dest = out_dir if is_url(out_dir) else Path(out_dir)
-    overrides = TrackSettings(engine=engine) if engine else None
     report = run_batch(
         Path(roster), dest, jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, progress=_progress(), overrides=overrides,
         cluster=cluster, storage_options=options, cache_url=cache_url, allowed_failures=allowed_failures,

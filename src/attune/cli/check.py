@@ -9,7 +9,7 @@ import click
 
 from ..errors import AttuneError
 from .app import cli
-from .options import vars_option
+from .options import recording_options, track_settings, vars_option, with_options
 
 
 @cli.command()
@@ -17,7 +17,8 @@ from .options import vars_option
 @click.option("--var", "vars", multiple=True, callback=vars_option, metavar="KEY=VALUE", help="Fill a {placeholder}; repeatable.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (text that looks like a marker but would be spoken).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder, for the lengths of speech already made.")
-def check(files, vars, strict, cache_dir):
+@with_options(recording_options)
+def check(files, vars, strict, cache_dir, recording, clean, asr_model):
     """Validate scripts, or rosters and every track in them, without rendering anything.
 
     Every error in a file is listed, each as FILE:LINE. A roster's problems read
@@ -27,18 +28,20 @@ def check(files, vars, strict, cache_dir):
     Examples:
       attune check scripts/*.yaml scripts/*.md
       attune check examples/clients.yaml --strict
+      attune check my-practice.yaml --recording my-take.m4a
     """
     from ..check import check_script, is_roster
 
+    overrides = track_settings(recording=recording, clean=clean, asr_model=asr_model)
     failed = 0
     for path in files:
         try:
             if is_roster(Path(path)):  # known by its keys
                 from ..delivery.roster_check import check_roster
 
-                result = check_roster(Path(path), cache_dir)
+                result = check_roster(Path(path), cache_dir, overrides)
             else:
-                result = check_script(Path(path), vars, cache_dir)
+                result = check_script(Path(path), vars, cache_dir, overrides)
         except AttuneError as exc:
             failed += 1
             for line in exc.lines():

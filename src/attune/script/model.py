@@ -78,7 +78,7 @@ class Bell:
 Item = Speech | Pause | Bell
 
 #: The settings a section may set for itself.
-SECTION_SETTINGS = ("voice", "rate_wpm", "engine", "background", "background_db")
+SECTION_SETTINGS = ("voice", "rate_wpm", "engine", "background", "background_db", "recording")
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class Section:
     line: int
     optional: bool = False
     repeat: int = 1
-    #: The section's own voice, rate, engine, background and background level (None: the track's).
+    #: The section's own voice, rate, engine, background, background level and take (None: the track's).
     #: They win over the track's settings, wherever those came from: the section is shaped on purpose.
     settings: TrackSettings = field(default_factory=TrackSettings)
 

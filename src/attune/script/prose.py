@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import ScriptError, SettingsError
-from ..settings import Background, TrackSettings
+from ..settings import Background, Recording, TrackSettings
 from .model import MAX_REPEAT, Script, Section
 from .text import Context, scan, suggest
 from .yaml_reader import TOP_KEYS, YamlReader, describe
@@ -26,7 +26,7 @@ _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _BULLET = re.compile(r"^\s*(?:[-*+]|[0-9]{1,9}[.)])\s+")
 _UNDERSCORE = re.compile(r"(?<![\w{])_+|_+(?![\w}])")
 _FLAGS = re.compile(r"(.*?) ?\(([^()]*)\)")  # on whitespace-folded text
-_FLAG_HINT = "flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), comma-separated"
+_FLAG_HINT = "flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), (recording take.m4a), comma-separated"
 
 
 _Fields = dict[str, tuple[yaml.Node, yaml.Node]]
@@ -178,7 +178,7 @@ def _markdown_sections(body: list[tuple[int, str]], ctx: Context) -> tuple[str |
 
 
 #: Heading flags: `(optional)`, `(repeat 3)`, and the section's own voice, rate, engine and bed.
-_FLAG_WORDS = ("optional", "repeat", "voice", "rate", "engine", "background", "background_db")
+_FLAG_WORDS = ("optional", "repeat", "voice", "rate", "engine", "background", "background_db", "recording")
 
 
 def _heading(text: str, line: int, ctx: Context) -> tuple[str, bool, int, TrackSettings]:
@@ -227,6 +227,7 @@ def _shaping_flag(word: str, value: str, shown: str, line: int, ctx: Context) ->
         "engine": "(engine pyttsx3)",
         "background": "(background rain.ogg)",
         "background_db": "(background_db -24)",
+        "recording": "(recording body-scan.m4a)",
     }
     if not value:
         raise ctx.error(f"{shown}: {word} needs a value", f"write {examples[word]}", line)
@@ -239,6 +240,8 @@ def _shaping_flag(word: str, value: str, shown: str, line: int, ctx: Context) ->
         values = {"rate_wpm" if word == "rate" else word: number}
     elif word == "background":
         values = {"background": Background(value, base_dir=ctx.base_dir, path=ctx.path, line=line)}
+    elif word == "recording":
+        values = {"recording": Recording(value, base_dir=ctx.base_dir, path=ctx.path, line=line)}
     else:
         values = {word: value}
     try:

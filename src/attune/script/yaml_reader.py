@@ -15,7 +15,7 @@ from yaml.constructor import SafeConstructor
 
 from ..durations import parse_duration
 from ..errors import LengthError, ScriptError, SettingsError
-from ..settings import BACKGROUND_DB_RANGE, PITCH_RANGE, RATE_WPM_RANGE, Background, TrackSettings
+from ..settings import BACKGROUND_DB_RANGE, PITCH_RANGE, RATE_WPM_RANGE, Background, Recording, TrackSettings
 from .model import MAX_REPEAT, Item, Script, Section
 from .text import EMPTY_HINTS, PLACEHOLDER_NAME, Context, scan, short, suggest
 
@@ -33,9 +33,11 @@ TOP_KEYS = (
     "background_db",
     "bells",
     "vars",
+    "recording",
+    "clean",
     "sections",
 )
-SECTION_KEYS = ("name", "text", "optional", "repeat", "voice", "rate", "engine", "background", "background_db")
+SECTION_KEYS = ("name", "text", "optional", "repeat", "voice", "rate", "engine", "background", "background_db", "recording")
 BELL_KEYS = ("start", "end")
 
 _TAG = "tag:yaml.org,2002:"
@@ -224,6 +226,13 @@ class YamlReader:
         def length() -> None:
             track["length_s"] = self.length(fields["length"][1])
 
+        def clean() -> None:
+            node = fields["clean"][1]
+            value = self.string("clean", node)
+            if value is not None:
+                self.checked(node, clean=value.strip())
+                track["clean"] = value.strip()
+
         def bells() -> None:
             node = fields["bells"][1]
             if not isinstance(node, yaml.MappingNode):
@@ -234,7 +243,7 @@ class YamlReader:
                     track[f"bells_{key}"] = self.boolean(f"bells.{key}", entries[key][1])
 
         readers: dict[str, Any] = {"title": title, "author": lambda: text("author"), "description": lambda: text("description"),
-                   "language": lambda: text("language"), "voice": voice, "pitch": pitch, "length": length, "bells": bells}  # fmt: skip
+                   "language": lambda: text("language"), "voice": voice, "pitch": pitch, "length": length, "bells": bells, "clean": clean}  # fmt: skip
         for key in fields:
             if key in readers:
                 ok = self.attempt(readers[key])
@@ -256,7 +265,7 @@ class YamlReader:
         return {"voice": (value.strip() or None) if value is not None else None}
 
     def shaping(self, fields: dict[str, tuple[yaml.Node, yaml.Node]], skip: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The settings a section may also set (voice, rate, engine, background, background_db) as
+        """The settings a section may also set (voice, rate, engine, background, background_db, recording) as
         TrackSettings keyword arguments; each is checked where it is written, and errors recorded."""
         track: dict[str, Any] = {}
 
@@ -284,8 +293,14 @@ class YamlReader:
                 )
             )
 
+        def recording() -> None:
+            node = fields["recording"][1]
+            value = self.string("recording", node)
+            if value is not None:
+                track["recording"] = self.checked(node, recording=Recording(value.strip(), base_dir=self.ctx.base_dir, path=self.ctx.path, line=self.line(node))).recording
+
         readers = {"voice": lambda: track.update(self.voice_settings(fields)), "rate": rate, "engine": engine,
-                   "background": background, "background_db": background_db}  # fmt: skip
+                   "background": background, "background_db": background_db, "recording": recording}  # fmt: skip
         for key in fields:
             if key in readers and key not in skip:
                 self.attempt(readers[key])

@@ -15,16 +15,20 @@ import threading
 import wave
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ...errors import SpeechError
-from ...settings import RECORDING_ENGINE
+from ...settings import DEFAULT_RATE_WPM, RECORDING_ENGINE, TrackSettings
 from ...system.files import sha256_file
 from ...timebase import SAMPLE_RATE
 from ..clips import excerpt
 from ..voices import VoiceInfo
 from .base import VoiceSettings
+
+if TYPE_CHECKING:
+    from ..recording.align import Alignment
 
 NAME = RECORDING_ENGINE
 #: Seconds of the take on each side of a clip that the clean-up hears (a denoiser needs context).
@@ -48,6 +52,13 @@ def take_identity(voice: VoiceSettings) -> str:
     return f"take sha256:{sha256_file(voice.voice_id)}; {cleaner_identity(level)}; {model_identity(voice.option('asr_model') or None)}"
 
 
+def voice_options(settings: TrackSettings) -> dict[str, str]:
+    """The options of a take's voice that `settings` give: clean-up, recogniser, the take as written."""
+    assert settings.recording is not None
+    options = {"clean": settings.clean, "asr_model": settings.asr_model, "label": settings.recording.value}
+    return {k: v for k, v in options.items() if v}
+
+
 class RecordingSynthesizer:
     """Cuts each sentence from its take; one take decoded once per process (at the track's rate)."""
 
@@ -56,7 +67,7 @@ class RecordingSynthesizer:
     def __init__(self, cache_dir: Path | None = None):
         self.engine_id = engine_description()
         self.cache_dir = cache_dir
-        self._alignments: dict[VoiceSettings, object] = {}
+        self._alignments: dict[VoiceSettings, Alignment] = {}
         self._decoded: dict[str, np.ndarray] = {}
         self._keys: dict[VoiceSettings, str] = {}
         self._lock = threading.Lock()
@@ -75,7 +86,8 @@ class RecordingSynthesizer:
         if spec is None:
             raise SpeechError("the recording engine needs a take", "give one with --recording TAKE or recording: in the script")
         take = check_take(Path(spec))
-        return VoiceSettings(str(take.resolve()), rate_wpm, None, None, tuple(sorted((options or {}).items())))
+        # The take's own pace: `--rate` changes nothing (the clip's key and its checks use the default rate).
+        return VoiceSettings(str(take.resolve()), DEFAULT_RATE_WPM, None, None, tuple(sorted((options or {}).items())))
 
     def voice_key(self, voice: VoiceSettings) -> str:
         with self._lock:
@@ -95,6 +107,26 @@ class RecordingSynthesizer:
             self._alignments[voice] = alignment
         return list(alignment.warnings)
 
+    def clip_frames(self, settings: TrackSettings, sentences: Sequence[tuple[str, int]], script_path: str) -> dict[str, int]:
+        """Each sentence's clip length in frames, without cutting: the cached clip's where there is
+        one, else the aligned clip's span (`attune check`). Aligns the take (errors as a render's)."""
+        from ..cache import SpeechCache
+        from ..keys import npy_frames
+
+        assert settings.recording is not None
+        cache = SpeechCache(self, self.cache_dir)
+        voice = cache.voice_settings(str(settings.recording.file), 0.0, options=voice_options(settings))
+        self.prepare(voice, sentences, script_path)
+        alignment = self._alignments[voice]
+        frames = {}
+        for text, _ in sentences:
+            found = alignment.find(text)
+            cached = npy_frames(cache.path(cache.key(text, voice)))
+            if cached is None and found is not None:
+                cached = round((found.clip_end_s - found.clip_start_s) * SAMPLE_RATE)
+            frames[text] = cached or 0
+        return frames
+
     def _take(self, path: str) -> np.ndarray:
         from ..recording.take import decode_take
 
@@ -108,7 +140,7 @@ class RecordingSynthesizer:
         from ..recording.clean import DEFAULT_CLEAN_LEVEL, clean_take
 
         alignment = self._alignments.get(voice)
-        found = alignment.find(text) if alignment is not None else None  # type: ignore[attr-defined]
+        found = alignment.find(text) if alignment is not None else None
         if found is None:
             raise SpeechError(f"{excerpt(text)} was not aligned with the take", "this is a bug in Attune: please report it")
         take = self._take(voice.voice_id)

@@ -111,7 +111,7 @@ def align_take(
     label = take_label or str(take)
     take_sha256 = sha256_file(take)
     texts = list(dict.fromkeys(s.text for s in sentences))
-    lines = {}
+    lines: dict[str, int] = {}
     for s in sentences:
         lines.setdefault(s.text, s.line)
     key_material = json.dumps([ALIGN_VERSION, take_sha256, model_identity(asr_model), texts, label])
@@ -160,3 +160,14 @@ def align_take(
 def _first_words(text: str, count: int = 6) -> str:
     words = text.split()
     return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+def script_sentences(script) -> list[ScriptSentence]:
+    """Every sentence `script` speaks, once, in order, with its line (a `attune.script.Script`)."""
+    from ...plan import section_sentence_lines
+
+    seen: dict[str, ScriptSentence] = {}
+    for section in script.sections:
+        for text, line in section_sentence_lines(section):
+            seen.setdefault(text, ScriptSentence(text, line))
+    return list(seen.values())

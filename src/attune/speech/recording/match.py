@@ -5,7 +5,8 @@ blocks, both sequences reversed), so that:
 - a misheard or missing word leaves the rest of its sentence matched (a sentence is found when at
   least half its words are, in one run with few words between them);
 - of two readings of a sentence, the later one wins: reversed, the last reading comes first, and
-  difflib takes the first of equally long matches; a false start is shorter than a complete reading;
+  difflib takes the first of equally long matches; a false start is shorter than a complete reading
+  (each sentence ends in a token nothing matches, so no block runs on into a neighbour);
 - words heard that no sentence claims are extra speech (an aside, a false start), reported with their times.
 
 Pure (no audio): words in, matches out.
@@ -25,7 +26,8 @@ MIN_SCORE = 0.5
 #: Unmatched words heard inside one reading of a sentence (misheard, inserted) before the run breaks.
 MAX_INSERTED_WORDS = 3
 
-_NUMBERS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()))
+_NUMBERS = dict(enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]))  # fmt: skip
 
 
 def tokens(text: str) -> list[str]:
@@ -71,7 +73,9 @@ class Matching:
 
 def match_sentences(sentences: Sequence[str], words: Sequence[Word]) -> Matching:
     """Align `sentences` (the script's, in order) with the `words` heard in the take."""
-    script: list[tuple[str, int]] = [(tok, i) for i, sentence in enumerate(sentences) for tok in tokens(sentence)]
+    # A token no word can equal closes each sentence, so that no matching block runs from one sentence
+    # into the next (a false start just after the previous sentence would otherwise extend its block).
+    script: list[tuple[str, int]] = [(tok, i) for i, sentence in enumerate(sentences) for tok in [*tokens(sentence), f"\x00{i}"]]
     heard: list[tuple[str, int]] = [(tok, j) for j, word in enumerate(words) for tok in tokens(word.text)]
     a = [tok for tok, _ in reversed(script)]
     b = [tok for tok, _ in reversed(heard)]
@@ -91,7 +95,7 @@ def match_sentences(sentences: Sequence[str], words: Sequence[Word]) -> Matching
             missing.append(index)
             continue
         found.append(SentenceMatch(index, run[0][1], run[-1][1], round(min(score, 1.0), 2)))
-    claimed = set()
+    claimed: set[int] = set()
     for m in found:
         claimed.update(range(m.first_word, m.last_word + 1))
     extra: list[ExtraSpeech] = []

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ...errors import AudioError
 from ...system.ffmpeg import ffmpeg_exe
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: The formats the README names; ffmpeg reads more, and any it can read is accepted.
 TAKE_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".opus", ".oga", ".webm")
@@ -28,6 +30,8 @@ def check_take(path: Path, *, where: str | None = None, line: int | None = None)
 
 def decode_take(path: Path, rate_hz: int) -> np.ndarray:
     """The whole take as mono float32 at `rate_hz` (ffmpeg resamples and downmixes)."""
+    import numpy as np
+
     check_take(path)
     argv = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(rate_hz), "-f", "f32le", "-"]
     try:
