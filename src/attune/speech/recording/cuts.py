@@ -69,7 +69,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def speech_edges(env: Envelope, first_word_s: float, last_word_s: float, after_prev_s: float, before_next_s: float) -> tuple[float, float]:
     """The sentence's speech start and end (seconds) near the recogniser's `first_word_s..last_word_s`,
-    between the previous heard word's end and the next one's start.
+    between `after_prev_s` and `before_next_s` (the middles of the neighbouring heard words).
 
     A recogniser's edge that falls in a pause snaps to that pause's edge; one that falls in sound moves
     out to the nearest pause of PAUSE_S (else SHORT_PAUSE_S) on the outer side."""
