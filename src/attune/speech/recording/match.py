@@ -3,7 +3,8 @@
 One sequence alignment of the script's words against the words heard (difflib's longest matching
 blocks, both sequences reversed), so that:
 - a misheard or missing word leaves the rest of its sentence matched (a sentence is found when at
-  least half its words are, in one run with few words between them);
+  least half its words are, in one run with few words between them), and a misheard first or last
+  word still belongs to the reading (the unmatched words heard next to the run are taken in);
 - of two readings of a sentence, the later one wins: reversed, the last reading comes first, and
   difflib takes the first of equally long matches; a false start is shorter than a complete reading
   (each sentence ends in a token nothing matches, so no block runs on into a neighbour);
@@ -85,6 +86,10 @@ def match_sentences(sentences: Sequence[str], words: Sequence[Word]) -> Matching
             si = len(script) - 1 - (block.a + k)
             hj = len(heard) - 1 - (block.b + k)
             pairs.setdefault(script[si][1], []).append((si, heard[hj][1]))
+    first_token = {}
+    for pos, (_, i) in enumerate(script):
+        first_token.setdefault(i, pos)
+    matched_words = {j for found_pairs in pairs.values() for _, j in found_pairs}
     found: list[SentenceMatch] = []
     missing: list[int] = []
     for index, sentence in enumerate(sentences):
@@ -94,7 +99,18 @@ def match_sentences(sentences: Sequence[str], words: Sequence[Word]) -> Matching
         if not run or score < MIN_SCORE:
             missing.append(index)
             continue
-        found.append(SentenceMatch(index, run[0][1], run[-1][1], round(min(score, 1.0), 2)))
+        # A misheard first or last word is still part of the reading: take in as many unmatched words
+        # heard just before (after) the run as the sentence has unmatched words before (after) it.
+        first, last = run[0][1], run[-1][1]
+        for _ in range(run[0][0] - first_token[index]):
+            if first - 1 < 0 or first - 1 in matched_words:
+                break
+            first -= 1
+        for _ in range(first_token[index] + n - 1 - run[-1][0]):
+            if last + 1 >= len(words) or last + 1 in matched_words:
+                break
+            last += 1
+        found.append(SentenceMatch(index, first, last, round(min(score, 1.0), 2)))
     claimed: set[int] = set()
     for m in found:
         claimed.update(range(m.first_word, m.last_word + 1))
