@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from attune.cli import cli
 from attune.delivery.access import TOKEN_BYTES, Access, new_token
-from attune.delivery.manage import client_links, revoke_client, rotate_client
+from attune.delivery.access_admin import client_links, revoke_client, rotate_client
 from attune.errors import AttuneError
 from helpers.batch import access_of, calls, make_project, public, run
 

@@ -44,7 +44,8 @@ def test_what_is_kept_and_what_is_published(tmp_path):
         lowered = name.lower()
         assert not any(word in lowered for word in ("ana", "script", "alert", "x/", "manifest", "access", "links")), name
     assert sorted(n.split("/", 1)[1] for n in names if n.startswith(access_of(out)["Ana"]["token"] + "/")) == [
-        "01-loving-kindness.mp3", "01-loving-kindness.vtt", "02-evening-scan.mp3", "02-evening-scan.vtt",
+        "01-loving-kindness.chapters.json", "01-loving-kindness.mp3", "01-loving-kindness.vtt",
+        "02-evening-scan.chapters.json", "02-evening-scan.mp3", "02-evening-scan.vtt",
         "cover.png", "feed.xml", "index.html", "practice.zip",
     ]  # fmt: skip
     # Nothing escaped DIR: the project folder holds only what the test wrote (plus the call log).
@@ -145,7 +146,7 @@ def test_every_kind_of_track_failure_is_isolated(tmp_path):
     manifest = json.loads(report.manifest_path.read_text())
     assert [t["track"] for t in manifest["tracks"]] == ["04-loving-kindness"]
     with zipfile.ZipFile(public(out, "Bo") / "practice.zip") as archive:
-        assert archive.namelist() == ["practice/index.html", "practice/04-loving-kindness.mp3", "practice/04-loving-kindness.vtt"]
+        assert archive.namelist() == ["practice/index.html", "practice/04-loving-kindness.chapters.json", "practice/04-loving-kindness.mp3", "practice/04-loving-kindness.vtt"]
     assert format_summary(report).splitlines()[-1].startswith("4 tracks for 1 client: 1 rendered, 0 unchanged, 3 failed → ")
 
 

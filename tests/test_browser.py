@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from attune.delivery.batch import run_batch
+from attune.delivery.batch import BatchOptions, run_batch
 from helpers.batch import access_of, fake_fingerprint, fake_render, make_project
 
 pytestmark = pytest.mark.browser
@@ -238,7 +238,7 @@ clients:
 """,
     )
     out = tmp_path / "out"
-    report = run_batch(roster, out, jobs=1, render_fn=fake_render, fingerprint_fn=fake_fingerprint, base_url=BASE)
+    report = run_batch(roster, out, BatchOptions(jobs=1, base_url=BASE), render_fn=fake_render, fingerprint_fn=fake_fingerprint)
     assert not report.failures, report.failures
     return out
 

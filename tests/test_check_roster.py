@@ -82,7 +82,7 @@ def test_roster_problem_in_a_setting_names_client_and_track(tmp_path):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"Error: {path}:6: Ana / track 1: unknown format 'ogg' — use one of: mp3, m4a, m4b, opus, flac, wav",
-        f"Error: {path}:8: Ana / track 2: rate 50 words per minute is out of range — use a rate from 80 to 400, such as 140",
+        f"Error: {path}:8: Ana / track 2: rate must be a number from 80 to 400, not 50 — give words per minute, e.g. rate: 150",
         f"Error: {path}: 2 errors in this file — fix them and run `attune check` again",
     ]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import attune.check
+import attune.checks.script
 import attune.media.master
 import attune.render
 from attune.audio.bells import bell_strike
@@ -384,7 +384,7 @@ def test_bug_while_encoding_leaves_old_output(good, out_dir, cache, monkeypatch)
 
 
 def test_bug_in_check(good, monkeypatch):
-    monkeypatch.setattr(attune.check, "count_words", _boom)
+    monkeypatch.setattr(attune.checks.script, "count_words", _boom)
     assert_error(invoke("check", good), 70, BUG_MESSAGE)
 
 
@@ -393,7 +393,7 @@ def test_eof_error_is_a_bug_not_an_interrupt(good, monkeypatch):
     def eof(*args, **kwargs):
         raise EOFError("unexpected EOF")
 
-    monkeypatch.setattr(attune.check, "count_words", eof)
+    monkeypatch.setattr(attune.checks.script, "count_words", eof)
     assert_error(invoke("check", good), 70, BUG_MESSAGE.replace("ZeroDivisionError: division by zero", "EOFError: unexpected EOF"))
 
 

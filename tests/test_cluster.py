@@ -13,14 +13,13 @@ import multiprocessing
 import re
 from pathlib import Path
 
-import fsspec
 import pytest
 from click.testing import CliRunner
 
 from attune.cli import cli
-from attune.delivery.batch import run_batch
+from attune.delivery.batch import BatchOptions, run_batch
 from attune.delivery.cluster import parse_cluster
-from attune.delivery.pool import run_pool
+from attune.delivery.process_pool import WorkerPool
 from attune.delivery.store import FsspecStore, StoreSpec
 from attune.errors import AttuneError, SettingsError
 from attune.speech.cache import SharedStore, SpeechCache, use_shared_store
@@ -28,6 +27,10 @@ from attune.speech.engines.base import VoiceSettings
 from helpers.batch import access_of, fake_fingerprint, fake_render, make_project
 from helpers.cluster import moto_s3
 from helpers.fakes import FakeSynthesizer
+
+#: The attune[s3] and attune[dask] extras: without them these tests skip, saying which to install.
+fsspec = pytest.importorskip("fsspec", reason="the attune[s3] extra is not installed: pip install 'attune[s3]'")
+pytest.importorskip("distributed", reason="the attune[dask] extra is not installed: pip install 'attune[dask]'")
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 
@@ -67,8 +70,7 @@ def shape(names) -> list[str]:
 def test_cluster_batch_into_memory_matches_the_local_layout(tmp_path, dask_client, memory):
     roster = make_project(tmp_path)
     seen = []
-    report = run_batch(roster, "memory://bucket/out", cluster=dask_client, base_url="https://cdn.example.org/p/", render_fn=fake_render,
-                       fingerprint_fn=fake_fingerprint, progress=seen.append)  # fmt: skip
+    report = run_batch(roster, "memory://bucket/out", BatchOptions(cluster=dask_client, base_url="https://cdn.example.org/p/"), render_fn=fake_render, fingerprint_fn=fake_fingerprint, progress=seen.append)  # fmt: skip
     assert [(o.client, o.track, o.ok) for o in report.outcomes] == [
         ("Ana", "01-loving-kindness", True), ("Ana", "02-evening-scan", True), ("../../x", "01-loving-kindness", True),
         ("<script>alert(1)</script>", "01-missing", False), ("<script>alert(1)</script>", "02-loving-kindness", True),
@@ -88,7 +90,7 @@ def test_cluster_batch_into_memory_matches_the_local_layout(tmp_path, dask_clien
 
     # The same layout (public/, tokens, access.json, links.csv) as a local batch.
     local = tmp_path / "local"
-    run_batch(roster, local, jobs=1, base_url="https://cdn.example.org/p/", render_fn=fake_render, fingerprint_fn=fake_fingerprint)
+    run_batch(roster, local, BatchOptions(jobs=1, base_url="https://cdn.example.org/p/"), render_fn=fake_render, fingerprint_fn=fake_fingerprint)
     assert shape(stored) == shape(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
     access = {c["name"]: c for c in json.loads(stored["access.json"])["clients"]}
     ana = f"public/{access['Ana']['token']}/"
@@ -98,7 +100,7 @@ def test_cluster_batch_into_memory_matches_the_local_layout(tmp_path, dask_clien
 
     # A re-run renders only what is missing at DEST.
     memory.rm(f"/bucket/out/tracks/{access['Ana']['id']}/02-evening-scan.mp3")
-    again = run_batch(roster, "memory://bucket/out", cluster=dask_client, base_url="https://cdn.example.org/p/", render_fn=fake_render, fingerprint_fn=fake_fingerprint)
+    again = run_batch(roster, "memory://bucket/out", BatchOptions(cluster=dask_client, base_url="https://cdn.example.org/p/"), render_fn=fake_render, fingerprint_fn=fake_fingerprint)
     assert [o.track for o in again.rendered] == ["02-evening-scan"] and len(again.skipped) == 3
     assert objects(memory, "bucket/out")[f"tracks/{access['Ana']['id']}/01-loving-kindness.mp3"] == stored[f"tracks/{access['Ana']['id']}/01-loving-kindness.mp3"]
 
@@ -106,7 +108,7 @@ def test_cluster_batch_into_memory_matches_the_local_layout(tmp_path, dask_clien
 def test_cluster_batch_into_a_local_folder(tmp_path, dask_client):
     roster = make_project(tmp_path)
     out = tmp_path / "out"
-    report = run_batch(roster, out, cluster=dask_client, render_fn=fake_render, fingerprint_fn=fake_fingerprint)
+    report = run_batch(roster, out, BatchOptions(cluster=dask_client), render_fn=fake_render, fingerprint_fn=fake_fingerprint)
     assert len(report.rendered) == 4 and report.out_dir == out.resolve()
     assert sorted(p.name for p in out.iterdir()) == ["access.json", "links.csv", "manifest.json", "public", "tracks"]
     assert not [p for p in out.rglob(".*")]
@@ -116,7 +118,7 @@ def test_cluster_batch_into_a_local_folder(tmp_path, dask_client):
             assert hashlib.sha256((out / info["path"]).read_bytes()).hexdigest() == info["sha256"]
     assert (out / "public" / access_of(out)["Ana"]["token"] / "practice.zip").is_file()
     # Nothing left to render or publish: the re-run needs no cluster (this address has no scheduler).
-    again = run_batch(roster, out, cluster="tcp://127.0.0.1:9", render_fn=fake_render, fingerprint_fn=fake_fingerprint)
+    again = run_batch(roster, out, BatchOptions(cluster="tcp://127.0.0.1:9"), render_fn=fake_render, fingerprint_fn=fake_fingerprint)
     assert (len(again.rendered), len(again.skipped), len(again.published)) == (0, 4, 3)
 
 
@@ -136,11 +138,11 @@ def test_a_track_reads_the_bytes_the_client_sent(tmp_path, dask_client, memory):
 def test_object_storage_rules(tmp_path, dask_client):
     roster = make_project(tmp_path)
     with pytest.raises(SettingsError, match=r"-o memory://b/x is object storage, so the links need --base-url"):
-        run_batch(roster, "memory://b/x", cluster=dask_client)
+        run_batch(roster, "memory://b/x", BatchOptions(cluster=dask_client))
     with pytest.raises(SettingsError, match=r"needs --cluster — add --cluster local:2"):
-        run_batch(roster, "s3://b/x", jobs=2)
+        run_batch(roster, "s3://b/x", BatchOptions(jobs=2))
     with pytest.raises(SettingsError, match=r"--jobs is for one machine's process pool"):
-        run_batch(roster, tmp_path / "o", jobs=2, cluster="local:2")
+        run_batch(roster, tmp_path / "o", BatchOptions(jobs=2, cluster="local:2"))
     for bad in ("local", "local:0", "local:x", "http://h:1", "tcp://nohost"):
         with pytest.raises(SettingsError, match=r"is not a cluster — use --cluster local:2"):
             parse_cluster(bad)
@@ -251,7 +253,7 @@ def test_shared_speech_store_reads_through_and_writes_once(tmp_path, memory):
 
 def _pool_in_daemon(queue) -> None:
     try:
-        run_pool([], 2, lambda *a: None)
+        WorkerPool(2)
         queue.put("started")
     except AttuneError as exc:
         queue.put(str(exc))

@@ -15,16 +15,19 @@ import sys
 import time
 from pathlib import Path
 
-import fsspec
 import pytest
 from click.testing import CliRunner
 
 from attune.cli import cli
-from attune.delivery.batch import run_batch
+from attune.delivery.batch import BatchOptions, run_batch
 from helpers.audio import decode
 from helpers.batch import SHORT_SCRIPT as SCRIPT
 from helpers.batch import access_of, fake_fingerprint, make_project
 from helpers.cluster import killing_render, moto_s3
+
+#: The attune[s3] and attune[dask] extras: without them these tests skip, saying which to install.
+fsspec = pytest.importorskip("fsspec", reason="the attune[s3] extra is not installed: pip install 'attune[s3]'")
+pytest.importorskip("distributed", reason="the attune[dask] extra is not installed: pip install 'attune[dask]'")
 
 pytestmark = pytest.mark.long
 
@@ -82,7 +85,7 @@ clients:
     (scripts / "killer.txt").write_text(f"title: Killer\nKILL-ONCE {flag}\nStill here.\n")
     (scripts / "poison.txt").write_text("title: Poison\nKILL-ALWAYS\n")
     out = tmp_path / "out"
-    report = run_batch(roster, out, cluster=s3_and_cluster, render_fn=killing_render, fingerprint_fn=fake_fingerprint)
+    report = run_batch(roster, out, BatchOptions(cluster=s3_and_cluster), render_fn=killing_render, fingerprint_fn=fake_fingerprint)
     assert flag.exists()  # a worker really died rendering the killer track …
     outcomes = {(o.client, o.track): o for o in report.outcomes}
     assert outcomes[("Ana", "02-killer")].ok  # … and the track arrived all the same
@@ -145,7 +148,7 @@ def test_real_scheduler_and_worker_processes(tmp_path, cache):
 
         # A worker running another Attune would make the fingerprints lie: the batch refuses to start.
         preload = tmp_path / "other_attune.py"
-        preload.write_text("import attune\nattune.__version__ = '0.0.1-other'\n")
+        preload.write_text("import attune.version\nattune.version.__version__ = '0.0.1-other'\n")
         procs.append(start([*worker, "--name", "other", "--preload", str(preload)], env, tmp_path / "other.log"))
         wait_for_workers(address, 2)
         result = CliRunner().invoke(cli, ["batch", str(tmp_path / "roster.yaml"), "-o", str(out), "--cluster", address, "--force"])
@@ -173,8 +176,7 @@ def test_s3_destination_on_moto(tmp_path, s3_and_cluster):
     node_cache = tmp_path / "node-cache"  # empty: the workers synthesise, and fill the shared store
 
     def batch():
-        return run_batch(roster, "s3://bucket/deliver", cluster=s3_and_cluster, base_url="https://cdn.example.org/p/",
-                         cache_url="s3://bucket/speech", cache_dir=node_cache)  # fmt: skip
+        return run_batch(roster, "s3://bucket/deliver", BatchOptions(cluster=s3_and_cluster, base_url="https://cdn.example.org/p/", cache_url="s3://bucket/speech", cache_dir=node_cache))  # fmt: skip
 
     report = batch()
     assert (len(report.rendered), len(report.failures), report.out_dir) == (3, 0, "s3://bucket/deliver"), report.failures

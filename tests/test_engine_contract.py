@@ -7,6 +7,7 @@ again on the next request). The real engines run in their worker processes, as i
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from attune.speech.cache import SpeechCache
 from attune.speech.clips import process_clip, read_wav_mono, spoken_span_s
 from attune.speech.engines import shared_synthesizer
 from attune.speech.engines.base import VoiceSettings
-from attune.speech.voices import resolve_voice
 from helpers.fakes import FakeSynthesizer
 
 SENTENCE = "Let your attention rest on the breath, just as it is."
@@ -35,6 +35,8 @@ def engine(request, tmp_path_factory, shared_engine_cache):
     The real engines are this process's shared ones, as in a render (Piper's pace is measured once
     a session, into the shared cache); the clips go to a cache of the module's own, so they are cold."""
     name = request.param
+    if name == "piper":
+        pytest.importorskip("piper", reason="the attune[piper] extra is not installed: pip install 'attune[piper]'")
     cache_dir = tmp_path_factory.mktemp(f"contract-{name}")
     synth = FakeSynthesizer() if name == "fake" else shared_synthesizer(name, cache_dir=shared_engine_cache)
     cache = SpeechCache(synth, cache_dir)
@@ -98,4 +100,7 @@ def test_a_named_voice_resolves(engine):
     if name == "piper":
         assert Path(cache.voice_settings("joe", 140.0).voice_id).name == "en_US-joe-medium.onnx"
     else:
-        assert cache.voice_settings("en-us", 140.0).voice_id == resolve_voice("en-us", synth.voices(), variants=synth.variants())
+        if name == "pyttsx3" and not sys.platform.startswith("linux"):
+            pytest.skip("the voice ids are espeak-ng's on Linux; SAPI5 and macOS name their own")
+        # espeak-ng (and the fake, which copies its listing) names voices by language family: en-us is West Germanic's.
+        assert cache.voice_settings("en-us", 140.0).voice_id == "gmw/en-us"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from attune.errors import SettingsError
-from attune.media.formats import FORMAT_NAMES, FORMATS, outputs_for, parse_formats
+from attune.formats import FORMAT_NAMES, FORMATS, outputs_for, parse_formats
 
 STEM = Path("output/practice")
 

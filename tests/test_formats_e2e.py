@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import attune.media.master
 from attune.cli import cli
-from attune.media.formats import FORMATS
+from attune.formats import FORMATS
 from attune.render import render
 from attune.request import RenderRequest
 from attune.settings import TrackSettings

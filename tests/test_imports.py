@@ -27,7 +27,7 @@ def test_batch_parent_does_not_load_the_renderer(tmp_path):
     assert loaded_after(code) == []
 
 
-@pytest.mark.parametrize("module", ["attune.check", "attune.cli", "attune.delivery.roster", "attune.settings", "attune.audio.background"])
+@pytest.mark.parametrize("module", ["attune.checks.script", "attune.cli", "attune.delivery.roster", "attune.settings", "attune.audio.background"])
 def test_checking_scripts_does_not_load_numpy(module):
     assert not {"numpy", "scipy", "scipy.signal", "attune.render"} & set(loaded_after(f"import {module}"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from attune.delivery.batch import format_summary, run_batch
+from attune.delivery.batch import BatchOptions, format_summary, run_batch
 from helpers.batch import calls, fake_render, make_project, public, run, tracks
 
 
@@ -41,8 +41,8 @@ def test_rerun_skips_unchanged_tracks_and_force_renders_all(tmp_path):
 def test_default_fingerprint_is_the_renderers(tmp_path):
     roster = make_project(tmp_path)
     out = tmp_path / "out"
-    run_batch(roster, out, jobs=1, render_fn=fake_render)
-    again = run_batch(roster, out, jobs=1, render_fn=fake_render)
+    run_batch(roster, out, BatchOptions(jobs=1), render_fn=fake_render)
+    again = run_batch(roster, out, BatchOptions(jobs=1), render_fn=fake_render)
     assert [o.skipped for o in again.outcomes if o.ok] == [True] * 4
 
 

@@ -30,20 +30,20 @@ def test_jobs_2_renders_in_worker_processes(tmp_path):
 
 
 def test_pool_gets_the_longest_tracks_first(tmp_path, monkeypatch):
-    import attune.delivery.batch as batch
+    from attune.delivery.process_pool import WorkerPool
 
     roster = make_project(
         tmp_path,
         ROSTER.replace("length: 2s", "length: 3s").replace("      - script: scripts/missing.txt\n", "      - script: scripts/scan.txt\n        length: 2s\n"),
     )
     submitted = []
-    real_pool = batch.run_pool
+    real_submit = WorkerPool.submit
 
-    def recording_pool(pending, workers, record):
-        submitted.extend(job.request.settings.length_s for _, job in pending)
-        real_pool(pending, workers, record)
+    def recording_submit(self, job, tag):
+        submitted.append(job.request.settings.length_s)
+        real_submit(self, job, tag)
 
-    monkeypatch.setattr(batch, "run_pool", recording_pool)
+    monkeypatch.setattr(WorkerPool, "submit", recording_submit)
     report = run(roster, tmp_path / "out", jobs=2)
     assert all(o.ok for o in report.outcomes)
     assert submitted == [3.0, 2.0, 1.0, 1.0, 1.0]  # ties keep roster order
@@ -77,7 +77,7 @@ def test_workers_that_cannot_start_are_one_clear_error(tmp_path, monkeypatch):
 
 
 def test_workers_fork_from_a_preloaded_server_where_possible():
-    from attune.delivery import pool
+    from attune.delivery import process_pool as pool
 
     context = pool.pool_context()
     if sys.platform.startswith("linux"):

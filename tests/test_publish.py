@@ -71,8 +71,8 @@ def test_zip_holds_every_file_and_a_page(tmp_path):
     with zipfile.ZipFile(folder / "practice.zip") as archive:
         assert archive.testzip() is None
         assert archive.namelist() == [
-            "practice/index.html", "practice/01-loving-kindness.mp3", "practice/01-loving-kindness.vtt",
-            "practice/02-evening-scan.mp3", "practice/02-evening-scan.vtt", "practice/cover.png",
+            "practice/index.html", "practice/01-loving-kindness.chapters.json", "practice/01-loving-kindness.mp3", "practice/01-loving-kindness.vtt",
+            "practice/02-evening-scan.chapters.json", "practice/02-evening-scan.mp3", "practice/02-evening-scan.vtt", "practice/cover.png",
         ]  # fmt: skip
         for name in archive.namelist()[1:]:
             assert archive.read(name) == (folder / name.split("/", 1)[1]).read_bytes()

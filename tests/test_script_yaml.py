@@ -210,7 +210,10 @@ def test_yaml_merge_keys_and_anchors():
             "s.yaml:2: background: could not determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply:os.system' — "
             "write plain values, e.g. {kind: drone, gain_db: -20}",
         ),
-        ("title: T\nbells: yes\nsections: [{text: hi}]\n", "s.yaml:2: bells must be a mapping, not yes — write bells: {start: true, end: true}"),
+        (
+            "title: T\nbells: sometimes\nsections: [{text: hi}]\n",
+            "s.yaml:2: bells must be true, false or a mapping, not 'sometimes' — write bells: true, or bells: {start: true, end: false}",
+        ),
         (
             "title: T\nbells: {start: maybe}\nsections: [{text: hi}]\n",
             "s.yaml:2: bells.start must be true or false, not 'maybe' — write bells.start: true or bells.start: false",
@@ -250,3 +253,10 @@ def test_yaml_error_with_crlf_line_endings():
 
 def test_markdown_comment_keeps_line_numbers():
     assert error("# T\n<!--\nline\nline\n-->\n\nSay [pause 5x]\n", "md").startswith("s.md:7: [pause 5x]")
+
+
+@pytest.mark.parametrize(("bells", "start_end"), [("yes", (True, True)), ("false", (False, False)), ("{start: true}", (True, None)), ("{end: true, start: no}", (False, True))])
+def test_bells_are_both_or_each(bells, start_end):
+    # The one settings reader takes `bells` as a rosters does (both bells) or as a mapping (each).
+    settings = parse(f"title: T\nbells: {bells}\nsections: [{{text: hi}}]\n", "yaml").settings
+    assert (settings.bells_start, settings.bells_end) == start_end

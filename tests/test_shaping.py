@@ -1,4 +1,4 @@
-"""Each section's own voice, rate, engine and bed (attune.shaping, attune.audio.bed_track), measured in the audio."""
+"""Each section's own voice, rate, engine and bed (attune.speech.voicing, attune.audio.bed_track), measured in the audio."""
 
 from __future__ import annotations
 

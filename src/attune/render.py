@@ -17,29 +17,31 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .audio.background import BedSpec
+from .audio.background import bed_spec as bed_spec_of
 from .audio.bed_track import BedRun, BedTrack
 from .audio.beds import BED_REFERENCE_LUFS, make_bed
 from .audio.bells import bell_strike
 from .audio.meter import LoudnessMeter
 from .audio.mix import BELL_RELATIVE_DB, Mixer, db_to_gain, voice_lufs
+from .formats import Format, outputs_for
 from .library import resolve_script
 from .media.captions import Cue, write_vtt
 from .media.cover import check_cover
 from .media.encode import encoder_gain_db
-from .media.formats import Format, outputs_for
 from .media.master import Output, master
 from .media.playlist import PlaylistEntry, write_m3u8
 from .media.tags import Chapter, Tags, write_file_tags
 from .plan import Plan, make_plan
 from .request import RenderRequest
 from .script import Script, load_script
+from .script.select import section_stem, select_sections
 from .settings import DEFAULT_ENGINE, TrackSettings
-from .shaping import Speakers, section_stem, select_sections, shape
-from .shaping import bed_spec as shaping_bed_spec
 from .slugs import slugify
 from .speech.engines import shared_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
 from .speech.engines.espeak import find_espeak
+from .speech.speakers import Speakers
+from .speech.voicing import shape
 from .system.atomic import atomic_path, check_writable
 from .system.ffmpeg import ffmpeg_exe
 from .timebase import SAMPLE_RATE
@@ -174,7 +176,7 @@ def prepare(request: RenderRequest, speech: Speakers, progress: Progress | None 
     """Parse (unless `loaded` is the script and settings already), validate, synthesise (or reuse) the
     speech of every section in its voice and fit the plan; no mixing yet."""
     script, settings = loaded if loaded is not None else load(request)
-    bed_spec = shaping_bed_spec(settings)
+    bed_spec = bed_spec_of(settings)
     bells = (bool(settings.bells_start), bool(settings.bells_end))
     named_in_script = request.settings.voice is None and script.settings.voice is not None
     shaped = shape(script, settings, speech, track_voice_named_in_script=named_in_script, above=request.settings, progress=progress)

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import __version__
 from .errors import AttuneError
 from .library import resolve_script
 from .settings import Background, Recording, TrackSettings
 from .system.files import sha256_file
+from .version import __version__
 
 
 @dataclass(frozen=True)
@@ -152,11 +151,3 @@ def request_fingerprint(request: RenderRequest) -> str:
     files = [_file_digest(path) for path in input_files(request)]
     material = json.dumps([__version__, speech_identity(request), request.settings.fingerprint(), labels, files], sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()
-
-
-def default_cache_dir() -> Path:
-    """`$ATTUNE_CACHE_DIR`, else `$XDG_CACHE_HOME/attune`, else `~/.cache/attune`."""
-    if os.environ.get("ATTUNE_CACHE_DIR"):
-        return Path(os.environ["ATTUNE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "attune"

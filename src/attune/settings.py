@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from .durations import MAX_DURATION_S, format_duration
-from .errors import SettingsError
-from .media.formats import FORMAT_NAMES, parse_formats
+from .errors import SettingsError, VoiceError
+from .formats import FORMAT_NAMES, parse_formats
 
 #: The speech engines; the first is the default.
 ENGINES = ("pyttsx3", "piper")
@@ -42,7 +42,7 @@ BACKGROUND_DB_RANGE = (-60.0, 0.0)
 #: The voice loudness targets Attune accepts. Above -14 LUFS speech would need heavy limiting to keep
 #: its peaks under the ceiling (the limiter catches peaks; it is not a normaliser).
 LOUDNESS_RANGE_LUFS = (-40.0, -14.0)
-#: Any bitrate a format may take; each format checks its own range (`attune.media.formats`).
+#: Any bitrate a format may take; each format checks its own range (`attune.formats`).
 BITRATE_RANGE_KBPS = (6, 512)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -227,6 +227,14 @@ def _validate(s: TrackSettings) -> None:
         raise SettingsError(f"asr_model must be a model folder or name, not {s.asr_model!r}", "give a faster-whisper model folder, or a name such as base.en")
     if s.bitrate is not None:
         object.__setattr__(s, "bitrate", check_bitrate(s.bitrate))
+
+
+def piper_pitch_refused(*, flag: bool = True) -> VoiceError:
+    """The one refusal of a pitch with Piper, which has no pitch control: asked on the command line
+    (`flag`: `--pitch`, or a roster's `pitch:` over a script), or in the same file as `engine: piper`."""
+    if flag:
+        return VoiceError("--pitch is not available with the piper engine", "Piper has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
+    return VoiceError("pitch is not available with the piper engine", "Piper has no pitch control: remove pitch:, or use engine: pyttsx3")
 
 
 def check_bitrate(bitrate: str) -> str:

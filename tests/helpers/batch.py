@@ -1,4 +1,4 @@
-"""A batch project for the delivery tests: a fake renderer (real MP3 files, real tags), a roster, scripts."""
+"""A batch project for the delivery tests: a fake renderer (real MP3 files, real tags, a real Plan and outputs), a roster, scripts."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ import time
 import zlib
 from pathlib import Path
 
-from attune.delivery.batch import BatchReport, run_batch
+from attune.delivery.batch import BatchOptions, BatchReport, run_batch
 from attune.errors import LengthError, ScriptError
 from attune.media.captions import Cue, write_vtt
 from attune.media.tags import Chapter, write_tags
-from attune.render import RenderResult
+from attune.plan import Event, Plan
+from attune.render import RenderResult, WrittenFile
 from attune.system.atomic import atomic_path
 from attune.system.ffmpeg import ffmpeg_exe
+from attune.timebase import SAMPLE_RATE
 
 _SILENCE: dict[float, bytes] = {}
 
@@ -95,6 +97,8 @@ def fake_render(request, *, cache_dir=None, progress=None):
         raise LengthError(f"the script needs at least 1m, not {duration:g}s", "ask for a longer length")
     title = request.title or lines[0].removeprefix("title:").strip()
     spoken = [line.format(**request.settings.vars) for line in lines[1:] if line.strip()]
+    if any(name != "mp3" for name in request.settings.formats or ()):
+        raise NotImplementedError("the fake renderer writes MP3 only: render other formats with the real engine")
     output = Path(request.output_path)
     vtt = output.with_suffix(".vtt")
     with atomic_path(output) as tmp_mp3, atomic_path(vtt) as tmp_vtt:
@@ -113,19 +117,26 @@ def fake_render(request, *, cache_dir=None, progress=None):
         artist=request.artist,
         voice_id=request.settings.voice or "gmw/en-us",
         transcript="\n\n".join(spoken),
-        plan=None,
+        plan=_one_section_plan(duration, spoken),
         voice_lufs=-16.0,
         track_lufs=-17.5,
         true_peak_dbtp=-2.0,
         limiter_reduction_db=0.0,
         limited_s=0.0,
         synthesized=0,
-        outputs=(),
+        outputs=(WrittenFile(output, "mp3", title, duration, -16.0, -17.5, -2.0, 0.0, 0.0, 1),),
         sections=(),
         playlists=(),
         warnings=(),
     )
     return RenderResult(**{f.name: values[f.name] for f in dataclasses.fields(RenderResult)})
+
+
+def _one_section_plan(duration_s: float, spoken: list[str]) -> Plan:
+    """The plan of what the fake wrote: one section, "All", of one speech event (its chapter is in the tags too)."""
+    n_frames = round(duration_s * SAMPLE_RATE)
+    event = Event("speech", 0, n_frames, "All", text=" ".join(spoken))
+    return Plan((event,), n_frames, duration_s, duration_s)
 
 
 def fake_fingerprint(request) -> str:
@@ -183,9 +194,11 @@ def calls(roster: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
-def run(roster: Path, out: Path, **kwargs) -> BatchReport:
-    kwargs.setdefault("jobs", 1)
-    return run_batch(roster, out, render_fn=fake_render, fingerprint_fn=fake_fingerprint, **kwargs)
+def run(roster: Path, out: Path, *, progress=None, render_fn=fake_render, fingerprint_fn=fake_fingerprint, **options) -> BatchReport:
+    """The batch with the fakes, in this process unless `jobs` says otherwise; `options` are `BatchOptions`."""
+    if options.get("cluster") is None:
+        options.setdefault("jobs", 1)
+    return run_batch(roster, out, BatchOptions(**options), progress=progress, render_fn=render_fn, fingerprint_fn=fingerprint_fn)
 
 
 def sha256(path: Path) -> str:

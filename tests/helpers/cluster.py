@@ -35,7 +35,9 @@ def killing_render(request, *, cache_dir=None, progress=None):
 def moto_s3(monkeypatch) -> Iterator[str]:
     """A real S3 API (moto's server) on 127.0.0.1 at a free port; the AWS variables point at it
     (worker processes started afterwards inherit them). Yields the endpoint URL."""
-    from moto.server import ThreadedMotoServer
+    import pytest
+
+    ThreadedMotoServer = pytest.importorskip("moto.server", reason="moto[server] (a test dependency) is not installed").ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

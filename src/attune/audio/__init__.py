@@ -8,4 +8,5 @@ mix.py         the block mixer: speech and bells over a ducked, faded bed; the v
 meter.py       BS.1770 integrated loudness, streaming
 peak.py        true peak (BS.1770 Annex 2), streaming
 limiter.py     the true-peak limiter
+bed_track.py   the bed under a track: which bed plays where, crossfaded where it changes
 """

@@ -11,12 +11,13 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import AttuneError, AudioError, SettingsError
 from ..library import SOUNDS_DIR, bundled_sound, bundled_sounds
+from ..settings import TrackSettings
 
 BED_KINDS = ("none", "drone", "binaural", "pink-noise", "brown-noise", "white-noise")
 
@@ -204,3 +205,29 @@ def _kinds_hint(word: str) -> str:
     kinds = ", ".join(BED_KINDS)
     listing = f"use one of: {kinds}, or a sound file path"
     return f"did you mean {suggestion!r}? Otherwise {listing}" if suggestion else listing
+
+
+def bed_spec(settings: TrackSettings) -> BedSpec | None:
+    """The bed `settings` ask for (None: none), at their `background_db` when set."""
+    background = settings.background
+    if background is None:
+        return None
+    spec = parse_background(background.value, base_dir=background.base_dir, path=background.path, line=background.line)
+    if spec is not None and settings.background_db is not None:
+        spec = replace(spec, gain_db=settings.background_db)
+    return spec
+
+
+def bed_key(spec: BedSpec) -> str:
+    """How plan events name a bed: `drone -22 dB`, `rain.ogg -20 dB`, `binaural 200/6 Hz -24 dB`."""
+    if spec.kind == "file" and spec.path is not None:
+        name = spec.path.name
+    elif spec.kind == "binaural":
+        name = f"binaural {spec.carrier_hz:g}/{spec.beat_hz:g} Hz"
+    elif spec.kind == "drone":
+        name = "drone" if spec.root_hz == 110.0 else f"drone {spec.root_hz:g} Hz"
+    else:
+        name = spec.kind
+    if spec.kind != "file" and spec.seed:
+        name += f" seed {spec.seed}"
+    return f"{name} {spec.gain_db:g} dB"

@@ -35,7 +35,7 @@ def list_(folder, base_url):
     Example:
       attune access list deliver/ --base-url https://example.org/practice/
     """
-    from ..delivery.manage import client_links
+    from ..delivery.access_admin import client_links
 
     for name, state, page, feed in client_links(folder, base_url):
         click.echo(f"{name}\t{state}\t{page}\t{feed}")
@@ -54,7 +54,7 @@ def rotate(folder, client, base_url):
     Example:
       attune access rotate deliver/ "Ana"
     """
-    from ..delivery.manage import rotate_client
+    from ..delivery.access_admin import rotate_client
 
     page, feed = rotate_client(folder, client, base_url)
     click.echo(f"rotated: {client}\n  page {page}\n  feed {feed}")
@@ -70,7 +70,7 @@ def revoke(folder, client):
     Example:
       attune access revoke deliver/ "Bo"
     """
-    from ..delivery.manage import revoke_client
+    from ..delivery.access_admin import revoke_client
 
     revoke_client(folder, client)
     click.echo(f"revoked: {client} (rotate to restore)")

@@ -54,7 +54,7 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
     given = track_settings(engine=engine, recording=recording, clean=clean, asr_model=asr_model)
     overrides = given if given != track_settings() else None
     if dry_run:
-        from ..delivery.roster_check import check_roster
+        from ..checks.roster import check_roster
         from .check import report as print_report
 
         if print_report(check_roster(Path(roster), cache_dir, overrides), strict=False):
@@ -62,15 +62,15 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
         return
     if out_dir is None:
         raise click.UsageError("Missing option '-o' / '--output'")
-    from ..delivery.batch import format_summary, run_batch
+    from ..delivery.batch import BatchOptions, format_summary, run_batch
     from ..delivery.store import is_url
 
-    options = _storage_options(storage_options)
     dest = out_dir if is_url(out_dir) else Path(out_dir)
-    report = run_batch(
-        Path(roster), dest, jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, progress=_progress(), overrides=overrides,
-        cluster=cluster, storage_options=options, cache_url=cache_url, allowed_failures=allowed_failures,
+    options = BatchOptions(
+        jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, overrides=overrides,
+        cluster=cluster, storage_options=_storage_options(storage_options) or {}, cache_url=cache_url, allowed_failures=allowed_failures,
     )  # fmt: skip
+    report = run_batch(Path(roster), dest, options, progress=_progress())
     click.echo(format_summary(report))
     if report.failures:
         sys.exit(1)

@@ -30,14 +30,14 @@ def check(files, vars, strict, cache_dir, recording, clean, asr_model):
       attune check examples/clients.yaml --strict
       attune check my-practice.yaml --recording my-take.m4a
     """
-    from ..check import check_script, is_roster
+    from ..checks.script import check_script, is_roster
 
     overrides = track_settings(recording=recording, clean=clean, asr_model=asr_model)
     failed = 0
     for path in files:
         try:
             if is_roster(Path(path)):  # known by its keys
-                from ..delivery.roster_check import check_roster
+                from ..checks.roster import check_roster
 
                 result = check_roster(Path(path), cache_dir, overrides)
             else:

@@ -42,7 +42,7 @@ def doctor():
     Example:
       attune doctor
     """
-    from ..doctor import run_doctor
+    from ..checks.doctor import run_doctor
 
     ok = run_doctor(click.echo)
     if not ok:

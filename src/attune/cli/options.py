@@ -23,7 +23,7 @@ def length_option(ctx, param, value):
 
 def formats_option(ctx, param, values):
     """`--format mp3,m4a` or `--format mp3 --format m4a` → ("mp3", "m4a"); a bad name is a usage error."""
-    from ..media.formats import FORMAT_NAMES
+    from ..formats import FORMAT_NAMES
 
     names = tuple(name.strip().lower() for value in values for name in value.split(",") if name.strip())
     for name in names:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..durations import format_duration
-from ..media.formats import FORMAT_NAMES
+from ..formats import FORMAT_NAMES
 from .app import cli
 from .options import formats_option, length_option, progress_printer, recording_options, track_settings, voice_options, with_options
 

@@ -1,10 +1,11 @@
-"""The batch on dask.distributed (`--cluster local:N | tcp://HOST:PORT`), into any destination.
+"""The batch on dask.distributed (`--cluster local:N | tcp://HOST:PORT`): the `DaskExecutor`.
 
-The client (this process) reads the roster, the manifest and access.json at DEST, decides what is
-unchanged, checks that every worker runs the same Attune and speech engine as itself, and submits
-one task per track to render (`attune.delivery.tasks`), longest first. Each client is published by
-a task of its own once all their tracks have finished. The manifest and access.json are written by
-the client alone, as tasks return.
+The runner (`attune.delivery.runner`, in this process) reads the roster, the manifest and
+access.json at DEST and decides what is unchanged; this executor checks that every worker runs the
+same Attune and speech engine as this machine, and submits one task per track to render
+(`attune.delivery.dask_tasks`), longest first. Each client is published by a task of its own once
+all their tracks have finished. The manifest and access.json are written by the runner alone, as
+tasks return.
 
 Worker loss: a task whose worker dies is run again elsewhere (renders are idempotent); a track that
 kills every worker it touches fails after `allowed-failures` tries and the rest go on. Queued tasks
@@ -17,26 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import AttuneError, Interrupted, OutputError, ScriptError, SettingsError
-from ..request import request_fingerprint
-from ..settings import TrackSettings
-from .access import ACCESS_MODE, ACCESS_NAME, LINKS_NAME, Access, links_csv
-from .batch import MANIFEST_SAVE_INTERVAL_S, BatchReport, Progress, TrackOutcome, _failed, _interrupted_message, _tidy, track_request
+from ..errors import OutputError, SettingsError
+from .dask_tasks import PublishTask, RenderTask, publish_task, render_task, worker_identity
+from .executor import BatchPlan, Outcome, Publication, Published, Rendered, TrackJob, Working, longest_first
 from .inputs import InputFile, bundle
-from .jobs import JobMeta, JobResult
-from .layout import PUBLIC_INDEX, ROBOTS, TRACKS, remove_empty_folders
-from .manifest import MANIFEST_NAME, Manifest, TrackEntry
-from .publish import publication_fingerprint
-from .roster import Client, TrackSpec, load_roster
-from .store import LocalStore, Store, StoreSpec, check_key, is_url, open_store
-from .tasks import PublishTask, RenderTask, publish_task, render_task, worker_identity
+from .store import Store, StoreSpec
+from .track_job import JobResult
 
 #: How long to wait for a scheduler to answer, and for its first worker to join.
 CONNECT_TIMEOUT_S = 30.0
@@ -134,240 +126,114 @@ def check_workers(client: Any, asks: list[Any], dest: StoreSpec, probe: str | No
     return theirs
 
 
-def _speech_asks(tasks: list[RenderTask]) -> list[tuple[str, str | None, str | None, str | None]]:
+def _speech_asks(tasks: Sequence[TrackJob]) -> list[tuple[str, str | None, str | None, str | None]]:
     """Every (engine, voice, language, speaker) the tracks to render ask for, as the client reads them."""
     from ..request import speech_ask
 
     return sorted({speech_ask(task.request) for task in tasks}, key=str)
 
 
-def run_cluster_batch(
-    roster_path: Path,
-    dest: str | Path,
-    cluster: str | Any,
-    *,
-    base_url: str | None = None,
-    force: bool = False,
-    cache_dir: Path | None = None,
-    cache_url: str | None = None,
-    storage_options: dict[str, Any] | None = None,
-    overrides: TrackSettings | None = None,
-    progress: Callable[[Progress], None] | None = None,
-    render_fn: Callable[..., Any] | None = None,
-    fingerprint_fn: Callable[[Any], str] | None = None,
-    allowed_failures: int | None = None,
-) -> BatchReport:
-    """`run_batch` on a Dask cluster (a `--cluster` spec, or a `distributed.Client` of the caller's)."""
-    spec = StoreSpec(str(dest), dict(storage_options or {}))
-    if not spec.is_local and not base_url:
-        raise SettingsError(f"-o {dest} is object storage, so the links need --base-url", "pass --base-url, the public URL of DEST/public/")
-    roster = load_roster(roster_path)
-    fingerprint_fn = fingerprint_fn or request_fingerprint
-    store = open_store(spec)
-    if isinstance(store, LocalStore):
-        spec = StoreSpec(str(store.local_root), spec.storage_options)
-    run_id = secrets.token_hex(6)
-    started = time.time() - 1.0
+class DaskExecutor:
+    """The batch on dask.distributed: one task per track, longest first, and one per client's publication.
 
-    access = Access.parse(store.read_text(ACCESS_NAME), Path(ACCESS_NAME))
-    entries = {c.name: a for c, a in zip(roster.clients, access.ensure(c.name for c in roster.clients))}
-    access.base_url = base_url
-    store.write_text(ACCESS_NAME, access.dumps(), mode=ACCESS_MODE)  # the tokens exist before anything is published under them
-    previous = Manifest.parse(store.read_text(MANIFEST_NAME), str(roster.path.resolve()))
-    manifest = Manifest(str(roster.path.resolve()), dict(previous.tracks))
+    The client keeps one task in flight per worker thread and the rest in its own queue, so a worker
+    that dies takes only its running track with it."""
 
-    keys: list[str] = []
-    kept: list[str] = []
-    client_keys: dict[str, list[str]] = {}
-    results: dict[str, TrackOutcome] = {}
-    pending: list[tuple[tuple[Client, TrackSpec], RenderTask]] = []
-    for client in roster.clients:
-        entry = entries[client.name]
-        if not entry.active:
-            kept += [key for key, track in previous.tracks.items() if track.client_id == entry.id]
-            continue
-        for track in client.tracks:
-            settings = overrides.over(track.settings) if overrides is not None else track.settings
-            key = check_key(f"{TRACKS}/{entry.id}/{track.file_stem}.{settings.format}")
-            keys.append(key)
-            client_keys.setdefault(client.name, []).append(key)
-            if not track.script.is_file():
-                what = "is not a file" if track.script.exists() else "does not exist"
-                problem = ScriptError(
-                    f"the script {track.script_text} {what}", "check the path: it is relative to the roster file", path=str(roster.path), line=track.line
-                )
-                results[key] = _failed(client, track, str(problem))
-                manifest.tracks.pop(key, None)
-                continue
-            try:
-                request = track_request(roster, track, Path(key), overrides)
-                fingerprint = fingerprint_fn(request)
-            except AttuneError as exc:
-                results[key] = _failed(client, track, str(exc))
-                manifest.tracks.pop(key, None)
-                continue
-            old = previous.tracks.get(key)
-            if (
-                not force
-                and old is not None
-                and old.fingerprint == fingerprint
-                and old.title_override == track.title
-                and all(store.intact(f) for f in old.files.values())
-            ):
-                results[key] = _outcome(client, track, old, store, skipped=True)
-                continue
-            meta = JobMeta(client.name, entry.id, track.file_stem, track.number, track.script_text, settings.length_s, settings.voice)
-            task = RenderTask(key, request, bundle(request), fingerprint, track.title, meta, spec, run_id, render_fn,
-                              str(cache_dir) if cache_dir is not None else None, cache_url, dict(storage_options or {}))  # fmt: skip
-            pending.append(((client, track), task))
+    def __init__(
+        self, cluster: str | Any, store: Store, spec: StoreSpec, *, allowed_failures: int | None = None, render_fn: Callable[..., Any] | None = None,
+        cache_dir: Path | None = None, cache_url: str | None = None, storage_options: dict[str, Any] | None = None,
+    ):  # fmt: skip
+        self.cluster, self.store, self.spec, self.allowed_failures = cluster, store, spec, allowed_failures
+        self.render_fn, self.cache_url, self.storage_options = render_fn, cache_url, dict(storage_options or {})
+        self.cache_dir = str(cache_dir) if cache_dir is not None else None
+        self.client: Any = None
+        self.queue: list[tuple[int, TrackJob, RenderTask]] = []
+        self.futures: dict[Any, TrackJob] = {}
+        self.publishing: dict[Any, Publication] = {}
+        self.names: dict[str, str] = {}
+        self.busy: tuple[str, ...] = ()
+        self.total = 0
 
-    total = len(keys)
-    state: dict[str, Any] = {"workers": ()}
-
-    def tell(client: str | None = None, track: str | None = None, event: str = "start") -> None:
-        if progress is not None:
-            progress(Progress(len(results), total, len(pending), client, track, event, workers=state["workers"]))
-
-    published: list[str] = []
-    failed_publish: dict[str, str] = {}
-    last_saved = time.monotonic()
-
-    def save_manifest() -> None:
-        store.write_text(MANIFEST_NAME, manifest.dumps(keys + kept))
-
-    def publication(client: Client) -> tuple[list[TrackEntry], bool] | None:
-        """A client whose tracks have all finished: (the ready entries, whether the published folder is
-        already exactly these); None while tracks are outstanding, or when none is ready."""
-        keys_here = client_keys.get(client.name, [])
-        if not all(key in results for key in keys_here):
-            return None
-        ready = [manifest.tracks[k] for k in keys_here if k in manifest.tracks and results[k].ok]
-        if not ready:
-            return None
-        entry = entries[client.name]
-        same = access.clients[client.name].published == publication_fingerprint(roster, client, entry, ready, base_url)
-        if same and store.exists(f"public/{entry.token}/index.html"):
-            if client.name not in published:
-                published.append(client.name)
-            return ready, True
-        return ready, False
-
-    active = [c for c in roster.clients if entries[c.name].active]
-    # Nothing to render and nothing to publish (a re-run of a finished batch): no cluster needed.
-    needs_cluster = bool(pending) or any((p := publication(c)) is not None and not p[1] for c in active)
-    tell()
-    try:
+    @contextlib.contextmanager
+    def session(self, plan: BatchPlan, needed: bool) -> Iterator[None]:
+        """Connect and check every worker, unless there is nothing to do (then no cluster is started)."""
+        self.plan = plan
+        if not needed:
+            yield
+            return
         with contextlib.ExitStack() as stack:
-            if not needs_cluster:
-                raise _NothingToDo
-            dask_client = stack.enter_context(_client_for(cluster, allowed_failures))
-            probe = stack.enter_context(_probe(store))
-            check_workers(dask_client, _speech_asks([task for _, task in pending]), spec, probe)
-            pending.sort(key=lambda item: -(item[1].meta.length_s or 0.0))
-            futures: dict[Any, tuple[tuple[Client, TrackSpec], RenderTask]] = {}
-            queue = list(enumerate(pending))
-            names: dict[str, str] = {}
-
-            def submit_more() -> None:
-                """Keep one task in flight per worker thread; the rest wait here, in the client. The
-                scheduler queues tasks itself (worker-saturation) only for groups larger than twice the
-                threads; a task assigned to a worker that dies counts as a failure of its own."""
-                capacity = max(1, sum(dask_client.nthreads().values()))
-                while queue and len(futures) < capacity:
-                    index, (tag, task) = queue.pop(0)
-                    key = f"attune-render-{run_id}-{index}"
-                    futures[dask_client.submit(render_task, task, key=key, pure=False, priority=len(pending) - index)] = (tag, task)
-                    names[key] = f"{tag[0].name} / {tag[1].file_stem}"
-
-            publishing: dict[Any, tuple[Client, str]] = {}
-
-            def publish_if_ready(client: Client) -> None:
-                ready = publication(client)
-                if ready is None or ready[1]:
-                    return  # tracks outstanding, none ready, or published as it is
-                fingerprint = publication_fingerprint(roster, client, entries[client.name], ready[0], base_url)
-                tell(client.name, None, "publishing")
-                task = PublishTask(roster, bundle_cover(roster.cover), client, entries[client.name], tuple(ready[0]), base_url, spec, run_id)
-                key = f"attune-{run_id}-publish-{entries[client.name].id}"
-                publishing[dask_client.submit(publish_task, task, key=key, pure=False, priority=len(pending) + 1)] = (client, fingerprint)
-
-            for client in roster.clients:
-                if entries[client.name].active:
-                    publish_if_ready(client)  # every track unchanged or failed before rendering
+            self.client = stack.enter_context(_client_for(self.cluster, self.allowed_failures))
+            probe = stack.enter_context(_probe(self.store))
+            check_workers(self.client, _speech_asks(plan.pending), self.spec, probe)
             try:
-                submit_more()
-                waiting = set(futures) | set(publishing)
-                while waiting:
-                    done, waiting = _wait(waiting)
-                    for future in done:
-                        if future in publishing:
-                            client, fingerprint = publishing.pop(future)
-                            try:
-                                future.result()
-                                access.set_published(client.name, fingerprint)
-                                store.write_text(ACCESS_NAME, access.dumps(), mode=ACCESS_MODE)
-                                published.append(client.name)
-                            except Exception as exc:
-                                failed_publish[client.name] = _task_error(exc, allowed_failures)
-                            continue
-                        (client, track), task = futures.pop(future)
-                        try:
-                            result = future.result()
-                        except Exception as exc:  # KilledWorker: the track killed every worker that tried it
-                            result = JobResult(error=_task_error(exc, allowed_failures))
-                        if result.entry is not None:
-                            manifest.tracks[task.key] = result.entry
-                            results[task.key] = _outcome(client, track, result.entry, store, skipped=False)
-                        else:
-                            manifest.tracks.pop(task.key, None)
-                            results[task.key] = _failed(client, track, result.error or "unknown error")
-                        if time.monotonic() - last_saved >= MANIFEST_SAVE_INTERVAL_S:
-                            save_manifest()
-                            last_saved = time.monotonic()
-                        tell(client.name, track.file_stem, "rendered" if result.entry is not None else "failed")
-                        publish_if_ready(client)
-                    submit_more()
-                    waiting = set(futures) | set(publishing)
-                    busy = _busy(dask_client, names)
-                    if busy != state["workers"]:
-                        state["workers"] = busy
-                        tell(event="working")
+                yield
             except KeyboardInterrupt:
                 # Queued tasks are cancelled; running ones may finish (their objects appear whole or not at all).
                 with contextlib.suppress(Exception):
-                    queue.clear()
-                    dask_client.cancel(list(futures) + list(publishing), force=True)
+                    self.queue.clear()
+                    self.client.cancel(list(self.futures) + list(self.publishing), force=True)
                 raise
-    except _NothingToDo:
-        pass
-    except KeyboardInterrupt:
-        # The cluster is closed (local) or the queued tasks cancelled (remote) by now.
-        with contextlib.suppress(Exception):
-            save_manifest()
-        _tidy_store(store, run_id, started)
-        done_clients = [c.name for c in roster.clients if c.name in published]
-        waiting_clients = [c.name for c in roster.clients if entries[c.name].active and c.name not in published]
-        raise Interrupted(_interrupted_message(done_clients, waiting_clients)) from None
-    except BaseException:
-        with contextlib.suppress(Exception):
-            save_manifest()
-        _tidy_store(store, run_id, started)
-        raise
-    save_manifest()
-    _write_public_root(store)
-    store.write_text(LINKS_NAME, links_csv(access, Path(store.display()), base_url, published=lambda token: store.exists(f"public/{token}/index.html")))
-    _tidy_store(store, run_id, started)
-    nothing_ready = [c.name for c in roster.clients if entries[c.name].active and c.name not in published and c.name not in failed_publish]
-    revoked = [c.name for c in roster.clients if not entries[c.name].active]
-    report_dir: Path | str = store.local_root if store.local_root is not None else store.display()
-    report = BatchReport([results[key] for key in keys], Path(store.display(MANIFEST_NAME)) if store.local_root else store.display(MANIFEST_NAME),
-                         report_dir, base_url, len(roster.clients), [c.name for c in roster.clients if c.name in published], nothing_ready, revoked,
-                         not_published=failed_publish)  # fmt: skip
-    return report
 
+    def render(self, jobs: Sequence[TrackJob]) -> None:
+        ordered = longest_first(jobs)
+        self.total = len(ordered)
+        run_id = self.plan.run_id
+        for index, job in enumerate(ordered):
+            task = RenderTask(job.key, job.request, bundle(job.request), job.fingerprint, job.spec.title, job.meta, self.spec, run_id,
+                              self.render_fn, self.cache_dir, self.cache_url, self.storage_options)  # fmt: skip
+            self.queue.append((index, job, task))
+        self._submit_more()
 
-class _NothingToDo(Exception):
-    """Every track is unchanged and every client published as it is: the batch needs no cluster."""
+    def _submit_more(self) -> None:
+        """Keep one task in flight per worker thread; the rest wait here, in the client. The scheduler
+        queues tasks itself (worker-saturation) only for groups larger than twice the threads; a task
+        assigned to a worker that dies counts as a failure of its own."""
+        if not self.queue:
+            return
+        capacity = max(1, sum(self.client.nthreads().values()))
+        while self.queue and len(self.futures) < capacity:
+            index, job, task = self.queue.pop(0)
+            key = f"attune-render-{self.plan.run_id}-{index}"
+            self.futures[self.client.submit(render_task, task, key=key, pure=False, priority=self.total - index)] = job
+            self.names[key] = f"{job.client.name} / {job.spec.file_stem}"
+
+    def publish(self, publication: Publication) -> None:
+        plan = self.plan
+        task = PublishTask(plan.roster, bundle_cover(plan.roster.cover), publication.client, publication.access, publication.entries, plan.base_url,
+                           self.spec, self.plan.run_id)  # fmt: skip
+        key = f"attune-{self.plan.run_id}-publish-{publication.access.id}"
+        self.publishing[self.client.submit(publish_task, task, key=key, pure=False, priority=self.total + 1)] = publication
+
+    def outcomes(self) -> Iterator[Outcome]:
+        waiting = set(self.futures) | set(self.publishing)
+        while waiting:
+            done, waiting = _wait(waiting)
+            for future in done:
+                if future in self.publishing:
+                    yield Published(self.publishing.pop(future), self._error(future))
+                    continue
+                job = self.futures.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # KilledWorker: the track killed every worker that tried it
+                    result = JobResult(error=_task_error(exc, self.allowed_failures))
+                yield Rendered(job, result)
+            self._submit_more()
+            waiting = set(self.futures) | set(self.publishing)
+            busy = _busy(self.client, self.names)
+            if busy != self.busy:
+                self.busy = busy
+                yield Working(busy)
+
+    def publish_now(self, publication: Publication) -> bool:
+        return False  # the cluster is closed (local) or its queued tasks cancelled (remote) by now
+
+    def _error(self, future: Any) -> str | None:
+        try:
+            future.result()
+        except Exception as exc:
+            return _task_error(exc, self.allowed_failures)
+        return None
 
 
 @contextlib.contextmanager
@@ -435,28 +301,4 @@ def _probe(store: Store) -> Iterator[str | None]:
         yield Path(probe.name).name
 
 
-def _write_public_root(store: Store) -> None:
-    for name, text in (("public/robots.txt", ROBOTS), ("public/index.html", PUBLIC_INDEX)):
-        if store.read_text(name) != text:
-            store.write_text(name, text)
-
-
-def _tidy_store(store: Store, run_id: str, started: float) -> None:
-    with contextlib.suppress(Exception):
-        if store.local_root is not None:
-            _tidy(store.local_root, started)
-            remove_empty_folders(store.local_root / TRACKS)
-        else:
-            store.remove_temporaries(run_id)
-
-
-def _outcome(client: Client, spec: TrackSpec, entry: TrackEntry, store: Store, *, skipped: bool) -> TrackOutcome:
-    captions = entry.captions
-    where = (lambda key: store.local_root / key) if store.local_root is not None else store.display
-    return TrackOutcome(
-        client=client.name, track=spec.file_stem, ok=True, skipped=skipped, error=None,
-        audio=where(entry.audio.path), vtt=where(captions.path) if captions else None, title=entry.title, duration_s=entry.audio.duration_s,
-    )  # fmt: skip
-
-
-__all__ = ["check_workers", "connect", "is_url", "parse_cluster", "run_cluster_batch"]
+__all__ = ["DaskExecutor", "check_workers", "connect", "parse_cluster"]

@@ -1,4 +1,4 @@
-"""What a batch's forkserver loads before it forks any worker (see `attune.delivery.pool`).
+"""What a batch's forkserver loads before it forks any worker (see `attune.delivery.process_pool`).
 
 Importing this module imports the renderer and the batch code, and fills the caches each process
 would otherwise fill on its first render (`render.warm_up`). The forkserver pays for that once;

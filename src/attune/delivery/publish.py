@@ -9,7 +9,6 @@ episode guids come from the track's place and the client's private id.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -20,9 +19,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from ..formats import FORMATS
 from ..media.cover import cover_mime
-from ..media.formats import FORMATS
-from ..system.atomic import write_text
 from ..system.files import sha256_file
 from .access import ClientAccess, client_urls
 from .feed import AlternateEnclosure, FeedChannel, FeedItem, chapters_json, feed_xml, guid_for
@@ -30,18 +28,20 @@ from .layout import PUBLIC, PUBLIC_INDEX, ROBOTS, inside, public_stem, temporary
 from .manifest import TrackEntry
 from .page import PageTrack, page_html
 from .roster import Client, Roster
+from .store import Store
 
 ZIP_NAME = "practice.zip"
 
 
-def write_public_root(root: Path) -> None:
+def write_public_root(store: Store) -> None:
     """`public/robots.txt` (index nothing) and `public/index.html` (an empty page in place of a listing)."""
-    for name, text in (("robots.txt", ROBOTS), ("index.html", PUBLIC_INDEX)):
-        path = root / PUBLIC / name
-        with contextlib.suppress(OSError):
-            if path.read_text(encoding="utf-8") == text:
+    for name, text in ((f"{PUBLIC}/robots.txt", ROBOTS), (f"{PUBLIC}/index.html", PUBLIC_INDEX)):
+        try:
+            if store.read_text(name) == text:
                 continue
-        write_text(path, text)
+        except (OSError, ValueError):
+            pass
+        store.write_text(name, text)
 
 
 def publication_fingerprint(roster: Roster, client: Client, access: ClientAccess, entries: Sequence[TrackEntry], base_url: str | None) -> str:

@@ -16,8 +16,8 @@ clients:
 
 Parsed with PyYAML's safe loader into nodes, so every error names the roster line. Paths are
 relative to the roster file; a script may also be a built-in practice's name. Track settings are
-`TrackSettings`, checked against the same ranges as a script's, and merged in the one way:
-track over client over `defaults:`. A script that does not exist is not a roster error: the batch
+read by the one settings reader (`attune.script.settings_reader`: a script's rules, ranges and
+messages) into `TrackSettings`, and merged in the one way: track over client over `defaults:`. A script that does not exist is not a roster error: the batch
 reports it for that track and renders the others.
 """
 
@@ -32,15 +32,15 @@ from typing import Any
 
 import yaml
 
-from ..durations import parse_duration
-from ..errors import AttuneError, ScriptError, SettingsError, combine
+from ..errors import AttuneError, ScriptError, combine
 from ..library import resolve_script
 from ..media.cover import check_cover
-from ..settings import Background, Recording, TrackSettings
+from ..script.settings_reader import ROSTER_SETTINGS, SettingsReader
+from ..settings import TrackSettings
 from ..slugs import slugify
 
-#: Track settings allowed under `defaults:` and in each track.
-SETTING_KEYS = ("length", "engine", "voice", "rate", "pitch", "background", "background_db", "bells", "vars", "formats", "recording", "clean")
+#: Track settings allowed under `defaults:` and in each track (read by the one settings reader, `attune.script.settings_reader`).
+SETTING_KEYS = ROSTER_SETTINGS
 ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "contact", "message", "defaults", "clients")
 CLIENT_KEYS = ("name", "vars", "message", "tracks")
 TRACK_KEYS = ("script", "title", *SETTING_KEYS)
@@ -104,6 +104,15 @@ def track_stem(number: int, total: int, name: str) -> str:
     return f"{number:0{width}d}-{slugify(name, fallback='track')}"
 
 
+def missing_script(roster: Roster, spec: TrackSpec) -> ScriptError | None:
+    """The track's script is not a file: the one message for it (the batch fails that track alone, and
+    `attune check` reports it); None when it is there."""
+    if spec.script.is_file():
+        return None
+    what = "is not a file" if spec.script.exists() else "does not exist"
+    return ScriptError(f"the script {spec.script_text} {what}", "check the path: it is relative to the roster file", path=str(roster.path), line=spec.line)
+
+
 def load_roster(path: str | Path) -> Roster:
     """Read and parse a roster file."""
     path = Path(path)
@@ -146,6 +155,8 @@ class _RosterParser:
         self.path = path
         self.base_dir = path.parent.resolve()
         self.loader = yaml.SafeLoader("")
+        #: The one settings reader (a script's rules and messages); its first error stops the track.
+        self.reader = SettingsReader(self.base_dir, str(path))
         #: Problems found so far in clients and tracks (reading goes on to the next one).
         self.problems: list[AttuneError] = []
         #: The vars that differ from client to client (theirs, and their `name`), of the client being read.
@@ -194,12 +205,6 @@ class _RosterParser:
         if not value:
             raise self.error(f"'{key}' is empty", "give a value or remove the line", node)
         return value
-
-    def number(self, node: yaml.Node, key: str) -> float:
-        value = self.value(node)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(f"'{key}' must be a number, not {_describe(value)}", None, node)
-        return float(value)
 
     def resolve(self, text: str) -> Path:
         return (self.base_dir / Path(text).expanduser()).resolve()
@@ -288,7 +293,7 @@ class _RosterParser:
         if "name" not in entries:
             raise self.error("a client has no 'name'", "add `name: …` to the client", node)
         name = self.text(entries["name"][1], "name")
-        client_vars = self.vars(entries["vars"][1]) if "vars" in entries else {}
+        client_vars = self.reader.vars(entries["vars"][1]) if "vars" in entries else {}
         if "tracks" not in entries:
             raise self.error(f"client '{name}' has no tracks", "add tracks: with at least one `- script: …`", node)
         tracks_node = entries["tracks"][1]
@@ -345,14 +350,11 @@ class _RosterParser:
 
         try:
             loaded = load_script(script, dict(settings.vars))
-        except AttuneError:
+            source = script.read_text("utf-8")
+        except (AttuneError, OSError):
             return  # the batch reports the script's own problems, track by track
         take = settings.recording or loaded.settings.recording
         if take is None or settings.engine is not None:
-            return
-        try:
-            source = script.read_text("utf-8")
-        except OSError:
             return
         used = [name for name in client_vars if "{" + name + "}" in source]
         if used:
@@ -372,89 +374,6 @@ class _RosterParser:
         return builtin if builtin.exists() else local
 
     def settings(self, entries: dict[str, tuple[yaml.Node, yaml.Node]]) -> TrackSettings:
-        """Track settings from `defaults:` or a track, each value checked (by `TrackSettings`) where it is written."""
-        result = TrackSettings()
-        for key, (_, node) in entries.items():
-            result = self.setting(key, node).over(result)
-        return result
-
-    def setting(self, key: str, node: yaml.Node) -> TrackSettings:
-        try:
-            return self._setting(key, node)
-        except SettingsError as exc:
-            raise self.error(exc.message, exc.hint, node) from None
-
-    def _setting(self, key: str, node: yaml.Node) -> TrackSettings:
-        if key == "length":
-            raw = self.value(node)
-            if isinstance(raw, bool) or raw is None or not isinstance(raw, (str, int, float)):
-                raise self.error(f"'length' must be a duration such as 10m, not {_describe(raw)}", None, node)
-            try:
-                length_s = parse_duration(str(raw), what="length")
-            except AttuneError as exc:
-                raise self.error(exc.message, exc.hint, node) from None
-            if length_s <= 0:
-                raise self.error(f"length {str(raw)!r} is zero", "write a positive duration such as 10m", node)
-            return TrackSettings(length_s=length_s)
-        if key == "engine":
-            return TrackSettings(engine=self.text(node, "engine"))
-        if key == "voice":
-            return TrackSettings(voice=self.text(node, "voice"))
-        if key == "rate":
-            return TrackSettings(rate_wpm=self.number(node, "rate"))
-        if key == "engine":
-            return TrackSettings(engine=self.text(node, "engine"))
-        if key == "pitch":
-            pitch = self.value(node)
-            if isinstance(pitch, bool) or not isinstance(pitch, int):
-                raise self.error(f"'pitch' must be a whole number, not {_describe(pitch)}", "write e.g. pitch: 40", node)
-            return TrackSettings(pitch=pitch)
-        if key == "background":
-            return TrackSettings(background=self.background(node))
-        if key == "background_db":
-            return TrackSettings(background_db=self.number(node, "background_db"))
-        if key == "recording":
-            return TrackSettings(recording=Recording(self.text(node, "recording"), base_dir=self.base_dir, path=str(self.path), line=node.start_mark.line + 1))
-        if key == "clean":
-            return TrackSettings(clean=self.text(node, "clean"))
-        if key == "bells":
-            bells = self.value(node)
-            if not isinstance(bells, bool):
-                raise self.error(f"'bells' must be true or false, not {_describe(bells)}", None, node)
-            return TrackSettings(bells_start=bells, bells_end=bells)
-        if key == "vars":
-            return TrackSettings(vars=self.vars(node))
-        if key == "formats":
-            formats = self.value(node)
-            if isinstance(formats, str):
-                formats = [formats]
-            if not isinstance(formats, list) or not formats or not all(isinstance(f, str) for f in formats):
-                raise self.error(f"'formats' must be a list of formats, not {_describe(formats)}", "write e.g. formats: [mp3, m4a]", node)
-            return TrackSettings(formats=tuple(formats))
-        raise AssertionError(f"unhandled roster setting {key!r}")  # pragma: no cover - SETTING_KEYS are all handled
-
-    def background(self, node: yaml.Node) -> Background:
-        """A background as written; sound files resolve against the roster's folder (or are bundled sounds)."""
-        raw = self.value(node)
-        if isinstance(raw, str):
-            raw = raw.strip()
-        elif not isinstance(raw, dict):
-            raise self.error(f"'background' must be a name such as drone, a sound file or a mapping, not {_describe(raw)}", None, node)
-        return Background(raw, base_dir=self.base_dir, path=str(self.path), line=node.start_mark.line + 1)
-
-    def vars(self, node: yaml.Node) -> dict[str, str]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.error(f"'vars' must be a mapping, not {_describe(self.value(node))}", "write it as vars: {name: Ana}", node)
-        out: dict[str, str] = {}
-        for key_node, value_node in node.value:
-            key = self.value(key_node)
-            if not isinstance(key, str) or not key.strip():
-                raise self.error("a 'vars' key must be text", "write it as vars: {name: Ana}", key_node)
-            if key in out:
-                raise self.error(f"duplicate key '{key}' in vars", "remove one of them", key_node)
-            value = self.value(value_node)
-            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-                hint = "put it in quotes" if isinstance(value, bool) else "give one line of text"
-                raise self.error(f"vars '{key}' must be text, not {_describe(value)}", hint, value_node)
-            out[key] = str(value)
-        return out
+        """Track settings from `defaults:` or a track, each value checked where it is written, by the
+        rules a script's settings follow."""
+        return TrackSettings(**self.reader.read(entries, SETTING_KEYS))

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import OutputError
 from ..system.atomic import atomic_path
-from .layout import inside, is_temporary, output_root
+from .layout import TRACKS, inside, is_temporary, output_root, remove_empty_folders
 from .manifest import FileEntry
 
 
@@ -66,6 +66,10 @@ class Store:
 
     def display(self, key: str = "") -> str:
         return self.url.rstrip("/") + ("/" + key if key else "")
+
+    def key(self, key: str) -> str:
+        """`key`, refused (OutputError) when it would not stay inside the destination."""
+        return check_key(key)
 
     def read_text(self, key: str) -> str | None:
         raise NotImplementedError
@@ -114,6 +118,11 @@ class Store:
         """Remove the temporary objects this run's tasks left (a worker lost mid-upload)."""
         self.remove([key for key in self.listing() if is_temporary(Path(key)) and f".{run_id}." in PurePosixPath(key).name])
 
+    def tidy(self, run_id: str, since: float) -> None:
+        """Remove what an interrupted or failed run may leave: this run's temporary objects."""
+        with contextlib.suppress(Exception):
+            self.remove_temporaries(run_id)
+
 
 class LocalStore(Store):
     """A local folder (the layout's own `output_root`), written with temporary files and `os.replace`."""
@@ -128,6 +137,10 @@ class LocalStore(Store):
 
     def display(self, key: str = "") -> str:
         return str(self.path(key)) if key else self.url
+
+    def key(self, key: str) -> str:
+        self.path(key)  # a folder inside DIR that is a symlink to somewhere else is refused here
+        return key
 
     def read_text(self, key: str) -> str | None:
         try:
@@ -178,6 +191,19 @@ class LocalStore(Store):
         for key in keys:
             with contextlib.suppress(FileNotFoundError):
                 self.path(key).unlink()
+
+    def tidy(self, run_id: str, since: float) -> None:
+        """Remove what an interrupted or failed run may leave: temporary files and folders from this run
+        (`.NAME.*.part`, publications in progress, modified since `since`) and empty track folders."""
+        assert self.local_root is not None
+        for path in list(self.local_root.rglob(".*")):
+            with contextlib.suppress(OSError):
+                if is_temporary(path) and path.lstat().st_mtime >= since:
+                    if path.is_dir():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        path.unlink()
+        remove_empty_folders(self.local_root / TRACKS)
 
 
 class FsspecStore(Store):

@@ -23,9 +23,9 @@ from typing import IO
 import numpy as np
 
 from ..errors import AudioError
+from ..formats import FORMATS, Format
 from ..system import procs
 from ..system.ffmpeg import ffmpeg_exe
-from .formats import FORMATS, Format
 
 try:
     import fcntl

@@ -18,10 +18,10 @@ from pathlib import Path
 from ..audio.limiter import LIMITER_CONTEXT_FRAMES, LimiterStats, limit_block
 from ..audio.mix import Mixer, db_to_gain, windows
 from ..errors import AudioError
+from ..formats import Format
 from ..plan import Plan
 from ..timebase import SAMPLE_RATE
 from .encode import Encoder, encoder_gain_db
-from .formats import Format
 from .measure import Measurement, measure_file
 
 #: The true peak every delivered file stays at or under, as decoded and measured.

@@ -3,8 +3,10 @@
 model.py        Script, Section, Speech, Pause, Bell: what the planner and renderer read
 text.py         markers, placeholders and sentences, the same in every format
 yaml_reader.py  YAML scripts and front matter, with the line of every error
+settings_reader.py  the one YAML settings reader (scripts, sections, rosters, roster defaults)
 prose.py        plain text and Markdown
 load.py         load_script / parse_script_text: the suffix picks the reader
+select.py       `--section NAME`: the script with only those sections
 """
 
 from .load import MAX_SCRIPT_BYTES, SUFFIX_FORMATS, load_script, parse_script_text

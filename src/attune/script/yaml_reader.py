@@ -1,57 +1,44 @@
 """The YAML reader: a script as YAML, and the front matter of plain-text and Markdown scripts.
 
 Parsed with PyYAML's safe loader into nodes, so every error names the line it is on and a fix:
-unknown keys suggest the right one, values are checked against the one set of ranges in
-`attune.settings`, and the text of each section is scanned line by line (`attune.script.text`).
+unknown keys suggest the right one, settings are read by the one settings reader
+(`attune.script.settings_reader`, which rosters use too), and the text of each section is scanned
+line by line (`attune.script.text`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 
-from ..durations import parse_duration
-from ..errors import LengthError, ScriptError, SettingsError
-from ..settings import BACKGROUND_DB_RANGE, PITCH_RANGE, RATE_WPM_RANGE, Background, Recording, TrackSettings
+from ..errors import ScriptError, SettingsError
+from ..settings import TrackSettings
 from .model import MAX_REPEAT, Item, Script, Section
-from .text import EMPTY_HINTS, PLACEHOLDER_NAME, Context, scan, short, suggest
+from .settings_reader import _MERGE, _NULL, SCRIPT_SETTINGS, SECTION_SETTINGS, SettingsReader, describe
+from .settings_reader import kind as _kind
+from .text import EMPTY_HINTS, Context, scan, short, suggest
 
-TOP_KEYS = (
-    "title",
-    "author",
-    "description",
-    "language",
-    "voice",
-    "rate",
-    "engine",
-    "pitch",
-    "length",
-    "background",
-    "background_db",
-    "bells",
-    "vars",
-    "recording",
-    "clean",
-    "sections",
-)
-SECTION_KEYS = ("name", "text", "optional", "repeat", "voice", "rate", "engine", "background", "background_db", "recording")
-BELL_KEYS = ("start", "end")
+TOP_KEYS = ("title", "author", "description", "language", *SCRIPT_SETTINGS, "sections")
+SECTION_KEYS = ("name", "text", "optional", "repeat", *SECTION_SETTINGS)
 
-_TAG = "tag:yaml.org,2002:"
-_NULL, _BOOL, _INT, _FLOAT, _STR, _MERGE = (_TAG + t for t in ("null", "bool", "int", "float", "str", "merge"))
+__all__ = ["SECTION_KEYS", "TOP_KEYS", "YamlReader", "describe", "parse_yaml"]
+
 _YAML_HINT = (
     "check the indentation and quoting on this line: text containing ': ' or ' #', or starting with "
     "[, {, *, &, ! or a quote, must be quoted or written as a block (text: |)"
 )
 
 
-class YamlReader:
-    """Reads settings from YAML nodes, knowing each node's line in the file (`offset`: lines before the YAML)."""
+class YamlReader(SettingsReader):
+    """Reads a script from YAML nodes, knowing each node's line in the file (`offset`: lines before the
+    YAML); its settings are read by the one settings reader, and every error is recorded (reading goes on)."""
 
     def __init__(self, ctx: Context, source: str, offset: int = 0):
+        super().__init__(ctx.base_dir, ctx.path)
         self.ctx = ctx
         self.source = source
         self.offset = offset
@@ -63,6 +50,9 @@ class YamlReader:
 
     def error(self, message: str, hint: str | None, node: yaml.Node | None) -> ScriptError:
         return self.ctx.error(message, hint, None if node is None else self.line(node))
+
+    def report(self, exc: ScriptError) -> None:
+        self.ctx.report(exc)
 
     def compose(self) -> yaml.Node | None:
         try:
@@ -124,30 +114,6 @@ class YamlReader:
             result[key.value] = (key, value)
         return result
 
-    def string(self, key: str, node: yaml.Node) -> str | None:
-        """A text setting, as written: `language: no` is 'no', not False. Null is None."""
-        if isinstance(node, yaml.ScalarNode):
-            return None if node.tag == _NULL else node.value
-        raise self.error(f"{key} must be text, not a {_kind(node)}", f"write {key}: followed by the text on the same line", node)
-
-    def boolean(self, key: str, node: yaml.Node) -> bool:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL:
-            return SafeConstructor().construct_yaml_bool(node)
-        raise self.error(f"{key} must be true or false, not {describe(node)}", f"write {key}: true or {key}: false", node)
-
-    def number(self, key: str, node: yaml.Node, low: float, high: float, *, whole: bool, hint: str) -> float | int:
-        expected = f"{'a whole number' if whole else 'a number'} from {low:g} to {high:g}"
-        value: float | int | None = None
-        if isinstance(node, yaml.ScalarNode) and node.tag in ((_INT,) if whole else (_INT, _FLOAT)):
-            constructor = SafeConstructor()
-            try:
-                value = constructor.construct_yaml_int(node) if node.tag == _INT else constructor.construct_yaml_float(node)
-            except (ValueError, OverflowError):
-                value = None
-        if value is None or not (low <= value <= high):
-            raise self.error(f"{key} must be {expected}, not {describe(node)}", hint, node)
-        return value
-
     def text_lines(self, node: yaml.ScalarNode) -> list[tuple[int, str]]:
         """A text scalar as numbered source lines, so markers report the line they are on in the file.
 
@@ -172,34 +138,10 @@ class YamlReader:
         step = 1 if node.style == "|" else 0
         return [(first + k * step, text) for k, text in enumerate(value.split("\n"))]
 
-    def background(self, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            return None if node.tag == _NULL else node.value
-        if isinstance(node, yaml.MappingNode):
-            try:
-                return SafeConstructor().construct_document(node)
-            except yaml.MarkedYAMLError as exc:
-                raise self.error(f"background: {exc.problem}", "write plain values, e.g. {kind: drone, gain_db: -20}", node) from None
-            except (ValueError, TypeError, OverflowError) as exc:
-                raise self.error(f"background: {exc}", "write plain values, e.g. {kind: drone, gain_db: -20}", node) from None
-        raise self.error(
-            f"background must be a name or a mapping, not a {_kind(node)}", "write background: drone, or a mapping such as {kind: drone, gain_db: -20}", node
-        )
-
-    def attempt(self, read: Any) -> bool:
-        """Run `read()`; an error is recorded (reading goes on) and False returned."""
-        try:
-            read()
-        except ScriptError as exc:
-            self.ctx.report(exc)
-            return False
-        return True
-
     def settings(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> dict[str, Any]:
         """Every key but `sections` → Script keyword arguments (track settings in `settings`); also
         sets the context's vars. Each key's error is recorded and the others are still read."""
         out: dict[str, Any] = {}
-        track: dict[str, Any] = {}
 
         def title() -> None:
             value = self.string("title", fields["title"][1])
@@ -213,156 +155,21 @@ class YamlReader:
             value = self.string(key, fields[key][1])
             out[key] = (value.strip() or None) if value is not None else None
 
-        def voice() -> None:
-            track.update(self.voice_settings(fields))
-            out["voice_line"] = self.line(fields["voice"][1])
-
-        def pitch() -> None:
-            engine_node = fields["engine"][1] if "engine" in fields else None
-            if isinstance(engine_node, yaml.ScalarNode) and str(engine_node.value).strip() == "piper":
-                raise self.error("pitch is not available with the piper engine", "Piper has no pitch control: remove pitch:, or use engine: pyttsx3", fields["pitch"][1])
-            track["pitch"] = self.number("pitch", fields["pitch"][1], *PITCH_RANGE, whole=True, hint="50 is normal, e.g. pitch: 50")
-
-        def length() -> None:
-            track["length_s"] = self.length(fields["length"][1])
-
-        def clean() -> None:
-            node = fields["clean"][1]
-            value = self.string("clean", node)
-            if value is not None:
-                self.checked(node, clean=value.strip())
-                track["clean"] = value.strip()
-
-        def bells() -> None:
-            node = fields["bells"][1]
-            if not isinstance(node, yaml.MappingNode):
-                raise self.error(f"bells must be a mapping, not {describe(node)}", "write bells: {start: true, end: true}", node)
-            entries = self.mapping(node, BELL_KEYS, "bells")
-            for key in BELL_KEYS:
-                if key in entries:
-                    track[f"bells_{key}"] = self.boolean(f"bells.{key}", entries[key][1])
-
-        readers: dict[str, Any] = {"title": title, "author": lambda: text("author"), "description": lambda: text("description"),
-                   "language": lambda: text("language"), "voice": voice, "pitch": pitch, "length": length, "bells": bells, "clean": clean}  # fmt: skip
-        for key in fields:
-            if key in readers:
-                ok = self.attempt(readers[key])
+        for key in ("title", "author", "description", "language"):
+            if key in fields:
+                ok = self.attempt(title if key == "title" else functools.partial(text, key))
                 if key == "title":
                     self.title_failed = not ok
-        track.update(self.shaping(fields, skip=("voice",)))
-        defaults: dict[str, str] = {}
-        if "vars" in fields:
-            self.attempt(lambda: defaults.update(self.vars(fields["vars"][1])))
+        track = self.read(fields, SCRIPT_SETTINGS)
+        if "voice" in track:
+            out["voice_line"] = self.line(fields["voice"][1])
+        defaults: dict[str, str] = dict(track.pop("vars", {}))
         self.ctx.vars = {**defaults, **self.ctx.overrides}
         try:
             out["settings"] = TrackSettings(**track, vars=defaults)
         except SettingsError as exc:  # pragma: no cover - every value is checked above, with its line
             raise self.ctx.error(exc.message, exc.hint) from None
         return out
-
-    def voice_settings(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> dict[str, Any]:
-        value = self.string("voice", fields["voice"][1])
-        return {"voice": (value.strip() or None) if value is not None else None}
-
-    def shaping(self, fields: dict[str, tuple[yaml.Node, yaml.Node]], skip: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The settings a section may also set (voice, rate, engine, background, background_db, recording) as
-        TrackSettings keyword arguments; each is checked where it is written, and errors recorded."""
-        track: dict[str, Any] = {}
-
-        def rate() -> None:
-            track["rate_wpm"] = float(self.number("rate", fields["rate"][1], *RATE_WPM_RANGE, whole=False, hint="give words per minute, e.g. rate: 150"))
-
-        def engine() -> None:
-            node = fields["engine"][1]
-            value = self.string("engine", node)
-            if value is not None:
-                self.checked(node, engine=value.strip())
-                track["engine"] = value.strip()
-
-        def background() -> None:
-            node = fields["background"][1]
-            value = self.background(node)
-            if value is not None:
-                track["background"] = Background(value, base_dir=self.ctx.base_dir, path=self.ctx.path, line=self.line(node))
-
-        def background_db() -> None:
-            low, high = BACKGROUND_DB_RANGE
-            track["background_db"] = float(
-                self.number(
-                    "background_db", fields["background_db"][1], low, high, whole=False, hint="the bed's level under the voice in dB, e.g. background_db: -22"
-                )
-            )
-
-        def recording() -> None:
-            node = fields["recording"][1]
-            value = self.string("recording", node)
-            if value is not None:
-                track["recording"] = self.checked(node, recording=Recording(value.strip(), base_dir=self.ctx.base_dir, path=self.ctx.path, line=self.line(node))).recording
-
-        readers = {"voice": lambda: track.update(self.voice_settings(fields)), "rate": rate, "engine": engine,
-                   "background": background, "background_db": background_db, "recording": recording}  # fmt: skip
-        for key in fields:
-            if key in readers and key not in skip:
-                self.attempt(readers[key])
-        return track
-
-    def checked(self, node: yaml.Node, **values: Any) -> TrackSettings:
-        """TrackSettings(**values), its error reported at `node`."""
-        try:
-            return TrackSettings(**values)
-        except SettingsError as exc:
-            raise self.error(exc.message, exc.hint, node) from None
-
-    def length(self, node: yaml.Node) -> float:
-        if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL:
-            raise self.error(f"length must be a duration such as 10m, not {describe(node)}", "write length: 10m", node)
-        text = node.value.strip()
-        if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
-            number = float(text)
-            hint = f"write {text}s or {int(number) // 60}m" if number >= 60 and number % 60 == 0 else f"write {text}s or {text}m"
-            raise self.error(f"length {text!r} has no unit", hint, node)
-        try:
-            seconds = parse_duration(text, what="length")
-        except LengthError as exc:
-            raise self.error(exc.message, exc.hint, node) from None
-        if seconds <= 0:
-            raise self.error(f"length {text!r} is zero", "give the track's length, e.g. length: 10m", node)
-        return seconds
-
-    def vars(self, node: yaml.Node) -> dict[str, str]:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
-            return {}
-        if not isinstance(node, yaml.MappingNode):
-            raise self.error(f"vars must be a mapping of placeholder values, not {describe(node)}", "write vars: then lines like `  name: friend`", node)
-        result: dict[str, str] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode) or not PLACEHOLDER_NAME.fullmatch(key.value):
-                shown = short(key.value) if isinstance(key, yaml.ScalarNode) else f"a {_kind(key)}"
-                raise self.error(f"vars name {shown!r} is not a placeholder name", "names are letters, digits and _, not starting with a digit", key)
-            if key.value in result:
-                raise self.error(f"duplicate vars name {key.value!r}", "give each name once", key)
-            if not isinstance(value, yaml.ScalarNode):
-                raise self.error(f"vars value for {key.value!r} must be text or a number, not a {_kind(value)}", f"write {key.value}: friend", value)
-            if value.tag == _NULL:
-                raise self.error(f"vars value for {key.value!r} is empty", f'give it a value, e.g. {key.value}: friend, or {key.value}: "" for nothing', value)
-            result[key.value] = value.value
-        return result
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.SequenceNode):
-        return "list"
-    if isinstance(node, yaml.MappingNode):
-        return "mapping"
-    return "value"
-
-
-def describe(node: yaml.Node) -> str:
-    if isinstance(node, yaml.ScalarNode):
-        if node.tag == _NULL:
-            return "an empty value"
-        return repr(short(node.value)) if node.tag == _STR else short(node.value)
-    return f"a {_kind(node)}"
 
 
 def parse_yaml(text: str, ctx: Context) -> Script:
@@ -418,7 +225,7 @@ def _yaml_section(reader: YamlReader, entry: yaml.Node, index: int, hint: str) -
         reader.attempt(lambda: flags.update(optional=reader.boolean("optional", fields["optional"][1])))
     if "repeat" in fields:
         reader.attempt(lambda: flags.update(repeat=int(reader.number("repeat", fields["repeat"][1], 1, MAX_REPEAT, whole=True, hint="write repeat: 2"))))
-    shaping = reader.shaping(fields)
+    own = reader.read(fields, SECTION_SETTINGS)
     text_node = fields["text"][1] if "text" in fields else None
     items: list[Item] = []
     if text_node is not None:
@@ -436,4 +243,4 @@ def _yaml_section(reader: YamlReader, entry: yaml.Node, index: int, hint: str) -
         raise reader.error(
             f"section {name!r} has no text", "add `text:` with the words to speak, or remove the section", text_node if text_node is not None else entry
         )
-    return Section(name, tuple(items), reader.line(entry), flags["optional"], flags["repeat"], TrackSettings(**shaping))
+    return Section(name, tuple(items), reader.line(entry), flags["optional"], flags["repeat"], TrackSettings(**own))

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import OutputError, SpeechError, VoiceError
-from ..request import default_cache_dir
 from ..system.atomic import atomic_path, write_text
+from ..system.paths import default_cache_dir
 from .clips import excerpt, process_clip, read_wav_mono
 from .engines.base import Synthesizer, VoiceSettings
 from .keys import CLIP_FORMAT_VERSION, VOICES_FILE, clip_key, clip_path, engine_root

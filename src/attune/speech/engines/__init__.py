@@ -2,6 +2,8 @@
 
 pyttsx3.py (+ pyttsx3_worker.py, espeak.py)   the default: espeak-ng, SAPI5 or the macOS voices
 piper.py (+ piper_worker.py, piper_voices.py)  Piper's neural voices on onnxruntime (`attune[piper]`)
+base.py                                        the `Synthesizer` protocol and `VoiceSettings`
+protocol.py                                    the workers' side of the line protocol
 recording.py                                  a practitioner's own take, aligned and cut (`attune[record]`)
 
 `create_synthesizer(name)` makes one; `shared_synthesizer(name)` keeps one per process, so that a

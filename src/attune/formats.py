@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SettingsError
+from .errors import SettingsError
 
 
 @dataclass(frozen=True)

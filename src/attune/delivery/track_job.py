@@ -37,7 +37,8 @@ class Job:
     request: Any
     title_override: str | None
     render_fn: Callable[..., Any] | None  # None: attune.render.render, imported where the job runs
-    fingerprint_fn: Callable[[Any], str]
+    #: The request's fingerprint, computed once when the batch was planned.
+    fingerprint: str
     cache_dir: Path | None
     out_root: Path
     meta: JobMeta
@@ -63,8 +64,7 @@ def _rounded(value: float | None) -> float | None:
 def run_job(job: Job) -> JobResult:
     """Render one track; never raises for a track problem."""
     try:
-        fingerprint = job.fingerprint_fn(job.request)
-        return JobResult(entry=render_entry(job.request, job.render_fn, job.cache_dir, job.out_root, job.meta, job.title_override, fingerprint))
+        return JobResult(entry=render_entry(job.request, job.render_fn, job.cache_dir, job.out_root, job.meta, job.title_override, job.fingerprint))
     except AttuneError as exc:
         return JobResult(error=str(exc))
     except Exception as exc:  # one track's bug must not stop the batch; it is reported as such
@@ -83,7 +83,9 @@ def render_entry(
     title = result.title
     duration_s = float(result.duration_s)
     # Every format the track was rendered in, the first (the feed's enclosure) first.
-    written = [(w.format, Path(w.path), w.duration_s) for w in result.outputs] or [(audio.suffix.lstrip("."), audio, duration_s)]
+    written = [(w.format, Path(w.path), w.duration_s) for w in result.outputs]
+    if not written:
+        raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(audio))
     files: dict[str, FileEntry] = {}
     for kind, path, seconds in written:
         path = inside(out_root, path)
@@ -116,18 +118,6 @@ def render_entry(
         track_lufs=_rounded(result.track_lufs),
         true_peak_dbtp=_rounded(result.true_peak_dbtp),
         limiter_reduction_db=round(result.limiter_reduction_db, 2),
-        chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()) if result.plan is not None else (),
+        chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()),
     )
     return entry
-
-
-def unchanged(entry: TrackEntry | None, job: Job) -> bool:
-    """The manifest's entry was rendered from the same inputs, and its files are intact."""
-    if entry is None or entry.title_override != job.title_override:
-        return False
-    try:
-        if job.fingerprint_fn(job.request) != entry.fingerprint:
-            return False
-    except Exception:  # the render will report whatever is wrong
-        return False
-    return entry.intact(job.out_root)

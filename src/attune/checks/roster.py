@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..check import FileCheck, check_backgrounds, fit
 from ..errors import AttuneError
 from ..script import load_script
 from ..settings import DEFAULT_ENGINE, TrackSettings
+from .script import FileCheck, check_backgrounds, fit
 
 
 class _Voices:
     """Each engine's voice list, asked for once: from the speech cache's listing, else from the engine."""
 
     def __init__(self, cache_dir: Path | None):
-        from ..request import default_cache_dir
+        from ..system.paths import default_cache_dir
 
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._lists: dict[str, tuple[list, list[str]]] = {}
@@ -75,7 +75,7 @@ def _resolve(voices: _Voices, settings: TrackSettings, language: str | None) -> 
 def check_roster(path: Path, cache_dir: Path | None = None, overrides: TrackSettings | None = None) -> FileCheck:
     """Every problem of the roster at `path`, one line each; a summary when there are none.
     `overrides` are the batch's command-line settings (`--engine`), over every track's."""
-    from .roster import load_roster
+    from ..delivery.roster import load_roster, missing_script
 
     result = FileCheck(str(path))
     try:
@@ -89,9 +89,9 @@ def check_roster(path: Path, cache_dir: Path | None = None, overrides: TrackSett
         for spec in client.tracks:
             tracks += 1
             where = f"{roster.path}:{spec.line}: {client.name} / {spec.file_stem}: "
-            if not spec.script.is_file():
-                what = "is not a file" if spec.script.exists() else "does not exist"
-                result.problems.append(f"{where}the script {spec.script_text} {what} — check the path: it is relative to the roster file")
+            missing = missing_script(roster, spec)
+            if missing is not None:
+                result.problems.append(f"{where}{missing.message} — {missing.hint}")
                 continue
             try:
                 script = load_script(spec.script, spec.settings.vars)

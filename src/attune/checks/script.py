@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audio.background import parse_background
-from .durations import format_duration
-from .errors import AttuneError, LengthError, VoiceError
-from .library import resolve_script
-from .plan import BELL_FRAMES, Plan, SectionSound, estimated_clip_frames, make_plan, section_sentences
-from .script import Bell, Pause, Script, Speech, count_words, load_script
-from .settings import DEFAULT_ENGINE, DEFAULT_RATE_WPM, TrackSettings
+from ..audio.background import parse_background
+from ..durations import format_duration
+from ..errors import AttuneError, LengthError, VoiceError
+from ..library import resolve_script
+from ..plan import BELL_FRAMES, Plan, SectionSound, estimated_clip_frames, make_plan, section_sentences
+from ..script import Bell, Pause, Script, Speech, count_words, load_script
+from ..settings import DEFAULT_ENGINE, DEFAULT_RATE_WPM, TrackSettings
 
 
 def _count(n: int, noun: str) -> str:
@@ -52,9 +52,9 @@ class FileCheck:
 
 def fit(script: Script, settings: TrackSettings, cache_dir: Path | None, length_s: float | None) -> Fit:
     """The plan for `length_s`, from cached clips where every sentence is cached, else estimated."""
-    from .request import default_cache_dir
-    from .speech.engines.base import VoiceSettings
-    from .speech.keys import clip_key, clip_path, engine_root, npy_frames
+    from ..speech.engines.base import VoiceSettings
+    from ..speech.keys import clip_key, clip_path, engine_root, npy_frames
+    from ..system.paths import default_cache_dir
 
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     sounds: list[SectionSound] = []
@@ -103,9 +103,9 @@ def _cached_voice(cache: Path, settings: TrackSettings, language: str | None) ->
     """(engine id, voice id) for the pyttsx3 engine, from the voices the cache remembers; None when unknown."""
     if (settings.engine or DEFAULT_ENGINE) != "pyttsx3":
         return None
-    from .speech.engines.espeak import engine_description
-    from .speech.keys import VOICES_FILE, engine_root
-    from .speech.voices import VoiceInfo, resolve_voice
+    from ..speech.engines.espeak import engine_description
+    from ..speech.keys import VOICES_FILE, engine_root
+    from ..speech.voices import VoiceInfo, resolve_voice
 
     engine_id = engine_description()
     try:

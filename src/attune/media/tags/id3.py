@@ -11,9 +11,9 @@ from pathlib import Path
 from mutagen import MutagenError
 from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TIT2, TPE1, TRCK, CTOCFlags, Encoding, ID3v1SaveOptions, PictureType
 
-from ..errors import OutputError
-from .cover import cover_mime
-from .tags import Tags
+from ...errors import OutputError
+from ..cover import cover_mime
+from .model import Tags
 
 #: CHAP byte offsets are unused; the addendum says to write 0xFFFFFFFF then.
 _NO_OFFSET = 0xFFFFFFFF

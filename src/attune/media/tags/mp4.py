@@ -12,9 +12,9 @@ from pathlib import Path
 from mutagen import MutagenError
 from mutagen.mp4 import MP4, MP4Cover
 
-from ..errors import OutputError
-from .cover import cover_mime
-from .tags import Tags
+from ...errors import OutputError
+from ..cover import cover_mime
+from .model import Tags
 
 #: iTunes media kind (`stik`) of an audiobook.
 _AUDIOBOOK = 2

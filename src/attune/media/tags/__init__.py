@@ -6,52 +6,23 @@ Written with mutagen after encoding, replacing whatever the encoder wrote:
     M4A, M4B    MP4 atoms and the cover (chapters were written by ffmpeg while encoding)
     Opus, FLAC  Vorbis comments with CHAPTERxxx chapters, and the cover as a FLAC picture
     WAV         none
+
+model.py     Tags and Chapter, checked when built
+id3.py       MP3: ID3v2.4, CHAP + CTOC
+mp4.py       M4A and M4B: MP4 atoms
+vorbis.py    Opus and FLAC: Vorbis comments, CHAPTERxxx, the cover as a FLAC picture
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cover import MAX_COVER_BYTES, check_cover, cover_mime
-from .formats import FORMATS, Format
+from ...formats import FORMATS, Format
+from ..cover import MAX_COVER_BYTES, check_cover, cover_mime
+from .model import Chapter, Tags
 
 __all__ = ["MAX_COVER_BYTES", "Chapter", "Tags", "check_cover", "cover_mime", "write_file_tags", "write_tags"]
-
-
-@dataclass(frozen=True)
-class Chapter:
-    """One section of a track, from `start_s` to `end_s` seconds."""
-
-    title: str
-    start_s: float
-    end_s: float
-
-    def __post_init__(self) -> None:
-        if not (0 <= self.start_s <= self.end_s):
-            raise ValueError(f"chapter {self.title!r} runs from {self.start_s}s to {self.end_s}s")
-
-
-@dataclass(frozen=True)
-class Tags:
-    """What a finished file is labelled with."""
-
-    title: str
-    artist: str | None = None
-    album: str | None = None
-    comment: str | None = None
-    track: tuple[int, int] | None = None
-    cover: Path | None = None
-    chapters: Sequence[Chapter] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        if self.track is not None:
-            number, total = self.track
-            if not (1 <= number <= total):
-                raise ValueError(f"track {number}/{total} is out of range")
-        if self.cover is not None:
-            check_cover(Path(self.cover))
 
 
 def write_tags(
@@ -75,14 +46,14 @@ def write_file_tags(path: Path, tags: Tags, fmt: Format | str) -> None:
     """Replace the tags of the file at `path` (in place) with `tags`, in `fmt`'s own kind of tag."""
     spec = fmt if isinstance(fmt, Format) else FORMATS[fmt]
     if spec.tags == "id3":
-        from .tags_id3 import write_id3
+        from .id3 import write_id3
 
         write_id3(path, tags)
     elif spec.tags == "mp4":
-        from .tags_mp4 import write_mp4
+        from .mp4 import write_mp4
 
         write_mp4(path, tags, audiobook=spec.name == "m4b")
     elif spec.tags == "vorbis":
-        from .tags_vorbis import write_vorbis
+        from .vorbis import write_vorbis
 
         write_vorbis(path, tags, spec.name)

@@ -21,9 +21,9 @@ from typing import Any
 
 from ..errors import AttuneError
 from .inputs import InputFile, materialise
-from .jobs import JobMeta, JobResult, render_entry
 from .manifest import TrackEntry
 from .store import LocalStore, StoreSpec, open_store, scratch_folder
+from .track_job import JobMeta, JobResult, render_entry
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,8 @@ def worker_identity(asks: Sequence[Any], dest: StoreSpec | None = None, probe: s
     """What the client compares before it submits anything: Attune's version, the speech identity of
     each (engine, voice, language, speaker) the batch asks for (`attune.request.speech_ask`), and
     (for a local destination) whether this worker sees the client's probe file there."""
-    from .. import __version__
     from ..request import identity_of
+    from ..version import __version__
 
     identities = {_ask_label(tuple(ask)): identity_of(tuple(ask)) for ask in asks}
     sees = None

@@ -15,9 +15,9 @@ from mutagen import MutagenError
 from mutagen.flac import FLAC, Picture
 from mutagen.oggopus import OggOpus
 
-from ..errors import OutputError
-from .cover import cover_mime
-from .tags import Tags
+from ...errors import OutputError
+from ..cover import cover_mime
+from .model import Tags
 
 _FRONT_COVER = 3
 

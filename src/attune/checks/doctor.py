@@ -8,18 +8,18 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__
+from ..version import __version__
 
 
 def run_doctor(echo: Callable[[str], None]) -> bool:
     """Print a report; return False when something Attune needs is missing."""
-    from .errors import AttuneError
-    from .request import default_cache_dir
-    from .speech.engines.base import VoiceSettings
-    from .speech.engines.espeak import engine_description, find_espeak
-    from .speech.engines.pyttsx3 import Pyttsx3Synthesizer
-    from .speech.voices import resolve_voice
-    from .system.ffmpeg import ffmpeg_exe, ffmpeg_version
+    from ..errors import AttuneError
+    from ..speech.engines.base import VoiceSettings
+    from ..speech.engines.espeak import engine_description, find_espeak
+    from ..speech.engines.pyttsx3 import Pyttsx3Synthesizer
+    from ..speech.voices import resolve_voice
+    from ..system.ffmpeg import ffmpeg_exe, ffmpeg_version
+    from ..system.paths import default_cache_dir
 
     ok = True
     echo(f"attune {__version__} on Python {platform.python_version()} ({platform.system()})")
@@ -57,9 +57,9 @@ def run_doctor(echo: Callable[[str], None]) -> bool:
 
 def _speak_test(synth, voice, label: str | None, echo: Callable[[str], None]) -> bool:
     """Speak one sentence through the engine into a scratch cache and say how long it came out."""
-    from .errors import AttuneError
-    from .speech.cache import SpeechCache
-    from .timebase import SAMPLE_RATE
+    from ..errors import AttuneError
+    from ..speech.cache import SpeechCache
+    from ..timebase import SAMPLE_RATE
 
     try:
         with tempfile.TemporaryDirectory() as scratch:
@@ -94,14 +94,14 @@ def _recording_report(echo: Callable[[str], None]) -> None:
 
 def _piper_report(echo: Callable[[str], None]) -> bool:
     """Piper is optional: not installed is reported with how to install it; installed but broken is a failure."""
-    from .errors import AttuneError
-    from .speech.engines.piper_voices import INSTALL_HINT, VOICE_LIST, installed_voices, onnxruntime_version, piper_version, voices_dir
+    from ..errors import AttuneError
+    from ..speech.engines.piper_voices import INSTALL_HINT, VOICE_LIST, installed_voices, onnxruntime_version, piper_version, voices_dir
 
     echo(f"onnxruntime: {onnxruntime_version() or 'not installed'}")
     if piper_version() is None:
         echo(f"engine piper:   not installed — {INSTALL_HINT} (neural voices; GPL-3.0)")
         return True
-    from .speech.engines.piper import PiperSynthesizer, engine_description
+    from ..speech.engines.piper import PiperSynthesizer, engine_description
 
     echo(f"engine piper:   installed — {engine_description()}")
     voices = installed_voices()
