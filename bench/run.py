@@ -7,6 +7,7 @@
     cluster  --cluster local:2 against --jobs 2; the cost of a worker loss; the scheduler's overhead per task
     file_bed peak RSS of a 20-minute sound-file bed against a drone
     piper    a cold Piper synthesis of 40 sentences against `python -m piper` on the same sentences
+    align    `attune align` of a 20-minute take against faster-whisper alone on it (CPU seconds)
 
 `python bench/run.py --only formats --runs 5` runs one of them.
 """
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper"]
+BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "align"]
 
 
 def main() -> None:

@@ -28,11 +28,19 @@ LEAD_S = 0.12
 TAIL_S = 0.2
 
 
+#: A pause this long inside a sentence's span may follow a false start the recogniser did not hear.
+RETAKE_PAUSE_S = 0.6
+#: The false start's sound matches the start of what follows this much better than its middle.
+RETAKE_MATCH_RATIO = 0.6
+
+
 @dataclass(frozen=True)
 class Envelope:
-    """Which 10 ms windows of the take are quiet."""
+    """Which 10 ms windows of the take are quiet, and each window's spectral shape (16 log bands, each
+    band's mean over the take taken off), for telling a false start from the reading after it."""
 
     quiet: np.ndarray
+    bands: np.ndarray | None = None
 
     @property
     def duration_s(self) -> float:
@@ -52,12 +60,16 @@ def envelope(samples: np.ndarray, rate_hz: int) -> Envelope:
     floor_db, loud_db = np.percentile(level_db, [10, 95])
     threshold_db = max(floor_db + 10.0, loud_db - 45.0)
     quiet = level_db < threshold_db
+    spectrum = np.abs(np.fft.rfft(samples[: usable.shape[0] * window].astype(np.float64).reshape(-1, window) * np.hanning(window), axis=1)) ** 2
+    edges = np.unique(np.geomspace(2, spectrum.shape[1] - 1, 17).astype(int))
+    bands = np.log10(np.add.reduceat(spectrum, edges[:-1], axis=1) + 1e-10)
+    bands -= bands.mean(axis=0)
     # Sound shorter than a click is quiet.
     click = round(CLICK_S / WINDOW_S)
     for start, stop in _runs(~quiet):
         if stop - start < click:
             quiet[start:stop] = True
-    return Envelope(quiet)
+    return Envelope(quiet, bands)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -105,6 +117,42 @@ def speech_edges(env: Envelope, first_word_s: float, last_word_s: float, after_p
     if end <= start:
         start, end = first, max(last, first + 1)
     return start * WINDOW_S, end * WINDOW_S
+
+
+def after_false_start(env: Envelope, start_s: float, end_s: float) -> float:
+    """Where the sentence's last complete reading starts, when the recogniser heard a false start and
+    the reading after it as one (it may drop a repeated phrase): a pause of RETAKE_PAUSE_S or more
+    inside the span, whose sound before matches the start of the sound after it (by dynamic time
+    warping of the spectral shapes) much better than the middle of it. Else `start_s` unchanged."""
+    if env.bands is None:
+        return start_s
+    s, e = round(start_s / WINDOW_S), round(end_s / WINDOW_S)
+    for a, b in _runs(env.quiet[s:e]):
+        a, b = a + s, b + s
+        if b - a < round(RETAKE_PAUSE_S / WINDOW_S) or a - s < 20 or a - s > e - b:
+            continue
+        first = env.bands[s:a]
+        n = first.shape[0]
+        at_start = _dtw_cost(first, env.bands[b : min(e, b + round(1.5 * n))])
+        middle = b + (e - b - n) // 2
+        at_middle = _dtw_cost(first, env.bands[middle : min(e, middle + round(1.5 * n))])
+        if at_start < RETAKE_MATCH_RATIO * at_middle:
+            return b * WINDOW_S
+    return start_s
+
+
+def _dtw_cost(x: np.ndarray, y: np.ndarray) -> float:
+    """Mean distance along the best warping of all of `x` onto a prefix of `y`."""
+    if x.shape[0] == 0 or y.shape[0] == 0:
+        return float("inf")
+    d = np.sqrt(((x[:, None, :] - y[None, :, :]) ** 2).sum(axis=2))
+    acc = np.full((x.shape[0] + 1, y.shape[0] + 1), np.inf)
+    acc[0, 0] = 0.0
+    for i in range(1, x.shape[0] + 1):
+        row = acc[i - 1]
+        for j in range(1, y.shape[0] + 1):
+            acc[i, j] = d[i - 1, j - 1] + min(row[j - 1], row[j], acc[i, j - 1])
+    return float(np.min(acc[-1, 1:]) / x.shape[0])
 
 
 def clip_bounds(start_s: float, end_s: float, prev_end_s: float, next_start_s: float) -> tuple[float, float]:
