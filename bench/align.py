@@ -3,8 +3,8 @@ one core's time) and wall seconds, against its floor side by side: faster-whispe
 the same take with the same settings (greedy, word timestamps, VAD). The issue's budget is under 60
 CPU seconds for 20 minutes.
 
-The take is built here: 20 minutes of distinct sentences spoken by espeak-ng (pyttsx3), 1.5–3.5 s
-apart, over pink room tone at -60 dBFS, as AAC in M4A at 44.1 kHz.
+The take is built here: the built-in practices' distinct sentences spoken by espeak-ng (pyttsx3), 1.5–3.5 s
+apart, up to 20 minutes (silence after them if they run out), over pink room tone at -60 dBFS, as AAC in M4A at 44.1 kHz.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from common import WORDS
 
 TAKE_S = 20 * 60
 
@@ -36,12 +34,18 @@ print(sum(len(s.words or ()) for s in segments))
 """
 
 
-def sentences(n: int) -> list[str]:
-    out = []
-    for i in range(n):
-        words = [WORDS[(i * 7 + j * 5 + (i // len(WORDS)) * 3 + j * j) % len(WORDS)] for j in range(6 + i % 6)]
-        out.append(" ".join(words).capitalize() + ".")
-    return list(dict.fromkeys(out))
+def sentences() -> list[str]:
+    """Every distinct sentence of the built-in practices (real instructions, as a teacher reads them)."""
+    from attune.library import PRACTICES_DIR
+    from attune.plan import section_sentences
+    from attune.script import load_script
+
+    out: dict[str, None] = {}
+    for path in sorted(PRACTICES_DIR.iterdir()):
+        script = load_script(path, {})
+        for section in script.sections:
+            out.update(dict.fromkeys(section_sentences(section)))
+    return list(out)
 
 
 def build_take(work: Path) -> tuple[Path, Path, int]:
@@ -50,7 +54,7 @@ def build_take(work: Path) -> tuple[Path, Path, int]:
     from attune.system.ffmpeg import ffmpeg_exe
     from attune.timebase import SAMPLE_RATE
 
-    texts = sentences(400)
+    texts = sentences()
     synth = create_synthesizer("pyttsx3")
     try:
         cache = SpeechCache(synth, work / "tts")

@@ -7,11 +7,8 @@
     cluster  --cluster local:2 against --jobs 2; the cost of a worker loss; the scheduler's overhead per task
     file_bed peak RSS of a 20-minute sound-file bed against a drone
     piper    a cold Piper synthesis of 40 sentences against `python -m piper` on the same sentences
-<<<<<<< HEAD
     align    `attune align` of a 20-minute take against faster-whisper alone on it (CPU seconds)
-=======
     clean    the take clean-up: DeepFilterNet3, RNNoise and noisereduce against the raw take (DNSMOS, SI-SDR, WER, RTF)
->>>>>>> clean
 
 `python bench/run.py --only formats --runs 5` runs one of them.
 """
@@ -31,11 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-<<<<<<< HEAD
-BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "align"]
-=======
-BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "clean"]
->>>>>>> clean
+BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "clean", "align"]
 
 
 def main() -> None:
