@@ -40,7 +40,8 @@ def test_parse_kinds_files_and_mappings(tmp_path):
         ("drnoe", f"script.yaml:7: unknown background 'drnoe' — did you mean 'drone'? Otherwise {KINDS_HINT}"),
         ("pink", f"script.yaml:7: unknown background 'pink' — did you mean 'pink-noise'? Otherwise {KINDS_HINT}"),
         ("soft-rain", f"script.yaml:7: unknown background 'soft-rain' — did you mean 'soft-rain.ogg'? Otherwise {KINDS_HINT}"),
-        ("ocean", f"script.yaml:7: unknown background 'ocean' — {KINDS_HINT}"),
+        ("ocean", f"script.yaml:7: unknown background 'ocean' — did you mean 'brown-noise'? Otherwise {KINDS_HINT}"),
+        ("rain", f"script.yaml:7: unknown background 'rain' — did you mean 'soft-rain.ogg'? Otherwise {KINDS_HINT}"),
         (
             {"kind": "binaural", "beat": 3},
             "script.yaml:7: unknown background setting 'beat' — did you mean 'beat_hz'? Settings: kind, file, gain_db, root_hz, carrier_hz, beat_hz, seed",
@@ -57,7 +58,7 @@ def test_parse_kinds_files_and_mappings(tmp_path):
         ({"gain_db": -20}, "script.yaml:7: background settings need a kind or a file — e.g. {kind: drone, gain_db: -24} or {file: rain.ogg}"),
         ({"kind": "drone", "file": "a.wav"}, "script.yaml:7: background settings have both kind 'drone' and a file — keep one of them"),
         ({"kind": "file"}, "script.yaml:7: background kind 'file' needs a file — write {file: rain.ogg}"),
-        ({"kind": "rain"}, f"script.yaml:7: unknown background kind 'rain' — {KINDS_HINT}"),
+        ({"kind": "rain"}, f"script.yaml:7: unknown background kind 'rain' — did you mean 'soft-rain.ogg'? Otherwise {KINDS_HINT}"),
         (
             42,
             "script.yaml:7: background must be a kind, a sound file or a mapping, not 42 — write e.g. `background: drone`, "

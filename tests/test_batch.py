@@ -146,7 +146,9 @@ def test_every_kind_of_track_failure_is_isolated(tmp_path):
     manifest = json.loads(report.manifest_path.read_text())
     assert [t["track"] for t in manifest["tracks"]] == ["04-loving-kindness"]
     with zipfile.ZipFile(public(out, "Bo") / "practice.zip") as archive:
-        assert archive.namelist() == ["practice/index.html", "practice/04-loving-kindness.chapters.json", "practice/04-loving-kindness.mp3", "practice/04-loving-kindness.vtt"]
+        # The roster names no cover: the generated one is in the zip.
+        assert archive.namelist() == ["practice/index.html", "practice/04-loving-kindness.chapters.json", "practice/04-loving-kindness.mp3",
+                                      "practice/04-loving-kindness.vtt", "practice/cover.png"]  # fmt: skip
     assert format_summary(report).splitlines()[-1].startswith("4 tracks for 1 client: 1 rendered, 0 unchanged, 3 failed → ")
 
 

@@ -114,7 +114,7 @@ def test_batch_delivers_real_tracks(tmp_path, shared_engine_cache):
     token = entries["Ana"]["token"]
     feed_xml = (public(out, "Ana") / "feed.xml").read_text("utf-8")
     assert (
-        f'<podcast:alternateEnclosure type="audio/ogg" length="{opus.stat().st_size}" title="OPUS">'
+        f'<podcast:alternateEnclosure type="audio/opus" length="{opus.stat().st_size}" title="OPUS" bitrate="{round(second["files"]["opus"]["bitrate_kbps"] * 1000)}">'
         f'<podcast:source uri="https://example.org/p/{token}/02-short.opus" /></podcast:alternateEnclosure>'
     ) in " ".join(feed_xml.split()).replace("> <", "><")
     with zipfile.ZipFile(public(out, "Ana") / "practice.zip") as archive:

@@ -279,6 +279,11 @@ def test_every_audio_element_loads_with_the_right_duration(tmp_path, chromium):
                          ["Pocket Casts", "pktc://subscribe/" + feed.split("://")[1]]]  # fmt: skip
         assert chromium.evaluate("document.getElementById('copy-feed').dataset.url") == feed
         assert chromium.evaluate("document.getElementById('feed-url').value") == feed
+        # The cover (the roster's, fitted to a square) shows, and each file's measured figures are listed.
+        cover = chromium.evaluate(COVER_REPORT % int(budget_s(5.0) * 1000))
+        assert cover["complete"] and cover["width"] == cover["height"] >= 1400, cover
+        rows = chromium.evaluate("Array.from(document.querySelectorAll('table.files tbody tr')).map(r => r.innerText.split('\\t'))")
+        assert len(rows) == len(list(page.parent.glob("*.mp3"))) and all(row[0] == "MP3" and len(row) == 6 and row[1].endswith("KB") for row in rows), rows
         audios = chromium.evaluate(AUDIO_REPORT % int(budget_s(8.0) * 1000))
         assert sorted(a["src"] for a in audios) == sorted(p.name for p in page.parent.glob("*.mp3"))
         for audio in audios:
@@ -315,6 +320,18 @@ def test_every_audio_element_loads_with_the_right_duration(tmp_path, chromium):
             server.shutdown()
             thread.join(timeout=5)
 
+
+COVER_REPORT = """
+new Promise(resolve => {
+  const img = document.querySelector('header img');
+  const started = Date.now();
+  (function wait() {
+    if (!img || img.complete || Date.now() - started > %d) {
+      resolve(img ? {complete: img.complete && img.naturalWidth > 0, width: img.naturalWidth, height: img.naturalHeight} : {complete: false});
+    } else { setTimeout(wait, 20); }
+  })();
+})
+"""
 
 COPY_REPORT = """
 new Promise(resolve => {

@@ -36,7 +36,7 @@ PROBLEMS = {
     "script-error": (
         "      - script: bad.yaml\n",
         "01-bad: {base}/bad.yaml:3: unknown marker [paws 5s] — did you mean [pause 5s]? Markers are [pause 5s], [pause 10s..2m], [pause 10s..], "
-        "[breath], [breath 3], [bell]",
+        "[short pause], [long pause], [breath], [breath 3], [bell], [bells every 10m]",
         5,
     ),
     "voice": (

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from attune.cli import cli
 from attune.errors import MAX_LISTED_ERRORS
 
-MARKERS = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [breath], [breath 3], [bell]"
+MARKERS = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [short pause], [long pause], [breath], [breath 3], [bell], [bells every 10m]"
 
 
 def invoke(*args):
@@ -39,7 +39,7 @@ def test_errors_are_listed_up_to_a_cap_with_the_count(tmp_path):
 NEAR_MISSES = {
     "(pause 5s)": "(pause 5s) is in round brackets, so it will be spoken — write [pause 5s] for a marker",
     "[ pause 5s ]": "[ pause 5s ] is not a marker (spaces), so it will be spoken — write [pause 5s]",
-    "[pause 5 s]": "[pause 5 s] is not a marker (spaces), so it will be spoken — write [pause 5s]",
+    "[ pause 5 s ]": "[ pause 5 s ] is not a marker (spaces), so it will be spoken — write [pause 5s]",
     "[pause 5s and rest": "unclosed [ in '[pause 5s and rest now.', so it will be spoken — close it with ] on the same line for a marker such as [pause 5s], or remove the [",
     "{name and rest": "unclosed { in '{name and rest now.', so it will be spoken — close it with } for a placeholder such as {name}, write {{ for a literal brace, or remove it",
 }

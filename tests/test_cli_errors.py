@@ -37,7 +37,7 @@ sections:
 """
 #: What an existing output file holds before a failed render; it must still hold exactly this after.
 OLD_BYTES = b"ID3 an earlier render that must survive a failed one\n"
-MARKERS_HINT = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [breath], [breath 3], [bell]"
+MARKERS_HINT = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [short pause], [long pause], [breath], [breath 3], [bell], [bells every 10m]"
 
 
 @pytest.fixture
@@ -310,10 +310,10 @@ def test_unknown_voice_in_script_names_its_line(tmp_path, out_dir, cache):
 def test_background_file_missing(tmp_path, out_dir, cache, good, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert_error(
-        render(good, out_dir / "new.mp3", cache, "--background", "rain.mp3"), 1, f"background file 'rain.mp3' not found — looked in {tmp_path} and {SOUNDS_DIR}"
+        render(good, out_dir / "new.mp3", cache, "--background", "rain.mp3"), 1, f"background file 'rain.mp3' not found — looked in {tmp_path} and {SOUNDS_DIR}; did you mean 'soft-rain.ogg'?"
     )
     script = write(tmp_path, "rainy.yaml", "title: Rainy\nbackground: rain.mp3\nsections:\n  - text: Welcome.\n")
-    message = f"{script}:2: background file 'rain.mp3' not found — looked in {tmp_path} and {SOUNDS_DIR}"
+    message = f"{script}:2: background file 'rain.mp3' not found — looked in {tmp_path} and {SOUNDS_DIR}; did you mean 'soft-rain.ogg'?"
     assert_error(invoke("check", script), 1, message)
     assert_error(render(script, out_dir / "new.mp3", cache), 1, message)
     assert_untouched(out_dir)

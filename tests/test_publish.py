@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import feedparser
 
@@ -45,7 +45,9 @@ def test_every_feed_parses_and_points_under_its_token(tmp_path):
             assert entry.itunes_duration == f"00:00:{round(track['files']['mp3']['duration_s']):02d}"
             assert entry.guidislink is False and name.lower() not in entry.id.lower() and len(entry.id) == 36  # a uuid
             assert entry.podcast_transcript["url"] == prefix + local.stem + ".vtt"
-            assert entry.published_parsed[:6] == datetime.fromisoformat(track["rendered_at"]).utctimetuple()[:6]
+            # Dated from the day the client was added, a minute apart in roster order: not when it rendered.
+            created = datetime.fromisoformat(access_of(out)[name]["created"])
+            assert entry.published_parsed[:6] == (created + timedelta(minutes=track["number"] - 1)).utctimetuple()[:6]
 
 
 def entry_token(href: str, prefix: str) -> str:
@@ -60,6 +62,7 @@ def test_guids_and_dates_are_stable_across_renders_and_base_urls(tmp_path):
     run(roster, out, base_url="https://cdn.example.net/", force=True)
     second = feedparser.parse((public(out, "Ana") / "feed.xml").read_bytes())
     assert [e.id for e in first.entries] == [e.id for e in second.entries]
+    assert [e.published for e in first.entries] == [e.published for e in second.entries]  # rendered again, dated the same
     assert second.feed.link.startswith("https://cdn.example.net/" + access_of(out)["Ana"]["token"] + "/")
 
 

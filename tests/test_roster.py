@@ -111,7 +111,7 @@ ERRORS = [
     (
         "- a\n- b\n",
         1,
-        "the roster must be a mapping of keys, not a list — write it as key: value lines (practitioner, title, description, language, cover, contact, message, defaults, clients)",
+        "the roster must be a mapping of keys, not a list — write it as key: value lines (practitioner, title, description, language, cover, contact, message, category, order, defaults, clients)",
     ),
     ("practitioner: Kim\nclients: [\n", 3, "invalid YAML: expected the node content, but found '<stream end>' — check the indentation and quoting"),
     ("practitioner: Kim\n\tclients: []\n", 2, "invalid YAML: found character '\\t' that cannot start any token — check the indentation and quoting"),
@@ -122,7 +122,7 @@ ERRORS = [
     (
         "practitioner: Kim\nzzz: 1\n",
         2,
-        "unknown key 'zzz' in the roster — use one of: practitioner, title, description, language, cover, contact, message, defaults, clients",
+        "unknown key 'zzz' in the roster — use one of: practitioner, title, description, language, cover, contact, message, category, order, defaults, clients",
     ),
     ("practitioner: [Kim]\nclients: []\n", 1, "'practitioner' must be text, not a list — give one line of text"),
     ("practitioner: yes\nclients: []\n", 1, "'practitioner' must be text, not true/false — put it in quotes"),
@@ -179,7 +179,7 @@ ERRORS = [
     (
         "practitioner: Kim\ndefaults: {script: a.yaml}\nclients: []\n",
         2,
-        "unknown key 'script' in defaults — use one of: length, engine, voice, rate, pitch, background, background_db, bells, vars, formats",
+        "unknown key 'script' in defaults — use one of: length, engine, voice, rate, pitch, background, background_db, bells, interval_bells, vars, formats",
     ),
     ("practitioner: Kim\ndefaults: {length: soon}\nclients: []\n", 2, "length 'soon' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h"),
     (

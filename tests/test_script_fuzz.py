@@ -83,6 +83,31 @@ FRAGMENTS = [
     "\x01",
     "\ufeff",
     "\u2028",
+    # Spellings, other tools' markers, interval bells (issue 27)
+    "[pause 5 seconds]",
+    "[silence",
+    " seconds",
+    " min",
+    " minute",
+    " and ",
+    "0:30",
+    "1:00:00",
+    "[PAUSE:3]",
+    "[pause : ",
+    "\\[",
+    "\\]",
+    "\\",
+    "[bells every",
+    " 10m]",
+    "[long pause]",
+    "[short pause]",
+    "five",
+    "interval_bells: 10m",
+    "interval_bells: off",
+    "(interval_bells 5m)",
+    "Breathe in;5\n",
+    ";0",
+    ";",
 ]
 fragment_text = st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join)
 any_text = st.one_of(st.text(max_size=300), fragment_text)
@@ -101,6 +126,8 @@ def parses_or_raises_script_error(text: str, fmt: str) -> Script | None:
         assert section.items and 1 <= section.repeat <= 100
         for item in section.items:
             assert isinstance(item, (Speech, Pause, Bell))
+            if isinstance(item, Pause) and item.interval_s is not None:
+                assert item.interval_s >= 60
             if isinstance(item, Speech):
                 assert item.text == " ".join(item.text.split()) and item.text
     return script

@@ -7,6 +7,8 @@ class AttuneError(Exception):
     """A problem the user can fix; `str()` is the one-line message, `hint` says how to fix it."""
 
     exit_code = 1
+    #: The file's warnings (`FILE:LINE: … — fix`), printed beside its errors so both are seen in one run.
+    warnings: tuple[str, ...] = ()
 
     def __init__(self, message: str, hint: str | None = None, *, path: str | None = None, line: int | None = None):
         super().__init__(message)

@@ -26,6 +26,8 @@ BELL_DURATION_S = 7.0
 BELL_FRAMES = round(BELL_DURATION_S * SAMPLE_RATE)
 #: An elastic pause stretches in proportion to max(its minimum, this).
 MIN_STRETCH_WEIGHT_S = 1.0
+#: Interval bells keep this far from both edges of the pause they ring in.
+INTERVAL_BELL_MARGIN_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Event:
-    """One thing on the timeline: "speech", "pause" or "bell"."""
+    """One thing on the timeline: "speech", "pause", "bell" or "interval_bell" (a softer strike in a long pause)."""
 
     kind: str
     start_frame: int
@@ -78,6 +80,9 @@ class Plan:
     sample_rate: int = SAMPLE_RATE
     #: The lengths this script fits, as every command shows them (`fits_text`): "between 7s and 11s".
     fits: str = ""
+    #: `(line, "start"|"end")` of each `[bell]` at the script's edge that the opening or closing bell
+    #: was also asked at: one bell rings there (the caller warns).
+    doubled_bells: tuple[tuple[int, str], ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -104,19 +109,34 @@ class Plan:
             ],
         }
 
-    def chapter_frames(self) -> list[tuple[str, int, int]]:
-        """(section, start frame, end frame) for each run of events in one section, in order."""
-        out: list[list] = []
+    def doubled_bell_warnings(self, path: str) -> list[str]:
+        """`FILE:LINE: …` for each edge `[bell]` that the opening or closing bell was also asked at."""
+        out = []
+        for line, edge in self.doubled_bells:
+            which, key = ("opening", "bells: {start: true}") if edge == "start" else ("closing", "bells: {end: true}")
+            out.append(
+                f"{path}:{line}: [bell] here and the {which} bell ({key} or --bells) are at the same point, so one bell rings"
+                f" — remove this [bell], or turn the {which} bell off"
+            )
+        return out
+
+    def chapter_frames(self, at_interval_bells: bool = False) -> list[tuple[str, int, int]]:
+        """(section, start frame, end frame) for each run of events in one section, in order. With
+        `at_interval_bells`, each interval bell also starts a chapter, named `Section (15:00)` after
+        its time on the track."""
+        out: list[list] = []  # [name, start, end, section]
         for e in self.events:
-            if out and out[-1][0] == e.section:
+            if at_interval_bells and e.kind == "interval_bell":
+                out.append([f"{e.section} ({_clock_name(e.start_s)})", e.start_frame, e.end_frame, e.section])
+            elif out and out[-1][3] == e.section:
                 out[-1][2] = e.end_frame
             else:
-                out.append([e.section, e.start_frame, e.end_frame])
-        return [(name, a, b) for name, a, b in out]
+                out.append([e.section, e.start_frame, e.end_frame, e.section])
+        return [(name, a, b) for name, a, b, _ in out]
 
-    def chapters(self) -> list[tuple[str, float, float]]:
+    def chapters(self, at_interval_bells: bool = False) -> list[tuple[str, float, float]]:
         """(section, start_s, end_s) for each run of events in one section, in order."""
-        return [(name, a / self.sample_rate, b / self.sample_rate) for name, a, b in self.chapter_frames()]
+        return [(name, a / self.sample_rate, b / self.sample_rate) for name, a, b in self.chapter_frames(at_interval_bells)]
 
     def sub_plan(self, start_frame: int, end_frame: int) -> Plan:
         """The events from `start_frame` to `end_frame` (on event boundaries, such as a chapter's) as a
@@ -141,6 +161,13 @@ class Plan:
         return [(e.start_frame, e.end_frame) for e in self.events if e.kind == "speech"]
 
 
+def _clock_name(seconds: float) -> str:
+    """`15:00`, `1:05:00`: a time on the track, for chapter names."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
 @dataclass
 class _Slot:
     """A layout item before fitting: fixed length, or an elastic pause with bounds."""
@@ -155,6 +182,10 @@ class _Slot:
     elastic: bool = False
     voice: str | None = None
     bed: str | None = None
+    #: Interval bells in this pause: seconds between them, and whether they count from the pause's
+    #: start (`[bells every …]`) or from the track's (`interval_bells:`).
+    interval_s: float = 0.0
+    from_pause: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,9 +220,12 @@ def _layout(
     bell_frames: int,
     bells: tuple[bool, bool],
     sounds: Sequence[SectionSound] | None = None,
+    interval_s: float = 0.0,
+    doubled: list[tuple[int, str]] | None = None,
 ) -> list[_Slot]:
     slots: list[_Slot] = []
     kept = [(s, sounds[i] if sounds else SectionSound()) for i, (s, k) in enumerate(zip(script.sections, keep)) if k]
+    bells = _one_bell_at_each_edge(kept, bells, doubled)
 
     def add_gap(section: str, sound: SectionSound) -> None:
         if slots and slots[-1].kind == "speech":
@@ -222,6 +256,8 @@ def _layout(
                     lo = item.min_s * SAMPLE_RATE
                     hi = None if item.max_s is None else item.max_s * SAMPLE_RATE
                     slot = _Slot("pause", section.name, lo, hi, bed=sound.bed)
+                    every = section.settings.interval_bells_s if section.settings.interval_bells_s is not None else interval_s
+                    slot.interval_s, slot.from_pause = (item.interval_s, True) if item.interval_s else (every or 0.0, False)
                     if item.elastic:
                         slot.elastic = True
                         slot.weight = max(item.min_s, MIN_STRETCH_WEIGHT_S)
@@ -231,6 +267,41 @@ def _layout(
     if bells[1] and kept:
         slots.append(_Slot("bell", kept[-1][0].name, bell_frames, bell_frames, bed=kept[-1][1].bed))
     return slots
+
+
+def _one_bell_at_each_edge(kept: Sequence[tuple[Section, SectionSound]], bells: tuple[bool, bool], doubled: list[tuple[int, str]] | None) -> tuple[bool, bool]:
+    """The opening (closing) bell where the script's first (last) item is not already a `[bell]`: a
+    bell asked twice at the same point rings once. Each one dropped is noted in `doubled`."""
+    start, end = bells
+    if not kept:
+        return bells
+    first, last = kept[0][0].items[0], kept[-1][0].items[-1]
+    if start and isinstance(first, Bell):
+        start = False
+        if doubled is not None:
+            doubled.append((first.line, "start"))
+    if end and isinstance(last, Bell):
+        end = False
+        if doubled is not None:
+            doubled.append((last.line, "end"))
+    return start, end
+
+
+def _interval_onsets(slot: _Slot, start: int, n: int, bell_frames: int) -> list[int]:
+    """The frames where interval bells strike in a pause of `n` frames at `start`: every multiple of
+    the interval (on the pause's clock or the track's), at least INTERVAL_BELL_MARGIN_S from both edges."""
+    if slot.interval_s <= 0:
+        return []
+    margin = _frames(INTERVAL_BELL_MARGIN_S)
+    first, last = start + margin, start + n - margin - bell_frames
+    origin = start if slot.from_pause else 0
+    k = max(1, math.ceil((first - origin) / (slot.interval_s * SAMPLE_RATE) - 1e-9))
+    onsets = []
+    while (at := origin + round(k * slot.interval_s * SAMPLE_RATE)) <= last:
+        if at >= first:
+            onsets.append(at)
+        k += 1
+    return onsets
 
 
 def _bounds(slots: Sequence[_Slot]) -> tuple[float, float]:
@@ -323,14 +394,18 @@ def make_plan(
     bell_frames: int,
     bells: tuple[bool, bool] | None = None,
     sounds: Sequence[SectionSound] | None = None,
+    interval_bells_s: float | None = None,
 ) -> Plan:
     """Fit `script` to `length_s` (None: the script's own length, else every pause at its minimum).
 
     `clip_keys` maps each sentence to its clip key and `clip_frames` each key to its length;
     `sounds`, one per section, give a section its own voice (and clip keys) and bed.
+    `interval_bells_s` (None: the script's own) rings interval bells in long pauses.
     Raises LengthError naming the range that fits when the length cannot be met.
     """
     bells = bells if bells is not None else (bool(script.settings.bells_start), bool(script.settings.bells_end))
+    interval_s = float((interval_bells_s if interval_bells_s is not None else script.settings.interval_bells_s) or 0.0)
+    doubled: list[tuple[int, str]] = []
     if length_s is None:
         length_s = script.settings.length_s
     optional = [i for i, s in enumerate(script.sections) if s.optional]
@@ -339,20 +414,21 @@ def make_plan(
         keep = [True] * len(script.sections)
         for i in optional[len(optional) - dropped :]:
             keep[i] = False
-        slots = _layout(script, keep, clip_keys, clip_frames, bell_frames, bells, sounds)
-        candidates.append((keep, slots, _bounds(slots)))
-    overall_min = min(b[0] for _, _, b in candidates)
-    overall_max = max(b[1] for _, _, b in candidates)
+        noted: list[tuple[int, str]] = []
+        slots = _layout(script, keep, clip_keys, clip_frames, bell_frames, bells, sounds, interval_s, noted)
+        candidates.append((keep, slots, _bounds(slots), noted))
+    overall_min = min(b[0] for _, _, b, _ in candidates)
+    overall_max = max(b[1] for _, _, b, _ in candidates)
 
     if length_s is None:
-        keep, slots, (lo, _) = candidates[0]
+        keep, slots, (lo, _), doubled = candidates[0]
         target = math.ceil(lo)
     else:
         target = _frames(length_s)
-        chosen = next(((k, s, b) for k, s, b in candidates if b[0] <= target + 0.5 and target - 0.5 <= b[1]), None)
+        chosen = next(((k, s, b, d) for k, s, b, d in candidates if b[0] <= target + 0.5 and target - 0.5 <= b[1]), None)
         if chosen is None:
-            raise LengthError(f"cannot make {format_duration(length_s)} from this script", _fits_message([b for _, _, b in candidates]), path=script.path)
-        keep, slots, (lo, _) = chosen
+            raise LengthError(f"cannot make {format_duration(length_s)} from this script", _fits_message([b for _, _, b, _ in candidates]), path=script.path)
+        keep, slots, (lo, _), doubled = chosen
     if target > _frames(MAX_DURATION_S):
         raise LengthError(
             f"the track would be {format_duration(target / SAMPLE_RATE)} long, over the 12h limit",
@@ -370,11 +446,17 @@ def make_plan(
     for slot, n in zip(slots, frames):
         if n <= 0 and slot.kind == "pause":
             continue
-        events.append(Event(slot.kind, start, n, slot.section, slot.text, slot.sentences, slot.voice, slot.bed))
+        at = start
+        for onset in _interval_onsets(slot, start, n, bell_frames) if slot.kind == "pause" else ():
+            events.append(Event("pause", at, onset - at, slot.section, bed=slot.bed))
+            events.append(Event("interval_bell", onset, bell_frames, slot.section, bed=slot.bed))
+            at = onset + bell_frames
+        events.append(Event(slot.kind, at, start + n - at, slot.section, slot.text, slot.sentences, slot.voice, slot.bed))
         start += n
     dropped_names = tuple(s.name for s, k in zip(script.sections, keep) if not k)
-    fits = fits_text([b for _, _, b in candidates])
-    return Plan(tuple(events), target, overall_min / SAMPLE_RATE, None if math.isinf(overall_max) else overall_max / SAMPLE_RATE, dropped_names, fits=fits)
+    fits = fits_text([b for _, _, b, _ in candidates])
+    max_s = None if math.isinf(overall_max) else overall_max / SAMPLE_RATE
+    return Plan(tuple(events), target, overall_min / SAMPLE_RATE, max_s, dropped_names, fits=fits, doubled_bells=tuple(doubled))
 
 
 #: Seconds a sentence is estimated to take beyond its words at the rate (the clip's own margins).
@@ -388,7 +470,13 @@ def estimated_clip_frames(text: str, rate_wpm: float) -> int:
 
 
 def estimated_plan(
-    script: Script, rate_wpm: float, length_s: float | None = None, *, bell_frames: int = BELL_FRAMES, bells: tuple[bool, bool] | None = None
+    script: Script,
+    rate_wpm: float,
+    length_s: float | None = None,
+    *,
+    bell_frames: int = BELL_FRAMES,
+    bells: tuple[bool, bool] | None = None,
+    interval_bells_s: float | None = None,
 ) -> Plan:
     """`make_plan` with every sentence's length estimated (`estimated_clip_frames`, at its section's rate
     or `rate_wpm`): what fits, roughly, without the speech engine. Raises LengthError as make_plan does."""
@@ -400,7 +488,7 @@ def estimated_plan(
             keys[text] = f"estimate:{rate:g}:{text}"
             frames[keys[text]] = estimated_clip_frames(text, rate)
         sounds.append(SectionSound(clip_keys=keys))
-    return make_plan(script, {}, frames, length_s, bell_frames=bell_frames, bells=bells, sounds=sounds)
+    return make_plan(script, {}, frames, length_s, bell_frames=bell_frames, bells=bells, sounds=sounds, interval_bells_s=interval_bells_s)
 
 
 def section_sentences(section: Section) -> list[str]:

@@ -110,6 +110,8 @@ class RenderResult:
     playlists: tuple[Path, ...] = ()
     #: Near misses in the script (text that looks like a marker, spoken as it is): `FILE:LINE: … — fix`.
     warnings: tuple[str, ...] = ()
+    #: What Attune noticed that is no problem, e.g. a file read as another tool's format.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,9 @@ def prepare(request: RenderRequest, speech: Speakers, progress: Progress | None 
     named_in_script = request.settings.voice is None and script.settings.voice is not None
     shaped = shape(script, settings, speech, track_voice_named_in_script=named_in_script, above=request.settings, progress=progress)
     length_s = None if request.sections else settings.length_s
-    plan = make_plan(script, {}, shaped.clip_frames, length_s, bell_frames=_bell_frames(), bells=bells, sounds=shaped.sounds)
+    plan = make_plan(
+        script, {}, shaped.clip_frames, length_s, bell_frames=_bell_frames(), bells=bells, sounds=shaped.sounds, interval_bells_s=settings.interval_bells_s
+    )
     voice = shaped.voice or VoiceSettings("", float(settings.rate_wpm or 0), settings.pitch)
     return Prepared(script, settings, plan, voice, bed_spec, bells, shaped.beds, shaped.warnings)
 
@@ -240,7 +244,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     voice_raw_lufs = voice_lufs(plan, speech.load)
     reference = voice_raw_lufs if voice_raw_lufs is not None else target_lufs
     gain_db = target_lufs - reference
-    chapters = plan.chapter_frames()
+    chapters = plan.chapter_frames(at_interval_bells=request.bell_chapters)
     tags = Tags(
         title,
         request.artist or script.author,
@@ -286,7 +290,8 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
         outputs=tuple(written),
         sections=tuple(sections),
         playlists=tuple(playlists),
-        warnings=tuple(str(w) for w in script.warnings) + prepared.speech_warnings,
+        warnings=tuple(str(w) for w in script.warnings) + tuple(plan.doubled_bell_warnings(script.path)) + prepared.speech_warnings,
+        notes=tuple(str(n) for n in script.notes),
     )
 
 
@@ -296,6 +301,7 @@ def _mixer(prepared: Prepared, plan: Plan, speech: Speakers, reference_lufs: flo
         plan, speech.load,
         beds=_bed_track(prepared, plan, reference_lufs),
         bell=bell_strike(SAMPLE_RATE), bell_gain=db_to_gain(reference_lufs + BELL_RELATIVE_DB - _bell_lufs()),
+        soft_bell=bell_strike(SAMPLE_RATE, soft=True),
     )  # fmt: skip
 
 

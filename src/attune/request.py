@@ -42,6 +42,8 @@ class RenderRequest:
     split_sections: bool = False
     #: Render only these sections (by name), pauses at their minimum, no length fitting (`--section`).
     sections: tuple[str, ...] = ()
+    #: Each interval bell also starts a chapter (`--bell-chapters`).
+    bell_chapters: bool = False
 
 
 def _file_digest(path: Path) -> str | None:

@@ -99,6 +99,8 @@ class TrackSettings:
     background_db: float | None = None
     bells_start: bool | None = None
     bells_end: bool | None = None
+    #: Interval bells in long pauses: seconds between them on the track's clock (0: off).
+    interval_bells_s: float | None = None
     #: Placeholder values; merged key by key (a higher layer's `name` wins, the others stay).
     vars: Mapping[str, str] = field(default_factory=dict)
     length_s: float | None = None
@@ -210,6 +212,11 @@ def _validate(s: TrackSettings) -> None:
                 f"length {format_duration(length) if length > 0 else f'{length:g}'} is out of range", "give a length from 1s to 12h, such as 10m"
             )
         object.__setattr__(s, "length_s", length)
+    if s.interval_bells_s is not None:
+        every = _number(s.interval_bells_s, "interval_bells")
+        if every and not 60.0 <= every <= MAX_DURATION_S:
+            raise SettingsError(f"interval_bells {format_duration(every)} is out of range", "ring interval bells every minute or more, e.g. 10m, or off")
+        object.__setattr__(s, "interval_bells_s", every)
     for name in ("bells_start", "bells_end"):
         value = getattr(s, name)
         if value is not None and not isinstance(value, bool):

@@ -128,6 +128,7 @@ def fake_render(request, *, cache_dir=None, progress=None):
         sections=(),
         playlists=(),
         warnings=(),
+        notes=(),
     )
     return RenderResult(**{f.name: values[f.name] for f in dataclasses.fields(RenderResult)})
 

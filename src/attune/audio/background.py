@@ -184,9 +184,9 @@ def _missing_file(text: str, base_dir: Path) -> AudioError:
     where = f"looked in {base_dir}"
     if len(Path(text).parts) == 1:
         where += f" and {SOUNDS_DIR}"
-        suggestion = _closest(Path(text).name, bundled_sounds())
-        if suggestion:
-            where += f"; did you mean {suggestion!r}?"
+        suggestions = suggest_sounds(text)
+        if suggestions:
+            where += f"; did you mean {' or '.join(repr(s) for s in suggestions)}?"
     return AudioError(f"background file {text!r} not found", where)
 
 
@@ -200,11 +200,44 @@ def _closest(word: str, options: tuple[str, ...] | list[str]) -> str | None:
     return matches[0] if matches else None
 
 
+#: What people ask for, by meaning → the bed or bundled sound that sounds like it.
+_MEANINGS = {
+    "soft-rain.ogg": ("rain", "rainfall", "raindrops", "drizzle", "shower", "storm", "water", "wet", "patter"),
+    "brown-noise": ("ocean", "sea", "surf", "waves", "wave", "waterfall", "river", "wind", "rumble", "brown"),
+    "pink-noise": ("noise", "hiss", "static", "fan", "pink", "shush"),
+    "drone": ("hum", "om", "tanpura", "tone", "pad", "ambient", "music", "shruti"),
+    "binaural": ("binaural-beats", "beats", "theta", "alpha", "delta", "brainwave", "brainwaves"),
+}
+
+
+def _by_meaning(word: str) -> list[str]:
+    """The beds and bundled sounds `word` means (`rain` → soft-rain.ogg, `ocean` → brown-noise)."""
+    words = "".join(c if c.isalnum() else " " for c in Path(word).stem.lower()).split()
+    meanings = {name: set(means) | set(Path(name).stem.split("-")) for name, means in _MEANINGS.items()}
+    for name in bundled_sounds():
+        meanings.setdefault(name, set(Path(name).stem.split("-")))
+
+    def means(name: str) -> bool:  # a word of it, or a close spelling of one (`rian` → rain)
+        return any(w in meanings[name] or difflib.get_close_matches(w, list(meanings[name]), n=1, cutoff=0.75) for w in words)
+
+    return [name for name in meanings if (name in BED_KINDS or name in bundled_sounds()) and means(name)]
+
+
+def suggest_sounds(word: str) -> list[str]:
+    """Beds and bundled sounds `word` may mean: by meaning first, then by spelling."""
+    found = _by_meaning(word)
+    spelt = _closest(Path(word).name, list(BED_KINDS) + bundled_sounds())
+    if spelt and spelt not in found and spelt != "none":
+        found.append(spelt)
+    return found
+
+
 def _kinds_hint(word: str) -> str:
-    suggestion = _closest(word, list(BED_KINDS) + bundled_sounds())
+    suggestions = suggest_sounds(word)
+    suggestion = " or ".join(repr(s) for s in suggestions) if suggestions else None
     kinds = ", ".join(BED_KINDS)
     listing = f"use one of: {kinds}, or a sound file path"
-    return f"did you mean {suggestion!r}? Otherwise {listing}" if suggestion else listing
+    return f"did you mean {suggestion}? Otherwise {listing}" if suggestion else listing
 
 
 def bed_spec(settings: TrackSettings) -> BedSpec | None:

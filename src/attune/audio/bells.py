@@ -15,6 +15,11 @@ from ..plan import BELL_DURATION_S  # the strike fills the bell's event exactly
 
 #: Peak of the strike (before any track gain).
 BELL_PEAK_DBFS = -3.0
+#: An interval bell (`soft=True`) is struck this much quieter than the opening bell, with a softer
+#: mallet: a slower onset, darker upper modes and no thud.
+SOFT_BELL_RELATIVE_DB = -6.0
+_SOFT_ONSET_SCALE = 3.0
+_SOFT_BRIGHTNESS = 0.6
 
 _FUNDAMENTAL_HZ = 246.0
 #: (ratio to the fundamental, amplitude, decay time constant s, beat between the mode pair Hz,
@@ -35,11 +40,13 @@ _END_FADE_S = 0.1
 
 
 @functools.cache
-def bell_strike(sample_rate: int = 44100) -> np.ndarray:
+def bell_strike(sample_rate: int = 44100, soft: bool = False) -> np.ndarray:
     """One singing-bowl strike, (frames, 2) float32, BELL_DURATION_S long, peak -3 dBFS; read-only, cached.
 
     Rings above -40 dB of its peak for about 5 s, is below -60 dB of its peak from ~6.3 s on, and
     its last 100 ms fade to exactly 0. Deterministic: no randomness at all except a fixed-seed thud.
+    `soft`: the interval bell's lighter touch (slower onset, darker upper modes, no thud, peak
+    SOFT_BELL_RELATIVE_DB under the strike's).
     """
     if int(sample_rate) != sample_rate or sample_rate < 8000:
         raise ValueError(f"sample_rate must be an integer >= 8000 Hz, got {sample_rate!r}")
@@ -51,6 +58,8 @@ def bell_strike(sample_rate: int = 44100) -> np.ndarray:
         if freq_hz + beat_hz >= 0.45 * sample_rate:
             continue
         # Soft mallet: a raised-cosine onset of a few ms, then exponential decay.
+        if soft:
+            onset_s, amplitude = onset_s * _SOFT_ONSET_SCALE, amplitude * _SOFT_BRIGHTNESS**index
         onset = np.clip(t / onset_s, 0.0, 1.0)
         envelope = amplitude * np.exp(-t / decay_s) * (0.5 - 0.5 * np.cos(np.pi * onset))
         for ch in range(2):
@@ -59,14 +68,15 @@ def bell_strike(sample_rate: int = 44100) -> np.ndarray:
             pair_phase = 0.9 * ch + 1.3 * index
             tone = np.sin(2 * np.pi * freq_hz * t) + _PAIR_LEVEL * np.sin(2 * np.pi * (freq_hz + beat_hz) * t + pair_phase)
             out[:, ch] += envelope * tone * (1.0 + (0.04 if (ch + index) % 2 else -0.04))
-    out += _mallet_thud(t, sample_rate)
+    if not soft:
+        out += _mallet_thud(t, sample_rate)
     # A hand on the bowl: raised-cosine release from _RELEASE_START_S to the end (to exactly 0).
     release = np.clip((t - _RELEASE_START_S) / (BELL_DURATION_S - _RELEASE_START_S), 0.0, 1.0)
     out *= (0.5 + 0.5 * np.cos(np.pi * release))[:, None]
     fade_frames = round(_END_FADE_S * sample_rate)
     out[-fade_frames:] *= (0.5 + 0.5 * np.cos(np.pi * np.arange(1, fade_frames + 1) / fade_frames))[:, None]
     out[-1] = 0.0
-    out *= 10.0 ** (BELL_PEAK_DBFS / 20.0) / np.abs(out).max()
+    out *= 10.0 ** ((BELL_PEAK_DBFS + (SOFT_BELL_RELATIVE_DB if soft else 0.0)) / 20.0) / np.abs(out).max()
     strike = out.astype(np.float32)
     strike.flags.writeable = False
     return strike

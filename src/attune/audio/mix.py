@@ -106,19 +106,22 @@ class Mixer:
         bell_gain: float = 1.0,
         voice_gain: float = 1.0,
         beds: BedTrack | None = None,
+        soft_bell: np.ndarray | None = None,
     ):
         """`beds` is the bed under each part of the track (crossfaded where it changes); `bed` and
-        `bed_gain` are the short form for one bed under the whole track."""
+        `bed_gain` are the short form for one bed under the whole track. `soft_bell` is the interval
+        bells' strike (at `bell_gain` too: its softness is in the strike); None: `bell`."""
         self.plan = plan
         self.n_frames = plan.n_frames
         self._clip = functools.lru_cache(maxsize=32)(load_clip)
-        self._events = [e for e in plan.events if e.kind in ("speech", "bell")]
+        self._events = [e for e in plan.events if e.kind in ("speech", "bell", "interval_bell")]
         self._starts = [e.start_frame for e in self._events]
         self._longest = max((e.n_frames for e in self._events), default=0)
         if beds is None and bed is not None:
             beds = BedTrack([BedRun(0, plan.n_frames, bed, bed_gain)], SAMPLE_RATE)
         self.beds = beds if beds is not None and beds.audible else None
         self.bell = bell
+        self.soft_bell = soft_bell if soft_bell is not None else bell
         self.bell_gain = bell_gain
         self.voice_gain = voice_gain
         self._duck = duck_envelope(plan)
@@ -154,7 +157,8 @@ class Mixer:
                     a = event.start_frame + sentence.offset_frames
                     self._add(out, start, lo, hi, a, self._clip(sentence.clip_key), self.voice_gain)
             elif self.bell is not None:
-                self._add(out, start, lo, hi, event.start_frame, self.bell, self.bell_gain)
+                strike = self.soft_bell if event.kind == "interval_bell" and self.soft_bell is not None else self.bell
+                self._add(out, start, lo, hi, event.start_frame, strike, self.bell_gain)
         return out
 
     @staticmethod

@@ -72,6 +72,20 @@ def _resolve(voices: _Voices, settings: TrackSettings, language: str | None) -> 
     resolve_voice(spec, listing, variants=variants, language=language)
 
 
+def cover_warning(path: Path) -> str | None:
+    """What podcast apps would refuse in the cover at `path`, and what the batch does about it; None when it is fine."""
+    from ..media.artwork import cover_problem, cover_size, fitted_side
+
+    size = cover_size(path)
+    problem = cover_problem(size)
+    if problem is None:
+        return None
+    side = fitted_side(size)
+    done = f"letterboxes it to {side}×{side} px" if size[0] != size[1] else f"scales it to {side}×{side} px"
+    return (f"the cover {Path(path).name} {problem} (Apple Podcasts asks for a square image of 1400–3000 px), so the batch {done}"
+            " — give a square PNG or JPEG of 3000×3000 px")  # fmt: skip
+
+
 def check_roster(path: Path, cache_dir: Path | None = None, overrides: TrackSettings | None = None) -> FileCheck:
     """Every problem of the roster at `path`, one line each; a summary when there are none.
     `overrides` are the batch's command-line settings (`--engine`), over every track's."""
@@ -83,6 +97,14 @@ def check_roster(path: Path, cache_dir: Path | None = None, overrides: TrackSett
     except AttuneError as exc:
         result.problems += exc.lines()
         return result
+    if roster.cover is not None:
+        try:
+            warning = cover_warning(roster.cover)
+        except AttuneError as exc:
+            result.problems.append(f"{roster.path}:{roster.cover_line}: {exc.message} — {exc.hint}")
+        else:
+            if warning is not None:
+                result.warnings.append(f"{roster.path}:{roster.cover_line}: {warning}")
     voices = _Voices(cache_dir)
     tracks = estimated = 0
     for client in roster.clients:

@@ -48,6 +48,8 @@ class FileCheck:
     summary: str | None = None
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: What Attune noticed and did, that is no problem (a file read as another tool's format).
+    notes: list[str] = field(default_factory=list)
 
 
 def fit(script: Script, settings: TrackSettings, cache_dir: Path | None, length_s: float | None) -> Fit:
@@ -84,7 +86,7 @@ def fit(script: Script, settings: TrackSettings, cache_dir: Path | None, length_
         sounds.append(SectionSound(clip_keys=keys))
     bells = (bool(settings.bells_start), bool(settings.bells_end))
     try:
-        plan = make_plan(script, {}, frames, length_s, bell_frames=BELL_FRAMES, bells=bells, sounds=sounds)
+        plan = make_plan(script, {}, frames, length_s, bell_frames=BELL_FRAMES, bells=bells, sounds=sounds, interval_bells_s=settings.interval_bells_s)
     except LengthError as exc:
         return Fit(None, exc, estimated, base_rate)
     return Fit(plan, None, estimated, base_rate)
@@ -132,8 +134,9 @@ def check_backgrounds(script: Script, settings: TrackSettings | None = None) -> 
 
 
 def check_script(path: Path, vars: Mapping[str, str] | None = None, cache_dir: Path | None = None, overrides: TrackSettings | None = None) -> FileCheck:
-    """Raise the script's errors (all of them), or return its summary and warnings. `overrides` are
-    the command line's settings (`--recording TAKE`: the take is aligned, and gives the lengths)."""
+    """Raise the script's errors (all of them), or return its summary, notes and warnings.
+    `overrides` are the command line's settings (`--interval-bells`, `--recording TAKE`: the take is
+    aligned, and gives the lengths), over the script's."""
     script = load_script(resolve_script(path), vars)
     check_backgrounds(script)
     settings = overrides.over(script.settings) if overrides is not None else script.settings
@@ -156,12 +159,21 @@ def check_script(path: Path, vars: Mapping[str, str] | None = None, cache_dir: P
         f"pauses from {format_duration(pauses_min)}" + (", open-ended" if open_ended else ""),
     ]
     opening, closing = bool(settings.bells_start), bool(settings.bells_end)
-    if bells or opening or closing:
-        parts.append(_count(bells + opening + closing, "bell"))
-    fitted = fit(script, settings, cache_dir, None)
+    fitted = fit(script, settings, cache_dir, settings.length_s)
+    if not fitted.plan:
+        fitted = fit(script, settings, cache_dir, None)
+    doubled = fitted.plan.doubled_bells if fitted.plan is not None else ()
+    rung = bells + opening + closing - len(doubled)
+    if rung:
+        parts.append(_count(rung, "bell"))
+    intervals = sum(1 for e in fitted.plan.events if e.kind == "interval_bell") if fitted.plan is not None else 0
+    if intervals:
+        at = "" if settings.length_s is None else f" at {format_duration(settings.length_s)}"
+        parts.append(_count(intervals, "interval bell") + at)
     if fitted.plan is not None:
         parts.append(f"fits {fitted.plan.fits}{fitted.note()}")
-    result = FileCheck(str(path), ", ".join(parts), warnings=[str(w) for w in script.warnings])
+    warnings = [str(w) for w in script.warnings] + (fitted.plan.doubled_bell_warnings(script.path) if fitted.plan is not None else [])
+    result = FileCheck(str(path), ", ".join(parts), warnings=warnings, notes=[str(n) for n in script.notes])
     if settings.length_s is not None:
         length = fit(script, settings, cache_dir, settings.length_s)
         if length.error is not None:

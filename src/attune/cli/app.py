@@ -18,10 +18,13 @@ INTERRUPTED = "interrupted — no partial file was left; finished outputs are in
 EXIT_INTERRUPTED = 130
 
 
-def _fail(message: str, code: int) -> None:
-    """`Error: …` on stderr, one line per problem (a script with several errors lists each), and exit."""
+def _fail(message: str, code: int, warnings: tuple[str, ...] = ()) -> None:
+    """`Error: …` on stderr, one line per problem (a script with several errors lists each), then the
+    file's `Warning: …` lines (so a teacher sees both in one run), and exit."""
     for line in message.split("\n"):
         click.echo(f"Error: {line}", err=True)
+    for line in warnings:
+        click.echo(f"Warning: {line}", err=True)
     sys.exit(code)
 
 
@@ -55,7 +58,7 @@ class AttuneGroup(click.Group):
         except AttuneError as exc:
             if debug:
                 traceback.print_exc()
-            _fail(str(exc), exc.exit_code)
+            _fail(str(exc), exc.exit_code, exc.warnings)
         except Exception as exc:
             if debug:
                 traceback.print_exc()

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .app import cli
-from .options import engine_option, recording_options, track_settings, voices_dir_flag, with_options
+from .options import engine_option, interval_bells_option, recording_options, track_settings, voices_dir_flag, with_options
 
 
 @cli.command()
@@ -36,9 +36,11 @@ from .options import engine_option, recording_options, track_settings, voices_di
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder (on a cluster: on every worker).")
 @click.option("--dry-run", is_flag=True, help="Check the roster and every track (as `attune check` does) and render nothing.")
 @engine_option("Speech engine for every track, over the roster's `engine:` (pyttsx3 or piper).")
+@interval_bells_option
 @voices_dir_flag
 @with_options(recording_options)
-def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine, recording, clean, asr_model):
+def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine, interval_bells_s,
+          recording, clean, asr_model):  # fmt: skip
     """Render every client's tracks in ROSTER and publish each client behind a private link.
 
     Upload DIR/public/ as it is; keep the rest (manifest.json, access.json, links.csv).
@@ -51,7 +53,7 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
       attune batch clients.yaml -o s3://bucket/practice --cluster tcp://10.0.0.5:8786 --base-url https://cdn.example.org/practice/public/
       attune batch examples/clients.yaml --dry-run
     """
-    given = track_settings(engine=engine, recording=recording, clean=clean, asr_model=asr_model)
+    given = track_settings(engine=engine, interval_bells_s=interval_bells_s, recording=recording, clean=clean, asr_model=asr_model)
     overrides = given if given != track_settings() else None
     if dry_run:
         from ..checks.roster import check_roster

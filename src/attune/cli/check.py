@@ -9,7 +9,7 @@ import click
 
 from ..errors import AttuneError
 from .app import cli
-from .options import recording_options, track_settings, vars_option, with_options
+from .options import interval_bells_option, recording_options, track_settings, vars_option, with_options
 
 
 @cli.command()
@@ -17,8 +17,9 @@ from .options import recording_options, track_settings, vars_option, with_option
 @click.option("--var", "vars", multiple=True, callback=vars_option, metavar="KEY=VALUE", help="Fill a {placeholder}; repeatable.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (text that looks like a marker but would be spoken).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder, for the lengths of speech already made.")
+@interval_bells_option
 @with_options(recording_options)
-def check(files, vars, strict, cache_dir, recording, clean, asr_model):
+def check(files, vars, strict, cache_dir, interval_bells_s, recording, clean, asr_model):
     """Validate scripts, or rosters and every track in them, without rendering anything.
 
     Every error in a file is listed, each as FILE:LINE. A roster's problems read
@@ -32,7 +33,8 @@ def check(files, vars, strict, cache_dir, recording, clean, asr_model):
     """
     from ..checks.script import check_script, is_roster
 
-    overrides = track_settings(recording=recording, clean=clean, asr_model=asr_model)
+    given = track_settings(interval_bells_s=interval_bells_s, recording=recording, clean=clean, asr_model=asr_model)
+    overrides = given if given != track_settings() else None
     failed = 0
     for path in files:
         try:
@@ -46,6 +48,8 @@ def check(files, vars, strict, cache_dir, recording, clean, asr_model):
             failed += 1
             for line in exc.lines():
                 click.echo(f"Error: {line}", err=True)
+            for line in exc.warnings:  # beside the errors: one run shows everything to fix
+                click.echo(f"{'Error' if strict else 'Warning'}: {line}", err=True)
             continue
         if report(result, strict):
             failed += 1
@@ -54,7 +58,9 @@ def check(files, vars, strict, cache_dir, recording, clean, asr_model):
 
 
 def report(result, strict: bool) -> bool:
-    """Print a check's result: problems (and, with --strict, warnings) as errors; True if it failed."""
+    """Print a check's result: notes, problems (and, with --strict, warnings) as errors; True if it failed."""
+    for line in getattr(result, "notes", ()):
+        click.echo(f"Note: {line}", err=True)
     for line in result.problems:
         click.echo(f"Error: {line}", err=True)
     for line in result.warnings:

@@ -51,7 +51,8 @@ def doctor():
 
 @cli.command()
 def library():
-    """List the built-in practices: name, title, format and the lengths each fits.
+    """List the built-in practices (name, title, the lengths each fits) and the bundled sounds
+    (name and length), to use as `--background NAME`.
 
     Render one by name from any folder; a local file of the same name wins.
     The shortest length is estimated from the words at 140 words per minute.
@@ -70,6 +71,30 @@ def library():
     for row in rows:
         click.echo(f"{row[0].ljust(widths[0])}  {row[1].ljust(widths[1])}  {row[2]}")
     click.echo(f"\nfiles: {PRACTICES_DIR} (copy one to adapt it)")
+    sounds = sound_rows()
+    if sounds:
+        click.echo("\nbundled sounds (--background NAME, or background: NAME in a script):")
+        width = max(len(name) for name, _ in sounds)
+        for name, length in sounds:
+            click.echo(f"{name.ljust(width)}  {length}")
+
+
+def sound_rows() -> list[tuple[str, str]]:
+    """(file name, length) of each bundled sound, the length read from the file's header (mutagen)."""
+    import mutagen
+
+    from ..durations import format_duration
+    from ..library import SOUNDS_DIR, bundled_sounds
+
+    rows = []
+    for name in bundled_sounds():
+        try:
+            info = mutagen.File(SOUNDS_DIR / name)
+            length = format_duration(round(info.info.length, 1)) if info is not None else "length unknown"
+        except (OSError, mutagen.MutagenError):
+            length = "length unknown"
+        rows.append((name, length))
+    return rows
 
 
 def practice_row(path) -> tuple[str, str, str]:

@@ -12,13 +12,34 @@ from ..errors import LengthError
 from ..settings import CLEAN_LEVELS, Background, Recording, TrackSettings
 
 
-def length_option(ctx, param, value):
+def _seconds(value, parse):
+    """`parse(value)` (seconds), a LengthError made a usage error; None when the option is not given."""
     if value is None:
         return None
     try:
-        return parse_duration(value, what="--length")
+        return parse(value)
     except LengthError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def length_option(ctx, param, value):
+    return _seconds(value, lambda text: parse_duration(text, what="--length"))
+
+
+def interval_bells_callback(ctx, param, value):
+    """`--interval-bells 10m` (or `10 minutes`, `off`) → seconds (0.0: off); None when not given."""
+    from ..script.spellings import interval_seconds
+
+    return _seconds(value, lambda text: interval_seconds(text, what="--interval-bells"))
+
+
+interval_bells_option = click.option(
+    "--interval-bells",
+    "interval_bells_s",
+    metavar="D|off",
+    callback=interval_bells_callback,
+    help="Ring a soft bell every D (10m, 15 minutes) on the track's clock inside long pauses, never in a pause's first or last minute; off turns a script's off.",
+)
 
 
 def formats_option(ctx, param, values):

@@ -10,7 +10,7 @@ import click
 from ..durations import format_duration
 from ..formats import FORMAT_NAMES
 from .app import cli
-from .options import formats_option, length_option, progress_printer, recording_options, track_settings, voice_options, with_options
+from .options import formats_option, interval_bells_option, length_option, progress_printer, recording_options, track_settings, voice_options, with_options
 
 
 @cli.command()
@@ -53,9 +53,11 @@ from .options import formats_option, length_option, progress_printer, recording_
     metavar="NAME",
     help="Render only this section (repeatable), pauses at their minimum, to output/<stem>-<section>.mp3 unless -o.",
 )
+@interval_bells_option
+@click.option("--bell-chapters", is_flag=True, help="Start a chapter at each interval bell (named after the section and the bell's time, `Sitting (15:00)`).")
 def render(
     script, output, length, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions,
-    cover, split, sections, recording, clean, asr_model,
+    cover, split, sections, interval_bells_s, bell_chapters, recording, clean, asr_model,
 ):  # fmt: skip
     """Render SCRIPT to a track of exactly the length asked for: MP3, M4A, M4B, Opus, FLAC or WAV.
 
@@ -80,14 +82,19 @@ def render(
 
     settings = track_settings(length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, background=background,
                               background_db=background_db, formats=formats or None, bitrate=bitrate, loudness_lufs=loudness_lufs,
+                              interval_bells_s=interval_bells_s,
                               recording=recording, clean=clean, asr_model=asr_model)  # fmt: skip
-    request = RenderRequest(Path(script), output, settings, captions=captions, cover=cover, split_sections=split == "sections", sections=tuple(sections))
+    request = RenderRequest(
+        Path(script), output, settings, captions=captions, cover=cover, split_sections=split == "sections", sections=tuple(sections), bell_chapters=bell_chapters
+    )
     update, bar = progress_printer()
     try:
         result = do_render(request, cache_dir=cache_dir, progress=update)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(render_summary(result))
@@ -98,8 +105,9 @@ def render(
 @click.option("--length", callback=length_option, help="Fit to this length: 90s, 10m, 1m30s, 1h.")
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @with_options(voice_options)
+@interval_bells_option
 @with_options(recording_options)
-def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, recording, clean, asr_model):
+def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, interval_bells_s, recording, clean, asr_model):
     """Show the timeline of SCRIPT without writing audio (speech is synthesised into the cache).
 
     \b
@@ -109,9 +117,16 @@ def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars,
     from ..render import plan_script
     from ..request import RenderRequest
 
-    settings = track_settings(length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells,
-                              recording=recording, clean=clean, asr_model=asr_model)  # fmt: skip
-    result = plan_script(RenderRequest(Path(script), settings=settings), cache_dir=cache_dir)
+    settings = track_settings(
+        length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, interval_bells_s=interval_bells_s,
+        recording=recording, clean=clean, asr_model=asr_model,
+    )
+    request = RenderRequest(Path(script), settings=settings)
+    result = plan_script(request, cache_dir=cache_dir)
+    from ..library import resolve_script
+
+    for warning in result.doubled_bell_warnings(str(resolve_script(request.script_path))):
+        click.echo(f"Warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
@@ -120,7 +135,8 @@ def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars,
         click.echo(f"dropped optional sections: {', '.join(result.dropped_sections)}")
     for e in result.events:
         text = e.text if len(e.text) <= 60 else e.text[:59] + "…"
-        click.echo(f"{_clock(e.start_s)}  {e.kind:<6} {e.duration_s:8.3f}s  {e.section[:18]:<18} {text}".rstrip())
+        kind = "i-bell" if e.kind == "interval_bell" else e.kind  # the column is six wide
+        click.echo(f"{_clock(e.start_s)}  {kind:<6} {e.duration_s:8.3f}s  {e.section[:18]:<18} {text}".rstrip())
 
 
 def render_summary(result) -> str:

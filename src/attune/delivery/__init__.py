@@ -15,7 +15,8 @@ manifest.py      DEST/manifest.json, typed both ways
 access.py        DEST/access.json: each client's token and state; links.csv
 access_admin.py  after a batch: list the links, rotate a client's token, revoke a client
 publish.py       each client's page, feed, cover and zip
-feed.py          the private podcast feed (RSS 2.0, iTunes, Podcasting 2.0)
+feed.py          the private podcast feed (RSS 2.0, iTunes, Podcasting 2.0, Podlove Simple Chapters)
+categories.py    Apple Podcasts' categories, for the roster's `category:`
 page.py          the listening page (jinja2, autoescaped)
 layout.py        paths inside the output folder
 preload.py       what the batch's forkserver imports before forking workers

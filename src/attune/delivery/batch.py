@@ -25,6 +25,7 @@ from ..request import request_fingerprint
 from ..settings import TrackSettings
 from ..system.paths import default_cache_dir
 from .feed import check_base_url
+from .publish import roster_with_cover
 from .report import BatchReport, Progress, TrackOutcome, format_summary
 from .roster import load_roster
 from .runner import MANIFEST_SAVE_INTERVAL_S, BatchRunner, track_request
@@ -103,6 +104,10 @@ def run_batch(
     options = options or BatchOptions()
     options.check_destination(out_dir)
     roster = load_roster(roster_path)
+    # The cover podcast apps accept (the roster's, fitted; else one drawn), made on this machine: on a
+    # cluster the tasks carry its bytes. Kept in this machine's speech cache.
+    here = options.cache_dir if options.cluster is None and options.cache_dir is not None else default_cache_dir()
+    roster = roster_with_cover(roster, Path(here).resolve())
     store = open_store(StoreSpec(str(out_dir), dict(options.storage_options)))  # a folder is created and proved writable here
     executor: Any
     if options.cluster is None:

@@ -1,9 +1,17 @@
-"""A private podcast feed per client: RSS 2.0 with the itunes and podcast namespaces.
+"""A private podcast feed per client: RSS 2.0 with the itunes, podcast and Podlove Simple Chapters namespaces.
 
 Built with ElementTree, which escapes every text and attribute; characters that XML 1.0 cannot
 carry at all (NUL, most control characters) are removed first. The feed carries
 `itunes:block Yes` so that directories never list it, and no build date, so that an unchanged
 batch writes an identical feed.
+
+Namespaces are declared by the URIs the clients match (read in their source): the Podcasting 2.0
+namespace by its first URI, which podcastparser 0.6 (gPodder) knows and the namespace's own document
+says every client must treat as identical to `https://podcastindex.org/namespace/1.0`; feedparser
+reads its elements by prefix either way. Chapters go inline as Podlove Simple Chapters too
+(`psc:chapters`, which podcastparser and feedparser read), beside the `podcast:chapters` JSON file.
+The channel carries what Apple's RSS requirements list (title, description, language,
+`itunes:image`, `itunes:category`, `itunes:explicit`) and `itunes:type` (serial for a course).
 """
 
 from __future__ import annotations
@@ -23,12 +31,25 @@ from ..errors import SettingsError
 from ..system.atomic import write_bytes
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+#: The Podcasting 2.0 namespace by its first URI: podcastparser matches only this one, and the
+#: namespace's document requires clients that know the newer https://podcastindex.org/namespace/1.0
+#: to recognise it as identical.
+PODCAST_NS = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+#: Podlove Simple Chapters (http://podlove.org/simple-chapters), as podcastparser and feedparser match it.
+PSC_NS = "http://podlove.org/simple-chapters"
 
 ET.register_namespace("itunes", ITUNES_NS)
 ET.register_namespace("podcast", PODCAST_NS)
 ET.register_namespace("atom", ATOM_NS)
+ET.register_namespace("psc", PSC_NS)
+
+#: The enclosure type of each format, as podcast apps expect it: Apple's list for MP3 and AAC
+#: (`audio/mpeg`, `audio/x-m4a`; an .m4b is the same AAC in MP4), the Podcasting 2.0
+#: alternateEnclosure examples for Opus (`audio/opus`), and the registered types for FLAC and WAV.
+ENCLOSURE_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/x-m4a", "m4b": "audio/x-m4a", "opus": "audio/opus", "flac": "audio/flac", "wav": "audio/wav"}
+#: Apple's category for a practice feed (Health & Fitness › Mental Health), unless the roster names one.
+DEFAULT_CATEGORY = ("Health & Fitness", "Mental Health")
 
 _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -47,6 +68,10 @@ class FeedChannel:
     self_url: str | None = None
     #: The practitioner's email: the feed's owner (itunes:owner, podcast:locked owner=…).
     owner_email: str | None = None
+    #: Apple's category and subcategory (itunes:category).
+    category: tuple[str, ...] = DEFAULT_CATEGORY
+    #: A course, listened to in order (`itunes:type serial`), or episodes in any order (`episodic`).
+    serial: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +94,8 @@ class FeedItem:
     #: `podcast:alternateEnclosure`).
     mime: str = "audio/mpeg"
     alternates: tuple[AlternateEnclosure, ...] = ()
+    #: The sections, (title, start_s) each, inline as Podlove Simple Chapters (psc:chapters).
+    chapters: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +106,17 @@ class AlternateEnclosure:
     length_bytes: int
     mime: str
     title: str
+    #: The audio's average bitrate in bit/s, measured from its packets.
+    bitrate_bps: int | None = None
+
+
+def npt_time(seconds: float) -> str:
+    """A Podlove chapter start, `HH:MM:SS.mmm` (normal play time): 65.25 → `00:01:05.250`."""
+    millis = round(max(0.0, seconds) * 1000)
+    total, ms = divmod(millis, 1000)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
 
 
 def itunes_duration(seconds: float) -> str:
@@ -145,6 +183,15 @@ def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
     _sub(ch, it + "summary", channel.description)
     if channel.image_url:
         _sub(ch, it + "image", href=channel.image_url)
+        image = _sub(ch, "image")
+        _sub(image, "url", channel.image_url)
+        _sub(image, "title", channel.title)
+        _sub(image, "link", channel.link)
+    if channel.category:
+        category = ch
+        for name in channel.category:  # the attribute is named `text`: set it as one, not as the element's text
+            category = _sub(category, it + "category")
+            category.set("text", _clean(name))
     # Private: no directory may list it, and no app may import it elsewhere.
     _sub(ch, it + "block", "Yes")
     _sub(ch, pc + "block", "yes")
@@ -153,7 +200,7 @@ def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
     else:
         _sub(ch, pc + "locked", "yes")
     _sub(ch, it + "explicit", "false")
-    _sub(ch, it + "type", "episodic")
+    _sub(ch, it + "type", "serial" if channel.serial else "episodic")
     for item in items:
         el = _sub(ch, "item")
         _sub(el, "title", item.title)
@@ -164,11 +211,15 @@ def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
         _sub(el, "pubDate", format_datetime(published.astimezone(UTC), usegmt=True))
         _sub(el, "enclosure", url=item.url, length=str(int(item.length_bytes)), type=item.mime)
         for alternate in item.alternates:
-            alt = _sub(el, pc + "alternateEnclosure", type=alternate.mime, length=str(int(alternate.length_bytes)), title=alternate.title)
+            attributes = {"type": alternate.mime, "length": str(int(alternate.length_bytes)), "title": alternate.title}
+            if alternate.bitrate_bps:
+                attributes["bitrate"] = str(int(alternate.bitrate_bps))
+            alt = _sub(el, pc + "alternateEnclosure", **attributes)
             _sub(alt, pc + "source", uri=alternate.url)
         _sub(el, it + "duration", itunes_duration(item.duration_s))
         if item.number is not None:
             _sub(el, it + "episode", str(item.number))
+            _sub(el, it + "episodeType", "full")
         _sub(el, it + "explicit", "false")
         if item.transcript_url:
             attributes = {"url": item.transcript_url, "type": "text/vtt", "rel": "captions"}
@@ -177,6 +228,10 @@ def feed_xml(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
             _sub(el, pc + "transcript", **attributes)
         if item.chapters_url:
             _sub(el, pc + "chapters", url=item.chapters_url, type="application/json+chapters")
+        if item.chapters:
+            psc = _sub(el, f"{{{PSC_NS}}}chapters", version="1.2")
+            for title, start_s in item.chapters:
+                _sub(psc, f"{{{PSC_NS}}}chapter", start=npt_time(start_s), title=title)
     ET.indent(rss)
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
 

@@ -24,17 +24,29 @@ MANIFEST_VERSION = 1
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One file of a track, relative to the output folder."""
+    """One file of a track, relative to the output folder, and what that file measures (decoded; for
+    audio files): the BS.1770 loudness of its voice and of the whole file, and its true peak."""
 
     path: str
     bytes: int
     sha256: str
     duration_s: float | None = None
+    voice_lufs: float | None = None
+    track_lufs: float | None = None
+    true_peak_dbtp: float | None = None
+    #: The audio stream's own bitrate (its packets, without tags and cover art).
+    bitrate_kbps: float | None = None
 
     @staticmethod
-    def of(path: Path, root: Path, duration_s: float | None = None) -> FileEntry:
-        """The entry for an existing file under `root`."""
-        return FileEntry(path.relative_to(root).as_posix(), path.stat().st_size, sha256_file(path), None if duration_s is None else round(duration_s, 3))
+    def of(
+        path: Path, root: Path, duration_s: float | None = None, *, voice_lufs: float | None = None, track_lufs: float | None = None,
+        true_peak_dbtp: float | None = None, bitrate_kbps: float | None = None,
+    ) -> FileEntry:
+        """The entry for an existing file under `root`, with its measured figures (2 decimals; None for none or silence)."""
+        return FileEntry(
+            path.relative_to(root).as_posix(), path.stat().st_size, sha256_file(path), None if duration_s is None else round(duration_s, 3),
+            rounded_figure(voice_lufs), rounded_figure(track_lufs), rounded_figure(true_peak_dbtp), rounded_figure(bitrate_kbps),
+        )  # fmt: skip
 
     def intact(self, root: Path, *, check_sha256: bool = True) -> bool:
         """The file exists inside `root` with the recorded size (and sha256)."""
@@ -45,6 +57,11 @@ class FileEntry:
             return not check_sha256 or sha256_file(path) == self.sha256
         except (OSError, AttuneError):
             return False
+
+
+def rounded_figure(value: float | None) -> float | None:
+    """A measured figure for JSON: 2 decimals; None (null) for no value or -inf (silence)."""
+    return round(value, 2) if value is not None and value > float("-inf") else None
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,8 @@ class TrackEntry:
     transcript: str
     #: Files by kind: the audio first ("mp3"), then "vtt" captions.
     files: Mapping[str, FileEntry]
-    #: Measured on the file as written (`attune.media.measure`); voice_lufs is None with no voice.
+    #: Measured on the main (first) file as written (`attune.media.measure`); voice_lufs is None with
+    #: no voice. Each file's own figures are in `files`.
     voice_lufs: float | None = None
     track_lufs: float | None = None
     true_peak_dbtp: float | None = None

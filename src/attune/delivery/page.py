@@ -23,6 +23,44 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
 @dataclass(frozen=True)
+class PageFile:
+    """One audio file of a track and what it measures (each file measured on its own, decoded); None: not measured."""
+
+    name: str
+    format: str
+    size_bytes: int
+    duration_s: float | None = None
+    track_lufs: float | None = None
+    true_peak_dbtp: float | None = None
+    #: The audio stream's bitrate, measured from its packets (without the tags and the cover).
+    bitrate_kbps: float | None = None
+
+    @property
+    def size_text(self) -> str:
+        mib = self.size_bytes / (1024 * 1024)
+        return f"{mib:.1f} MB" if mib >= 0.95 else f"{max(1, round(self.size_bytes / 1024))} KB"
+
+    @property
+    def bitrate_text(self) -> str:
+        return f"{self.bitrate_kbps:.0f} kbit/s" if self.bitrate_kbps is not None else "—"
+
+    @property
+    def length_text(self) -> str:
+        if self.duration_s is None:
+            return "—"
+        minutes, seconds = divmod(round(self.duration_s), 60)
+        return f"{minutes}:{seconds:02d}"
+
+    @property
+    def loudness_text(self) -> str:
+        return f"{self.track_lufs:.1f} LUFS" if self.track_lufs is not None else "—"
+
+    @property
+    def peak_text(self) -> str:
+        return f"{self.true_peak_dbtp:.1f} dBTP" if self.true_peak_dbtp is not None else "—"
+
+
+@dataclass(frozen=True)
 class PageTrack:
     """One recording on the page; file names are relative to the page's folder."""
 
@@ -36,6 +74,8 @@ class PageTrack:
     transcript: str = ""
     #: Every audio file of the track, the main one first: (file name, format name, MIME type).
     audio_files: tuple[tuple[str, str, str], ...] = ()
+    #: Every audio file with its size and measured figures, for the table under the player.
+    files: tuple[PageFile, ...] = ()
 
     @property
     def audio(self) -> tuple[tuple[str, str, str], ...]:

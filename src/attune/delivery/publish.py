@@ -9,6 +9,7 @@ episode guids come from the track's place and the client's private id.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -16,21 +17,63 @@ import os
 import shutil
 import zipfile
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..errors import AttuneError, ScriptError
 from ..formats import FORMATS
 from ..media.cover import cover_mime
 from ..system.files import sha256_file
 from .access import ClientAccess, client_urls
-from .feed import AlternateEnclosure, FeedChannel, FeedItem, chapters_json, feed_xml, guid_for
+from .feed import DEFAULT_CATEGORY, ENCLOSURE_TYPES, AlternateEnclosure, FeedChannel, FeedItem, chapters_json, feed_xml, guid_for
 from .layout import PUBLIC, PUBLIC_INDEX, ROBOTS, inside, public_stem, temporary_folder
 from .manifest import TrackEntry
-from .page import PageTrack, page_html
+from .page import PageFile, PageTrack, listening_time, page_html
 from .roster import Client, Roster
 from .store import Store
 
 ZIP_NAME = "practice.zip"
+#: Episodes of a feed are dated this far apart, in roster order, from the day the client was added.
+EPISODE_SPACING = timedelta(minutes=1)
+#: The folder of the speech cache where generated and fitted covers are kept.
+COVERS = "covers"
+
+
+def roster_with_cover(roster: Roster, cache_dir: Path) -> Roster:
+    """The roster with a cover podcast apps accept: its own when square and 1400–3000 px, else a
+    letterboxed and scaled copy, and a generated one (title and practitioner) when it names none.
+    Made once into `cache_dir/covers/` and found there again, so every format embeds the same file."""
+    from ..media.artwork import fitted_cover, generated_cover
+
+    folder = Path(cache_dir) / COVERS
+    if roster.cover is None:
+        return dataclasses.replace(roster, cover=generated_cover(roster.title, roster.practitioner, folder))
+    try:
+        return dataclasses.replace(roster, cover=fitted_cover(roster.cover, folder))
+    except AttuneError as exc:  # an image Pillow cannot read: the roster's `cover:` line
+        raise ScriptError(exc.message, exc.hint, path=str(roster.path), line=roster.cover_line or 1) from None
+
+
+def episode_dates(created: str, count: int) -> list[datetime]:
+    """The publication dates of a client's episodes, 1..count: from the day the client was added
+    (access.json, unchanged by re-runs and renders), a minute apart, so apps list them in roster order."""
+    try:
+        start = datetime.fromisoformat(created)
+    except ValueError:
+        start = datetime(2000, 1, 1, tzinfo=UTC)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    start = start.replace(microsecond=0)
+    return [start + EPISODE_SPACING * index for index in range(count)]
+
+
+def episode_description(entry: TrackEntry, roster: Roster) -> str:
+    """What an app shows under an episode: the script's description, else a line made from what it is."""
+    if entry.description:
+        return entry.description
+    chapters = [title for title, _ in entry.chapters]
+    parts = f" In {len(chapters)} parts: {', '.join(chapters)}." if len(chapters) > 1 else ""
+    return f"{entry.title}: a guided practice ({listening_time(entry.duration_s)}) from {roster.practitioner}.{parts}"
 
 
 def write_public_root(store: Store) -> None:
@@ -55,6 +98,9 @@ def publication_fingerprint(roster: Roster, client: Client, access: ClientAccess
         roster.description,
         roster.language,
         roster.contact,
+        roster.category,
+        roster.serial(client),
+        access.created,
         client.name,
         client.message,
         cover,
@@ -115,6 +161,7 @@ def _build(roster: Roster, client: Client, access: ClientAccess, root: Path, fol
         shutil.copyfile(roster.cover, folder / cover_name)
 
     page_tracks, feed_items = [], []
+    dates = episode_dates(access.created, len(client.tracks))
     for entry in entries:
         stem = public_stem(entry.track, client.name)
         formats = []
@@ -122,6 +169,7 @@ def _build(roster: Roster, client: Client, access: ClientAccess, root: Path, fol
             name = f"{stem}{Path(file.path).suffix}"
             _place(inside(root, root / file.path), folder / name)
             formats.append((name, kind, FORMATS[kind].mime if kind in FORMATS else "application/octet-stream", file))
+        feed_types = [ENCLOSURE_TYPES.get(kind, mime) for _, kind, mime, _ in formats]
         vtt_name = None
         if entry.captions is not None:
             vtt_name = f"{stem}.vtt"
@@ -132,16 +180,20 @@ def _build(roster: Roster, client: Client, access: ClientAccess, root: Path, fol
             (folder / chapters_name).write_bytes(chapters_json(entry.chapters))
         audio = entry.audio
         duration_s = audio.duration_s if audio.duration_s is not None else entry.duration_s
+        description = episode_description(entry, roster)
         page_tracks.append(PageTrack(
             number=entry.number, title=entry.title, duration_s=duration_s, mp3_name=formats[0][0], vtt_name=vtt_name,
             description=entry.description, transcript=entry.transcript or "", audio_files=tuple((n, k, m) for n, k, m, _ in formats),
+            files=tuple(PageFile(n, k, f.bytes, f.duration_s, f.track_lufs, f.true_peak_dbtp, f.bitrate_kbps) for n, k, _, f in formats),
         ))  # fmt: skip
+        published = dates[entry.number - 1] if 1 <= entry.number <= len(dates) else datetime.fromisoformat(entry.rendered_at)
         feed_items.append(FeedItem(
-            title=entry.title, guid=guid_for(access.id, entry.track), published=datetime.fromisoformat(entry.rendered_at),
-            url=url(formats[0][0]), length_bytes=audio.bytes, duration_s=duration_s, number=entry.number, description=entry.description,
+            title=entry.title, guid=guid_for(access.id, entry.track), published=published,
+            url=url(formats[0][0]), length_bytes=audio.bytes, duration_s=duration_s, number=entry.number, description=description,
             transcript_url=url(vtt_name) if vtt_name else None, transcript_language=roster.language,
-            chapters_url=url(chapters_name) if chapters_name else None, mime=formats[0][2],
-            alternates=tuple(AlternateEnclosure(url(n), f.bytes, m, k.upper()) for n, k, m, f in formats[1:]),
+            chapters_url=url(chapters_name) if chapters_name else None, mime=feed_types[0], chapters=entry.chapters,
+            alternates=tuple(AlternateEnclosure(url(n), f.bytes, t, k.upper(), round(f.bitrate_kbps * 1000) if f.bitrate_kbps else None)
+                             for (n, k, _, f), t in zip(formats[1:], feed_types[1:])),
         ))  # fmt: skip
 
     page = functools.partial(page_html, client_name=client.name, practitioner=roster.practitioner, title=roster.title, description=roster.description,
@@ -152,7 +204,8 @@ def _build(roster: Roster, client: Client, access: ClientAccess, root: Path, fol
         title=f"{roster.title} · {client.name}", link=page_url,
         description=roster.description or f"Practice recordings for {client.name} from {roster.practitioner}.",
         language=roster.language, author=roster.practitioner, image_url=url(cover_name) if cover_name else None,
-        self_url=feed_url if base_url else None, owner_email=roster.contact,
+        self_url=feed_url if base_url else None, owner_email=roster.contact, category=roster.category or DEFAULT_CATEGORY,
+        serial=roster.serial(client),
     )  # fmt: skip
     (folder / "feed.xml").write_bytes(feed_xml(channel, feed_items))
     # The zip holds the recordings and a page for them (without its own download link).

@@ -5,6 +5,8 @@ practitioner: Dr. Rivera
 title: Weekly practice
 language: en
 cover: cover.png
+category: Health & Fitness > Mental Health   # Apple's category for the feeds (this is the default)
+order: course        # a course (itunes:type serial; the default for a client with several tracks) or episodic
 defaults: {length: 10m, voice: en-us, background: drone}
 clients:
   - name: Ana
@@ -38,10 +40,13 @@ from ..media.cover import check_cover
 from ..script.settings_reader import ROSTER_SETTINGS, SettingsReader
 from ..settings import TrackSettings
 from ..slugs import slugify
+from .categories import parse_category
 
 #: Track settings allowed under `defaults:` and in each track (read by the one settings reader, `attune.script.settings_reader`).
 SETTING_KEYS = ROSTER_SETTINGS
-ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "contact", "message", "defaults", "clients")
+ROSTER_KEYS = ("practitioner", "title", "description", "language", "cover", "contact", "message", "category", "order", "defaults", "clients")
+#: `order:` values: a course (listened to in order) or episodes in any order.
+ORDERS = ("course", "episodic")
 CLIENT_KEYS = ("name", "vars", "message", "tracks")
 TRACK_KEYS = ("script", "title", *SETTING_KEYS)
 
@@ -96,6 +101,16 @@ class Roster:
     #: The practitioner's email: shown on the pages, and the feeds' owner (`podcast:locked`).
     contact: str | None = None
     message: str | None = None
+    #: Apple's category (and subcategory) for the feeds; None: the default (`attune.delivery.feed`).
+    category: tuple[str, ...] | None = None
+    #: "course" or "episodic"; None: a course for a client with several tracks.
+    order: str | None = None
+    #: The roster line of `cover:`, for warnings about the image.
+    cover_line: int | None = None
+
+    def serial(self, client: Client) -> bool:
+        """The client's feed is a course (`itunes:type serial`): as the roster says, else when they have several tracks."""
+        return self.order == "course" if self.order is not None else len(client.tracks) > 1
 
 
 def track_stem(number: int, total: int, name: str) -> str:
@@ -252,6 +267,19 @@ class _RosterParser:
                 check_cover(cover)
             except AttuneError as exc:
                 raise self.error(f"{exc.message}: {cover}", exc.hint, node) from None
+        category = order = None
+        if "category" in entries:
+            node = entries["category"][1]
+            text = self.text(node, "category")
+            try:
+                category = parse_category(text)
+            except ValueError as exc:
+                raise self.error(f"'category' {text!r} is not one of Apple's podcast categories", str(exc), node) from None
+        if "order" in entries:
+            node = entries["order"][1]
+            order = self.text(node, "order")
+            if order not in ORDERS:
+                raise self.error(f"'order' must be course or episodic, not {order!r}", "write order: course (in roster order) or order: episodic", node)
         contact = None
         if "contact" in entries:
             node = entries["contact"][1]
@@ -286,7 +314,8 @@ class _RosterParser:
             clients.append(client)
         if self.problems:
             raise combine(self.problems, str(self.path))
-        return Roster(self.path, practitioner, title, description, language, cover, tuple(clients), contact, message)
+        cover_line = entries["cover"][1].start_mark.line + 1 if "cover" in entries else None
+        return Roster(self.path, practitioner, title, description, language, cover, tuple(clients), contact, message, category, order, cover_line)
 
     def client(self, node: yaml.Node, defaults: TrackSettings, message: str | None = None) -> Client:
         entries = self.mapping(node, CLIENT_KEYS, "a client")

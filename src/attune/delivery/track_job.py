@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import AttuneError, OutputError
 from .layout import inside
-from .manifest import FileEntry, TrackEntry
+from .manifest import FileEntry, TrackEntry, rounded_figure
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,6 @@ class JobResult:
         return self.entry is not None
 
 
-def _rounded(value: float | None) -> float | None:
-    """A measured figure for JSON: 2 decimals; None (null) for no value or -inf (silence)."""
-    return round(value, 2) if value is not None and value > float("-inf") else None
-
-
 def run_job(job: Job) -> JobResult:
     """Render one track; never raises for a track problem."""
     try:
@@ -82,16 +77,20 @@ def render_entry(
         raise OutputError(f"the renderer wrote {audio}, not {request.output_path}", "this is a bug in the renderer")
     title = result.title
     duration_s = float(result.duration_s)
-    # Every format the track was rendered in, the first (the feed's enclosure) first.
-    written = [(w.format, Path(w.path), w.duration_s) for w in result.outputs]
+    from ..media.measure import audio_bitrate_kbps  # here: the batch's parent process stays free of numpy
+
+    # Every format the track was rendered in, the first (the feed's enclosure) first, each with its
+    # own figures, measured from that file.
+    written = [(w.format, Path(w.path), w.duration_s, w) for w in result.outputs]
     if not written:
         raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(audio))
     files: dict[str, FileEntry] = {}
-    for kind, path, seconds in written:
+    for kind, path, seconds, measured in written:
         path = inside(out_root, path)
         if not path.is_file():
             raise OutputError("the renderer reported success but wrote no audio", "this is a bug in the renderer", path=str(path))
-        files[kind] = FileEntry.of(path, out_root, seconds)
+        files[kind] = FileEntry.of(path, out_root, seconds, voice_lufs=measured.voice_lufs, track_lufs=measured.track_lufs,
+                                   true_peak_dbtp=measured.true_peak_dbtp, bitrate_kbps=audio_bitrate_kbps(path, seconds))  # fmt: skip
     if result.captions_path is not None:
         vtt = inside(out_root, Path(result.captions_path))
         if vtt.is_file():
@@ -114,9 +113,9 @@ def render_entry(
         rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
         transcript=result.transcript,
         files=files,
-        voice_lufs=_rounded(result.voice_lufs),
-        track_lufs=_rounded(result.track_lufs),
-        true_peak_dbtp=_rounded(result.true_peak_dbtp),
+        voice_lufs=rounded_figure(result.voice_lufs),
+        track_lufs=rounded_figure(result.track_lufs),
+        true_peak_dbtp=rounded_figure(result.true_peak_dbtp),
         limiter_reduction_db=round(result.limiter_reduction_db, 2),
         chapters=tuple((name, round(start_s, 3)) for name, start_s, _ in result.plan.chapters()),
     )

@@ -121,3 +121,18 @@ def measure_file(path: Path, speech_spans: Sequence[tuple[int, int]], *, sample_
         if not math.isfinite(voice_lufs):
             voice_lufs = None
     return Measurement(voice_lufs, track.integrated_lufs(), peak.true_peak_dbtp(), frame, sample_rate)
+
+
+def audio_bitrate_kbps(path: Path, duration_s: float) -> float | None:
+    """The audio stream's average bitrate in kbit/s: the bytes of its packets, as ffmpeg reads them
+    from the file (no tags or cover art), over `duration_s`. None if ffmpeg cannot read the file."""
+    argv = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-i", str(path), "-map", "0:a:0", "-c", "copy", "-f", "framecrc", "-"]
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0 or duration_s <= 0:
+        return None
+    # framecrc: one line per packet, "stream, dts, pts, duration, size, checksum".
+    total = sum(int(fields[4]) for line in result.stdout.splitlines() if not line.startswith("#") and len(fields := line.split(",")) >= 5)
+    return total * 8 / duration_s / 1000

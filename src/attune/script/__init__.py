@@ -2,6 +2,9 @@
 
 model.py        Script, Section, Speech, Pause, Bell: what the planner and renderer read
 text.py         markers, placeholders and sentences, the same in every format
+spellings.py    durations and pause markers as teachers write them; interval-bell values
+imports.py      other tools' scripts (audio_program_generator, Meditation-Generator); `attune import`
+starter.py      the commented scripts `attune new` writes
 yaml_reader.py  YAML scripts and front matter, with the line of every error
 settings_reader.py  the one YAML settings reader (scripts, sections, rosters, roster defaults)
 prose.py        plain text and Markdown

@@ -76,10 +76,16 @@ def parse_script_text(text: str, *, path: str = "<script>", fmt: str = "yaml", v
     except ScriptError as exc:  # what stopped the reading, after what was found before it
         if not any(exc is known for known in ctx.errors):
             ctx.report(exc)
+    if not ctx.errors:
+        try:
+            _check_total_pauses(script, ctx)
+        except ScriptError as exc:
+            ctx.report(exc)
     if ctx.errors:
-        raise combine(list(ctx.errors), path) from None
-    _check_total_pauses(script, ctx)
-    return replace(script, warnings=tuple(ctx.warnings)) if ctx.warnings else script
+        failure = combine(list(ctx.errors), path)
+        failure.warnings = tuple(str(w) for w in sorted(ctx.warnings, key=lambda w: w.line))
+        raise failure from None
+    return replace(script, warnings=tuple(ctx.warnings), notes=tuple(ctx.notes)) if ctx.warnings or ctx.notes else script
 
 
 def _decode(data: bytes, where: str) -> str:

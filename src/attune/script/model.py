@@ -50,6 +50,8 @@ class Pause:
     max_s: float | None
     line: int
     kind: str = "pause"
+    #: Interval bells in this pause (`[bells every 10m]`): seconds between them, from the pause's start.
+    interval_s: float | None = None
 
     def __post_init__(self) -> None:
         shown = f"{self.min_s}..{'' if self.max_s is None else self.max_s}"
@@ -78,7 +80,7 @@ class Bell:
 Item = Speech | Pause | Bell
 
 #: The settings a section may set for itself.
-SECTION_SETTINGS = ("voice", "rate_wpm", "engine", "background", "background_db", "recording")
+SECTION_SETTINGS = ("voice", "rate_wpm", "engine", "background", "background_db", "interval_bells_s", "recording")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ class ScriptWarning:
     line: int
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message} — {self.hint}"
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message} — {self.hint}"
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,8 @@ class Script:
     vars: Mapping[str, str] = field(default_factory=dict)
     #: Near misses: text that looks like a marker but will be spoken (`attune check --strict` fails on them).
     warnings: tuple[ScriptWarning, ...] = ()
+    #: What the reader noticed that is no problem, e.g. a file read as another tool's format (line 0: the whole file).
+    notes: tuple[ScriptWarning, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.sections, tuple):

@@ -14,9 +14,11 @@ from typing import Any
 
 import yaml
 
-from ..errors import ScriptError, SettingsError
+from ..errors import LengthError, ScriptError, SettingsError
 from ..settings import Background, Recording, TrackSettings
+from .imports import read_apg_body
 from .model import MAX_REPEAT, Script, Section
+from .spellings import interval_seconds
 from .text import Context, scan, suggest
 from .yaml_reader import TOP_KEYS, YamlReader, describe
 
@@ -26,7 +28,7 @@ _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _BULLET = re.compile(r"^\s*(?:[-*+]|[0-9]{1,9}[.)])\s+")
 _UNDERSCORE = re.compile(r"(?<![\w{])_+|_+(?![\w}])")
 _FLAGS = re.compile(r"(.*?) ?\(([^()]*)\)")  # on whitespace-folded text
-_FLAG_HINT = "flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), (recording take.m4a), comma-separated"
+_FLAG_HINT = "flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), (interval_bells 10m), (recording take.m4a), comma-separated"
 
 
 _Fields = dict[str, tuple[yaml.Node, yaml.Node]]
@@ -73,6 +75,8 @@ def parse_prose(text: str, ctx: Context, fmt: str) -> Script:
     settings = reader.settings(fields) if reader is not None else {}
     title_failed = reader is not None and reader.title_failed
     if fmt == "txt":
+        if reader is None:  # a bare text file may be another tool's: apg's `phrase;seconds` lines
+            body = read_apg_body(body, ctx)
         items = scan(body, ctx)
         if "title" not in settings and not title_failed:
             # A bare text file is a script: with no title anywhere, the file name gives it.
@@ -178,7 +182,7 @@ def _markdown_sections(body: list[tuple[int, str]], ctx: Context) -> tuple[str |
 
 
 #: Heading flags: `(optional)`, `(repeat 3)`, and the section's own voice, rate, engine and bed.
-_FLAG_WORDS = ("optional", "repeat", "voice", "rate", "engine", "background", "background_db", "recording")
+_FLAG_WORDS = ("optional", "repeat", "voice", "rate", "engine", "background", "background_db", "interval_bells", "recording")
 
 
 def _heading(text: str, line: int, ctx: Context) -> tuple[str, bool, int, TrackSettings]:
@@ -227,6 +231,7 @@ def _shaping_flag(word: str, value: str, shown: str, line: int, ctx: Context) ->
         "engine": "(engine pyttsx3)",
         "background": "(background rain.ogg)",
         "background_db": "(background_db -24)",
+        "interval_bells": "(interval_bells 10m)",
         "recording": "(recording body-scan.m4a)",
     }
     if not value:
@@ -240,6 +245,11 @@ def _shaping_flag(word: str, value: str, shown: str, line: int, ctx: Context) ->
         values = {"rate_wpm" if word == "rate" else word: number}
     elif word == "background":
         values = {"background": Background(value, base_dir=ctx.base_dir, path=ctx.path, line=line)}
+    elif word == "interval_bells":
+        try:
+            values = {"interval_bells_s": interval_seconds(value)}
+        except LengthError as exc:
+            raise ctx.error(f"{shown}: {exc.message}", exc.hint, line) from None
     elif word == "recording":
         values = {"recording": Recording(value, base_dir=ctx.base_dir, path=ctx.path, line=line)}
     else:

@@ -7,6 +7,7 @@ Every setting has one rule and one message here, whoever writes it:
     length         a duration with a unit (10m, 90s)     background     a kind, a sound file, or a mapping
     background_db  a level in dB, -60 to 0               vars           placeholder name: text or a number
     bells          true / false (both bells), or {start: true, end: false}
+    interval_bells a duration of a minute or more (10m, 15 minutes), or off
     formats        a format, or a list of them (mp3, m4a, m4b, opus, flac, wav)
     recording      a take: a sound file, relative to the file it is written in
     clean          the take's clean-up: none, light or full
@@ -31,14 +32,15 @@ from yaml.constructor import SafeConstructor
 from ..durations import parse_duration
 from ..errors import LengthError, ScriptError, SettingsError, VoiceError
 from ..settings import BACKGROUND_DB_RANGE, PITCH_RANGE, RATE_WPM_RANGE, Background, Recording, TrackSettings, piper_pitch_refused
+from .spellings import interval_seconds
 from .text import PLACEHOLDER_NAME, short, suggest
 
 #: The settings a whole script sets (beside its title, author, description, language and sections).
-SCRIPT_SETTINGS = ("voice", "rate", "engine", "pitch", "length", "background", "background_db", "bells", "vars", "recording", "clean")
+SCRIPT_SETTINGS = ("voice", "rate", "engine", "pitch", "length", "background", "background_db", "bells", "interval_bells", "vars", "recording", "clean")
 #: The settings one section may change for itself.
-SECTION_SETTINGS = ("voice", "rate", "engine", "background", "background_db", "recording")
+SECTION_SETTINGS = ("voice", "rate", "engine", "background", "background_db", "interval_bells", "recording")
 #: The settings a roster's `defaults:`, and each of its tracks, may give.
-ROSTER_SETTINGS = ("length", "engine", "voice", "rate", "pitch", "background", "background_db", "bells", "vars", "formats", "recording", "clean")
+ROSTER_SETTINGS = ("length", "engine", "voice", "rate", "pitch", "background", "background_db", "bells", "interval_bells", "vars", "formats", "recording", "clean")
 BELL_KEYS = ("start", "end")
 
 _TAG = "tag:yaml.org,2002:"
@@ -178,6 +180,8 @@ class SettingsReader:
             return {"background_db": float(self.number("background_db", node, *BACKGROUND_DB_RANGE, whole=False, hint=hint))}
         if key == "bells":
             return self.bells(node)
+        if key == "interval_bells":
+            return {"interval_bells_s": self.interval(node)}
         if key == "vars":
             return {"vars": self.vars(node)}
         if key == "formats":
@@ -217,6 +221,15 @@ class SettingsReader:
         if seconds <= 0:
             raise self.error(f"length {text!r} is zero", "give the track's length, e.g. length: 10m", node)
         return seconds
+
+    def interval(self, node: yaml.Node) -> float:
+        """`interval_bells: 10m` (or `10 minutes`, `off`) → seconds between interval bells; 0.0 is off."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL:
+            raise self.error(f"interval_bells must be a duration such as 10m, not {describe(node)}", "write interval_bells: 10m", node)
+        try:
+            return interval_seconds(node.value)
+        except LengthError as exc:
+            raise self.error(exc.message, exc.hint, node) from None
 
     def background(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):

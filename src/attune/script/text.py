@@ -14,21 +14,25 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..durations import parse_duration
+from ..durations import MAX_DURATION_S, format_duration, parse_duration
 from ..errors import LengthError, ScriptError
 from .model import BREATH_S, MAX_BREATHS, Bell, Item, Pause, ScriptWarning, Speech
+from .spellings import LONG_PAUSE_S, MEDITATION_GENERATOR_PAUSE, SHORT_PAUSE_S, compact_duration, interval_seconds, meant_duration
 
 PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_PLAIN_RUN = re.compile(r"[^\[\]{}<]+|<")
+_PLAIN_RUN = re.compile(r"[^\[\]{}<\\]+|<|\\")
 _BREAK_START = re.compile(r"<break\b", re.IGNORECASE)
 _BREAK = re.compile(r"""<break\s+time\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')\s*/>""", re.IGNORECASE)
 _MARKER_WORD = re.compile(r"([A-Za-z]+)(?:\s+(.*))?", re.DOTALL)
 
-MARKERS_HINT = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [breath], [breath 3], [bell]"
-_MARKER_EXAMPLES = {"pause": "[pause 5s]", "breath": "[breath]", "bell": "[bell]"}
+MARKERS_HINT = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [short pause], [long pause], [breath], [breath 3], [bell], [bells every 10m]"
+_MARKER_EXAMPLES = {"pause": "[pause 5s]", "silence": "[silence 5s]", "breath": "[breath]", "bell": "[bell]", "bells": "[bells every 10m]"}
+#: `[silence 30s]` is `[pause 30s]`.
+_PAUSE_WORDS = ("pause", "silence")
 _PLACEHOLDER_HINT = "write {name} for a placeholder (letters, digits and _), or {{ and }} for literal braces"
 
 EMPTY_HINTS = {
@@ -51,6 +55,8 @@ class Context:
         #: Errors found so far (reading goes on past each, so that all are reported at once).
         self.errors: list[ScriptError] = []
         self.warnings: list[ScriptWarning] = []
+        #: What the reader noticed that is no problem (a file read as another tool's format).
+        self.notes: list[ScriptWarning] = []
 
     def error(self, message: str, hint: str | None, line: int | None = None) -> ScriptError:
         return ScriptError(message, hint, path=self.path, line=line)
@@ -123,24 +129,25 @@ def _ends_with_abbreviation(text: str, dot: int) -> bool:
 
 
 _ROUND_MARKER = re.compile(r"\(\s*(pause|breath|bell)\b([^()]*)\)", re.IGNORECASE)
-_SPACED_UNIT = re.compile(r"\d\s+(?:ms|h|m|s)\b", re.IGNORECASE)
 
 
 def _canonical(word: str, arg: str) -> str:
-    """`[pause 5s]` for a near miss of it (spaces inside durations removed)."""
-    arg = re.sub(r"(\d)\s+(?=[A-Za-z])", r"\1", " ".join(arg.split()))
+    """`[pause 5s]` for a near miss of it (durations in Attune's spelling)."""
+    arg = " ".join(arg.split())
+    low, dots, high = arg.partition("..")
+    arg = compact_duration(low) + dots + (compact_duration(high) if high.strip() else "")
     return f"[{word.lower()} {arg}]" if arg else f"[{word.lower()}]"
 
 
 def _near_miss(marker: str) -> str | None:
     """The marker `marker` (brackets included) was meant to be, when it is a near miss: spaces just
-    inside the brackets (`[ pause 5s ]`) or inside a duration (`[pause 5 s]`). None otherwise."""
+    inside the brackets (`[ pause 5s ]`). None otherwise."""
     inner = marker[1:-1]
     match = _MARKER_WORD.fullmatch(inner.strip())
     if not match or match.group(1).lower() not in _MARKER_EXAMPLES:
         return None
     arg = (match.group(2) or "").strip()
-    if inner != inner.strip() or _SPACED_UNIT.search(arg):
+    if inner != inner.strip():
         return _canonical(match.group(1), arg)
     return None
 
@@ -187,6 +194,9 @@ def scan(lines: Iterable[tuple[int, str]], ctx: Context) -> list[Item]:
         while i < n:
             char = line[i]
             try:
+                if char == "\\" and line.startswith("[", i + 1) and line.find("]", i + 2) >= 0:
+                    i += 1  # a Markdown-escaped bracket, `\\[PAUSE:5]`: the marker, without the backslash
+                    continue
                 if char == "[":
                     close, reopen = line.find("]", i + 1), line.find("[", i + 1)
                     if close < 0 or 0 <= reopen < close:
@@ -252,7 +262,59 @@ def scan(lines: Iterable[tuple[int, str]], ctx: Context) -> list[Item]:
             except ScriptError as exc:
                 ctx.report(exc)
     flush()
-    return items
+    return _attach_intervals(items, ctx)
+
+
+@dataclass(frozen=True)
+class _Interval:
+    """`[bells every 10m]`, before it is attached to the pause beside it."""
+
+    seconds: float
+    line: int
+
+
+def _attach_intervals(items: list, ctx: Context) -> list[Item]:
+    """Give each `[bells every …]` to the pause it follows (else the one it comes before)."""
+    out: list[Item] = []
+    waiting: _Interval | None = None
+    for item in items:
+        if isinstance(item, _Interval):
+            if out and isinstance(out[-1], Pause) and out[-1].interval_s is None:
+                out[-1] = _with_interval(out[-1], item, ctx)
+            elif waiting is None:
+                waiting = item
+            else:
+                ctx.report(_lonely_interval(waiting, ctx))
+                waiting = item
+            continue
+        if waiting is not None:
+            if isinstance(item, Pause):
+                item = _with_interval(item, waiting, ctx)
+            else:
+                ctx.report(_lonely_interval(waiting, ctx))
+            waiting = None
+        out.append(item)
+    if waiting is not None:
+        ctx.report(_lonely_interval(waiting, ctx))
+    return out
+
+
+def _with_interval(pause: Pause, interval: _Interval, ctx: Context) -> Pause:
+    if pause.max_s is not None and pause.max_s < 2 * 60 + 1:
+        ctx.warn(
+            f"[bells every …] is on a pause of at most {format_duration(pause.max_s)}, so no bell will ring in it",
+            "interval bells keep off the first and last minute of a pause: put it on a long pause, e.g. [pause 20m..] [bells every 5m]",
+            interval.line,
+        )
+    return replace(pause, interval_s=interval.seconds)
+
+
+def _lonely_interval(interval: _Interval, ctx: Context) -> ScriptError:
+    return ctx.error(
+        "[bells every …] is not beside a pause",
+        "write it right after the pause it rings in, e.g. [pause 30m..] [bells every 10m]; or set interval_bells: 10m for the whole track",
+        interval.line,
+    )
 
 
 def _fill(name: str, line: int, ctx: Context) -> str:
@@ -267,12 +329,37 @@ def _fill(name: str, line: int, ctx: Context) -> str:
 
 def _marker(marker: str, line: int, ctx: Context) -> Item:
     """Parse one `[…]` marker (brackets included)."""
-    inner = marker[1:-1]
+    inner = marker[1:-1].removesuffix("\\")  # `\\[PAUSE:5\\]`, Markdown-escaped
     if "{" in inner or "}" in inner:
         raise ctx.error(f"placeholder inside marker {marker}", "markers take their values as written, e.g. [pause 5s]", line)
+    other_tool = MEDITATION_GENERATOR_PAUSE.fullmatch(inner)
+    if other_tool:  # Meditation-Generator's `[PAUSE:3]`: whole seconds
+        whole = float(other_tool.group(1))
+        if whole > MAX_DURATION_S:
+            raise ctx.error(f"{marker} is longer than the 12h limit", "use a pause of 12h or less", line)
+        return Pause(whole, whole, line, "pause")
+    folded = " ".join(inner.split()).lower()
+    if folded in ("short pause", "long pause"):
+        named = SHORT_PAUSE_S if folded == "short pause" else LONG_PAUSE_S
+        return Pause(named, named, line, "pause")
     match = _MARKER_WORD.fullmatch(inner.strip())
     word = match.group(1).lower() if match else None
     arg = (match.group(2) or "").strip() if match else ""
+    if word == "bells" and arg.lower().startswith("every"):
+        every = arg[5:].strip()
+        try:
+            seconds = interval_seconds(every, what="interval")
+        except LengthError as exc:
+            meant = meant_duration(every)
+            hint = f"write [bells every {meant.split(' or ')[-1]}]" if meant else "write it like [bells every 10m]"
+            if meant is None and "shorter than a minute" in exc.message:
+                hint = f"{exc.hint}, e.g. [bells every 5m]"
+            raise ctx.error(f"{marker}: {exc.message}", hint, line) from None
+        if not seconds:
+            raise ctx.error(f"{marker} turns nothing on", "write [bells every 10m], or leave the marker out", line)
+        return _Interval(seconds, line)  # type: ignore[return-value]  # attached to its pause by scan
+    if word == "bells":
+        raise ctx.error(f"unknown marker {marker}", "write [bells every 10m] (in a long pause) for interval bells, or [bell] for one strike", line)
     if word == "bell":
         if arg:
             raise ctx.error(f"{marker} takes no value", "write [bell]; write it twice for two strikes", line)
@@ -287,7 +374,7 @@ def _marker(marker: str, line: int, ctx: Context) -> Item:
                 line,
             )
         return Pause(int(arg) * BREATH_S, int(arg) * BREATH_S, line, "breath")
-    if word == "pause":
+    if word in _PAUSE_WORDS:
         return _pause(marker, arg, line, ctx)
     raise ctx.error(f"unknown marker {marker}", _unknown_marker_hint(inner), line)
 
@@ -295,7 +382,7 @@ def _marker(marker: str, line: int, ctx: Context) -> Item:
 def _unknown_marker_hint(inner: str) -> str:
     match = re.fullmatch(r"([A-Za-z]*)\s*(.*)", inner.strip(), re.DOTALL)
     assert match is not None  # both groups match empty text
-    word = suggest(match.group(1).lower(), _MARKER_EXAMPLES) if match.group(1) else None
+    word = suggest(match.group(1).lower(), [w for w in _MARKER_EXAMPLES if w != "silence"]) if match.group(1) else None
     if word is None:
         return f"{MARKERS_HINT} (square brackets are only for markers)"
     rest = match.group(2).strip()
@@ -303,19 +390,25 @@ def _unknown_marker_hint(inner: str) -> str:
     try:
         _marker(guess, 1, Context("", {}))
     except ScriptError:
-        guess = _MARKER_EXAMPLES[word]
+        meant = meant_duration(rest) if word in _PAUSE_WORDS else None
+        guess = " or ".join(f"[{word} {option}]" for option in meant.split(" or ")) if meant else _MARKER_EXAMPLES[word]
     return f"did you mean {guess}? {MARKERS_HINT}"
 
 
 def _duration(text: str, what: str, shown: str, line: int, ctx: Context) -> float:
     try:
-        return parse_duration(text, what=what)
+        return parse_duration(compact_duration(text), what=what)
     except LengthError as exc:
+        meant = meant_duration(text)
+        if meant is not None and "[" in shown:  # `[pause 5]`: the markers it could mean, with the teacher's number
+            options = " or ".join(shown.replace(text.strip(), option, 1) for option in meant.split(" or "))
+            ambiguous = " (a number alone could be seconds or minutes)" if " or " in meant else ""
+            raise ctx.error(f"{shown}: {what} {text.strip()!r} has no unit{ambiguous}", f"write {options}", line) from None
         raise ctx.error(f"{shown}: {exc.message}", exc.hint, line) from None
 
 
 def _pause(marker: str, arg: str, line: int, ctx: Context) -> Pause:
-    ranges = "write [pause 5s], [pause 10s..2m] or [pause 10s..]"
+    ranges = "write [pause 5s], [pause 10s..2m] or [pause 10s..], or [short pause] (5s) / [long pause] (20s)"
     if not arg:
         raise ctx.error(f"{marker} has no duration", ranges, line)
     parts = arg.replace("…", "..").split("..")
