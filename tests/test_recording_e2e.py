@@ -84,7 +84,7 @@ def test_a_sentence_not_in_the_take_is_one_error_from_align_and_render(take, tmp
     assert not out.exists() and list(tmp_path.glob("out*")) == []
 
 
-def test_the_take_at_two_lengths_gives_the_same_speech_understood_at_the_target_level(take, tmp_path, monkeypatch):
+def test_the_take_at_two_lengths_gives_the_same_speech_understood_at_the_target_level_under_the_ceiling(take, tmp_path, monkeypatch):
     script = take.path.parent / "practice.yaml"
     cache = tmp_path / "cache"
     assert run("align", str(script), str(take.path), cache_dir=cache).exit_code == 0
@@ -96,9 +96,12 @@ def test_the_take_at_two_lengths_gives_the_same_speech_understood_at_the_target_
     renders = {}
     for length in ("45s", "90s"):
         out = tmp_path / f"track-{length}.wav"
-        result = run("render", str(script), "--recording", str(take.path), "--length", length, "-o", str(out), cache_dir=cache)
+        # --clean light: DeepFilterNet3 (`full`, the default) is the clean-up's own tests' to measure, and slow here.
+        result = run("render", str(script), "--recording", str(take.path), "--clean", "light", "--length", length, "-o", str(out), cache_dir=cache)
         assert result.exit_code == 0, result.output
-        plan = json.loads(run("plan", str(script), "--recording", str(take.path), "--length", length, "--json", cache_dir=cache).stdout)
+        peak = float(re.search(r"peak (-?[\d.]+) dBTP", result.stdout).group(1))
+        assert peak <= -1.0, result.stdout
+        plan = json.loads(run("plan", str(script), "--recording", str(take.path), "--clean", "light", "--length", length, "--json", cache_dir=cache).stdout)
         audio, rate = decode(out)
         renders[length] = (out, plan, audio, rate)
     (out_a, plan_a, audio_a, rate), (_out_b, plan_b, audio_b, _) = renders["45s"], renders["90s"]
@@ -122,15 +125,6 @@ def test_the_take_at_two_lengths_gives_the_same_speech_understood_at_the_target_
     wer = word_error_rate(words(" ".join(SENTENCES)), words(heard))
     print(f"WER {wer:.1%}: {heard}")
     assert wer <= 0.10, heard
-
-
-def test_render_reports_its_true_peak_under_the_ceiling(take, tmp_path):
-    script = take.path.parent / "practice.yaml"
-    out = tmp_path / "track.mp3"
-    result = run("render", str(script), "--recording", str(take.path), "--length", "45s", "-o", str(out), cache_dir=tmp_path)
-    assert result.exit_code == 0, result.output
-    peak = float(re.search(r"peak (-?[\d.]+) dBTP", result.stdout).group(1))
-    assert peak <= -1.0, result.stdout
 
 
 @pytest.mark.parametrize(("suffix", "rate_hz", "stereo"), [(".wav", 22050, False), (".flac", 44100, True), (".mp3", 44100, False), (".ogg", 48000, True)])

