@@ -493,14 +493,8 @@ def estimated_plan(
 
 def section_sentences(section: Section) -> list[str]:
     """Every sentence `section` speaks, in order, without repeats."""
-    return [text for text, _ in section_sentence_lines(section)]
-
-
-def section_sentence_lines(section: Section) -> list[tuple[str, int]]:
-    """Every sentence `section` speaks, in order, without repeats, with the script line it is on."""
-    out: dict[str, int] = {}
+    out: dict[str, None] = {}
     for item in section.items:
         if isinstance(item, Speech):
-            for text in split_sentences(item.text):
-                out.setdefault(text, item.line)
-    return list(out.items())
+            out.update(dict.fromkeys(split_sentences(item.text)))
+    return list(out)

@@ -74,8 +74,8 @@ def _speak_test(synth, voice, label: str | None, echo: Callable[[str], None]) ->
 
 def _recording_report(echo: Callable[[str], None]) -> None:
     """The recording engine is optional: its recogniser and its clean-up, or how to install them."""
-    from .errors import AttuneError
-    from .speech.recording.recognise import INSTALL_HINT, model_identity, model_source, recogniser_installed
+    from ..errors import AttuneError
+    from ..speech.recording.recognise import INSTALL_HINT, model_identity, model_source, recogniser_installed
 
     if not recogniser_installed():
         echo(f"engine recording: not installed — `{INSTALL_HINT}` to speak with your own take (--recording)")
@@ -86,7 +86,7 @@ def _recording_report(echo: Callable[[str], None]) -> None:
     except AttuneError as exc:
         echo(f"engine recording: FAILED — {exc}")
         return
-    from .speech.recording.clean import CLEAN_LEVELS, DEFAULT_CLEAN_LEVEL, cleaner_identity
+    from ..speech.recording.clean import CLEAN_LEVELS, DEFAULT_CLEAN_LEVEL, cleaner_identity
 
     for level in CLEAN_LEVELS:
         echo(f"         --clean {level}{' (default)' if level == DEFAULT_CLEAN_LEVEL else ''}: {cleaner_identity(level)}")

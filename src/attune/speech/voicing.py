@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 
 from ..audio.background import BedSpec, bed_key, bed_spec
 from ..errors import AttuneError, SettingsError, VoiceError
-from ..plan import SectionSound, section_sentence_lines
-from ..script import Script
+from ..plan import SectionSound
+from ..script import Script, Section, Speech
+from ..script.text import sentence_lines
 from ..settings import RECORDING_ENGINE, TrackSettings, piper_pitch_refused
 from .cache import SpeechCache
 from .engines.base import VoiceSettings
@@ -32,6 +33,12 @@ class Shaped:
     voice: VoiceSettings | None = None
     #: What the engines said while preparing (a take's speech that the script does not have).
     warnings: tuple[str, ...] = ()
+
+
+def section_sentence_lines(section: Section) -> list[tuple[str, int]]:
+    """Every sentence `section` speaks, in order, without repeats, with the script line it is on
+    (`plan.section_sentences`, with lines: a take's missing sentence is reported at its line)."""
+    return sentence_lines((item.text, item.line) for item in section.items if isinstance(item, Speech))
 
 
 def voice_label(engine: str, voice: VoiceSettings) -> str:

@@ -170,10 +170,8 @@ def _first_words(text: str, count: int = 6) -> str:
 
 def script_sentences(script) -> list[ScriptSentence]:
     """Every sentence `script` speaks, once, in order, with its line (a `attune.script.Script`)."""
-    from ...plan import section_sentence_lines
+    from ...script import Speech
+    from ...script.text import sentence_lines
 
-    seen: dict[str, ScriptSentence] = {}
-    for section in script.sections:
-        for text, line in section_sentence_lines(section):
-            seen.setdefault(text, ScriptSentence(text, line))
-    return list(seen.values())
+    pieces = [(item.text, item.line) for section in script.sections for item in section.items if isinstance(item, Speech)]
+    return [ScriptSentence(text, line) for text, line in sentence_lines(pieces)]
