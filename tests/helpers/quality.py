@@ -90,12 +90,13 @@ def _piper_voice():
 
 def piper_speech(text: str, *, lead_s: float = 0.5, gap_s: float = 0.6) -> tuple[np.ndarray, int]:
     """`text` read by Piper's joe (en_US, 22.05 kHz), as a take is: `lead_s` of silence first, `gap_s`
-    after each of Piper's sentences. Returns (float32 samples, rate_hz)."""
+    after each of Piper's sentences. Returns (float32 samples, rate_hz). Piper's noise is off (noise_scale and
+    noise_w_scale 0), so the same text gives the same samples every time: a measurement is repeatable."""
     from piper import SynthesisConfig
 
     voice = _piper_voice()
     rate = voice.config.sample_rate
     parts = [np.zeros(round(lead_s * rate), dtype=np.float32)]
-    for chunk in voice.synthesize(text, syn_config=SynthesisConfig(normalize_audio=False)):
+    for chunk in voice.synthesize(text, syn_config=SynthesisConfig(normalize_audio=False, noise_scale=0.0, noise_w_scale=0.0)):
         parts += [chunk.audio_float_array, np.zeros(round(gap_s * rate), dtype=np.float32)]
     return np.concatenate(parts), rate
