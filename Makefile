@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,piper,dask,s3,record]'
+	$(BIN)/pip install --quiet -e '.[test,piper,voices,dask,s3,record]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/attune doctor
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving.mp3 --captions
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving-piper.mp3 --captions --engine piper --voice joe
+	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving-female.mp3 --captions --voice female
 	$(BIN)/attune render src/attune/takes/own-voice.yaml --length 4m --background drone -o output/own-voice.mp3 --captions
 
 # Lint (ruff) and types (mypy) first, then the suite on two workers (pytest-xdist): the 2-core

@@ -61,7 +61,7 @@ def bench(work: Path, env: dict, runs: int, quick: bool, results: dict) -> None:
     first_wall = run([*ATTUNE, "plan", str(script), "--engine", "piper", "--cache-dir", str(pace_cache)], env)[0]
     pace_file = pace_cache / "speech" / "piper-pace.json"
     curve = [tuple(point) for point in next(iter(json.loads(pace_file.read_text()).values()))]
-    from attune.speech.engines.piper import SPOKEN_WPM_PER_RATE_WPM, scale_for_pace
+    from attune.speech.engines.pace import SPOKEN_WPM_PER_RATE_WPM, scale_for_pace
 
     length_scale = scale_for_pace(curve, 140.0 * SPOKEN_WPM_PER_RATE_WPM)  # as Attune maps 140 wpm
 

@@ -91,7 +91,7 @@ def test_an_unknown_engine_is_a_problem_of_its_track(tmp_path):
     path = roster(tmp_path, "      - script: calm.yaml\n        engine: festival\n")
     result = invoke("check", path)
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == f"Error: {path}:6: Ana / track 1: unknown speech engine 'festival' — use one of: pyttsx3, piper\n"
+    assert result.stderr == f"Error: {path}:6: Ana / track 1: unknown speech engine 'festival' — use one of: pyttsx3, piper, hibari, pico\n"
 
 
 def test_every_problem_of_every_track_is_listed(tmp_path):

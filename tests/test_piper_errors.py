@@ -109,7 +109,7 @@ def test_a_language_with_no_voice(work):
 
 def test_an_unknown_engine_in_a_script(work):
     (work / "e.yaml").write_text("title: T\nengine: festival\nsections: [{text: Hello.}]\n", encoding="utf-8")
-    assert_error(work, render(work, script="e.yaml"), f"{work / 'e.yaml'}:2: unknown speech engine 'festival' — use one of: pyttsx3, piper")
+    assert_error(work, render(work, script="e.yaml"), f"{work / 'e.yaml'}:2: unknown speech engine 'festival' — use one of: pyttsx3, piper, hibari, pico")
 
 
 def test_speaker_with_a_single_speaker_voice(work):
@@ -145,6 +145,6 @@ def test_engine_in_a_roster_is_checked_where_it_is_written(tmp_path):
     roster.write_text("practitioner: Kim\ndefaults: {engine: piper}\nclients:\n  - name: Ana\n    tracks:\n      - script: arriving\n        engine: festival\n")
     with pytest.raises(ScriptError) as info:
         load_roster(roster)
-    assert str(info.value) == f"{roster}:7: Ana / track 1: unknown speech engine 'festival' — use one of: pyttsx3, piper"
+    assert str(info.value) == f"{roster}:7: Ana / track 1: unknown speech engine 'festival' — use one of: pyttsx3, piper, hibari, pico"
     roster.write_text("practitioner: Kim\ndefaults: {engine: piper}\nclients:\n  - name: Ana\n    tracks: [{script: arriving}]\n")
     assert load_roster(roster).clients[0].tracks[0].settings.engine == "piper"

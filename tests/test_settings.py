@@ -26,7 +26,7 @@ from attune.settings import DEFAULTS, Background, TrackSettings
             "loudness target -10 LUFS is out of range — use a value from -40 to -14, such as -16 (louder voices would need heavy limiting to stay under -1 dBTP)",
         ),
         ({"length_s": 0}, "length 0 is out of range — give a length from 1s to 12h, such as 10m"),
-        ({"engine": "festival"}, "unknown speech engine 'festival' — use one of: pyttsx3, piper"),
+        ({"engine": "festival"}, "unknown speech engine 'festival' — use one of: pyttsx3, piper, hibari, pico"),
         ({"formats": ("mp3", "ogg")}, "unknown format 'ogg' — use one of: mp3, m4a, m4b, opus, flac, wav"),
         ({"formats": ("mp3", "mp3")}, "format given twice in mp3,mp3 — name each format once"),
         ({"bitrate": "1000k"}, "bitrate '1000k' is not valid — write it like 128k (MP3 and AAC 128k, Opus 64k by default)"),

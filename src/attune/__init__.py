@@ -18,8 +18,9 @@ audio/      beds, bells, the mixer, loudness and true peak
 speech/     the engines, each in a worker process, the clip cache, each section's voice; recording/,
             a practitioner's take as the voice
 media/      encoders, mastering, tags, captions, playlists
-render.py   one track from a request (request.py: what is asked, and its fingerprint); align.py,
-            where each sentence is in a practitioner's take (`attune align`)
+render.py   one track from a request (request.py: what is asked, and its fingerprint; audition.py,
+            one clip per voice for `attune voices --sample`)
+            align.py: where each sentence is in a practitioner's take (`attune align`)
 delivery/   batches for clients: the runner, its executors and stores, pages, feeds, access
 checks/     `attune check`, `attune batch --dry-run`, `attune doctor`
 cli/        the `attune` command (and __main__.py, `python -m attune`)

@@ -37,6 +37,7 @@ from .script import Script, load_script
 from .script.select import section_stem, select_sections
 from .settings import DEFAULT_ENGINE, TrackSettings
 from .slugs import slugify
+from .speech.choice import settle
 from .speech.engines import shared_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
 from .speech.engines.espeak import find_espeak
@@ -165,13 +166,17 @@ def warm_up() -> None:
             step()
 
 
-def load(request: RenderRequest) -> tuple[Script, TrackSettings]:
+def load(request: RenderRequest, strict: bool = False) -> tuple[Script, TrackSettings]:
     """The script (only the sections asked for, if any), and the settings it renders with: the
-    request's over the script's over the defaults."""
+    request's over the script's over the defaults, with the voice chosen from a teacher's words
+    (`attune.speech.choice`; its warnings join the script's, `strict` makes a wrong language an error)."""
     script = load_script(resolve_script(request.script_path), request.settings.vars)
     if request.sections:
         script = select_sections(script, request.sections)
-    return script, request.settings.over(script.settings).resolved()
+    settings, warnings = settle(request.settings, script, strict=strict)
+    if warnings:
+        script = replace(script, warnings=(*script.warnings, *warnings))
+    return script, settings.resolved()
 
 
 def prepare(request: RenderRequest, speech: Speakers, progress: Progress | None = None, loaded: tuple[Script, TrackSettings] | None = None) -> Prepared:
@@ -222,7 +227,9 @@ def default_stem(script_path: Path, sections: Sequence[str] = ()) -> Path:
     return section_stem(script_path, sections) if sections else Path("output") / Path(script_path).stem
 
 
-def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None, progress: Progress | None = None) -> RenderResult:
+def render(
+    request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None, progress: Progress | None = None, strict: bool = False
+) -> RenderResult:
     """Render `request` to its files (default `output/<script-stem>.mp3`) and return what was written."""
     targets = outputs_for(request.output_path, request.settings.formats, default_stem(request.script_path, request.sections))
     bitrates = [fmt.bitrate(request.settings.bitrate) for fmt, _ in targets]  # each format checks its own range
@@ -232,7 +239,7 @@ def render(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer
     captions_path = stem.with_name(stem.name + ".vtt") if request.captions else None
     if request.cover is not None:
         check_cover(Path(request.cover))
-    loaded = load(request)
+    loaded = load(request, strict)
     with _speech_cache(synthesizer, cache_dir, loaded[1].engine or DEFAULT_ENGINE) as speech:
         prepared = prepare(request, speech, progress, loaded)
     plan, script, settings = prepared.plan, prepared.script, prepared.settings

@@ -117,7 +117,9 @@ def speech_ask(request: RenderRequest) -> SpeechAsk:
     settings, language = request.settings, None
     try:
         script = load_script(resolve_script(request.script_path), request.settings.vars)
-        settings, language = settings.over(script.settings), script.language
+        from .speech.choice import chosen  # light: package files and JSON configs
+
+        settings, language = chosen(settings, script)[0], script.language
     except AttuneError:
         pass  # the render reports the script's problem; its bytes are in the fingerprint anyway
     if settings.recording is not None:

@@ -26,7 +26,7 @@ from .errors import SettingsError, VoiceError
 from .formats import FORMAT_NAMES, parse_formats
 
 #: The speech engines; the first is the default.
-ENGINES = ("pyttsx3", "piper")
+ENGINES = ("pyttsx3", "piper", "hibari", "pico")
 DEFAULT_ENGINE = ENGINES[0]
 DEFAULT_RATE_WPM = 140.0
 DEFAULT_LOUDNESS_LUFS = -16.0

@@ -40,6 +40,7 @@ def run_doctor(echo: Callable[[str], None]) -> bool:
     finally:
         synth.close()
     ok &= _piper_report(echo)
+    _packaged_report(echo)
     _recording_report(echo)
     try:
         exe = ffmpeg_exe()
@@ -119,3 +120,19 @@ def _piper_report(echo: Callable[[str], None]) -> bool:
         return False
     finally:
         synth.close()
+
+
+def _packaged_report(echo: Callable[[str], None]) -> None:
+    """hibari and SVOX Pico are optional (`attune[voices]`): installed or not, and their voices."""
+    from ..speech.engines import _packaged
+
+    for engine in ("hibari", "pico"):
+        synth_class = _packaged(engine)
+        assert synth_class is not None
+        table = synth_class.table()
+        if not table:
+            echo(f"engine {engine}:  not installed — {synth_class.INSTALL_HINT} (Apache-2.0)")
+            continue
+        ready = [v.name for v in table if v.ready]
+        waiting = len(table) - len(ready)
+        echo(f"engine {engine}:  installed — {synth_class.description()}; voices: {', '.join(ready)}" + (f" ({waiting} more need a download)" if waiting else ""))

@@ -92,7 +92,7 @@ def voices_dir_option(ctx, param, value):
     return value
 
 
-def engine_option(help_text: str = "Speech engine: pyttsx3 (default) or piper (neural voices, `pip install 'attune[piper]'`)."):
+def engine_option(help_text: str = "Speech engine: pyttsx3 (default), piper (`attune[piper]`), hibari or pico (`attune[voices]`)."):
     from ..settings import ENGINES
 
     return click.option("--engine", type=click.Choice(ENGINES), help=help_text)
@@ -111,7 +111,8 @@ voice_options = [
     engine_option(),
     click.option(
         "--voice",
-        help="pyttsx3: voice id (gmw/en-us), language (en-us) or name fragment, espeak variants as +f3, +m2. piper: joe, en_US-joe-medium or PATH.onnx.",
+        help="female, male, es, en-GB, `en-GB female`, heart: the best installed neural voice that fits (no --engine needed). "
+        "pyttsx3: voice id (gmw/en-us), language or name fragment, espeak variants as +f3, +m2. piper: joe, en_US-joe-medium or PATH.onnx.",
     ),
     click.option("--speaker", help="A multi-speaker Piper voice's speaker: a number or a name (`attune voices --engine piper`)."),
     voices_dir_flag,

@@ -55,9 +55,10 @@ from .options import formats_option, interval_bells_option, length_option, progr
 )
 @interval_bells_option
 @click.option("--bell-chapters", is_flag=True, help="Start a chapter at each interval bell (named after the section and the bell's time, `Sitting (15:00)`).")
+@click.option("--strict", is_flag=True, help="Make a voice that does not speak the script's `language:` an error, not a warning.")
 def render(
     script, output, length, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions,
-    cover, split, sections, interval_bells_s, bell_chapters, recording, clean, asr_model,
+    cover, split, sections, interval_bells_s, bell_chapters, strict, recording, clean, asr_model,
 ):  # fmt: skip
     """Render SCRIPT to a track of exactly the length asked for: MP3, M4A, M4B, Opus, FLAC or WAV.
 
@@ -70,6 +71,8 @@ def render(
       attune render arriving --format mp3,opus,flac -o output/arriving.mp3
       attune render my-practice.yaml --section "Body scan"
       attune render arriving --engine piper --voice joe --length 5m
+      attune render my-practice.yaml --voice female      # the best installed neural voice
+      attune render spanish.yaml --voice es --strict
       attune render my-practice.yaml --recording my-take.m4a --length 20m
     """
     from ..render import render as do_render
@@ -89,7 +92,7 @@ def render(
     )
     update, bar = progress_printer()
     try:
-        result = do_render(request, cache_dir=cache_dir, progress=update)
+        result = do_render(request, cache_dir=cache_dir, progress=update, strict=strict)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -83,7 +83,7 @@ def parse_script_text(text: str, *, path: str = "<script>", fmt: str = "yaml", v
             ctx.report(exc)
     if ctx.errors:
         failure = combine(list(ctx.errors), path)
-        failure.warnings = tuple(str(w) for w in sorted(ctx.warnings, key=lambda w: w.line))
+        failure.warnings = tuple(str(w) for w in sorted(ctx.warnings, key=lambda w: w.line or 0))
         raise failure from None
     return replace(script, warnings=tuple(ctx.warnings), notes=tuple(ctx.notes)) if ctx.warnings or ctx.notes else script
 

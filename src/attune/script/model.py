@@ -89,12 +89,12 @@ class ScriptWarning:
 
     message: str
     hint: str
-    path: str
-    line: int
+    path: str | None
+    line: int | None
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message} — {self.hint}"
+        where = f"{self.path}:{self.line}: " if self.path and self.line else (f"{self.path}: " if self.path else "")
+        return f"{where}{self.message} — {self.hint}"
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,8 @@ class Script:
     settings: TrackSettings = field(default_factory=TrackSettings)
     #: The line of the `voice` key, so an unknown voice is reported where it was written.
     voice_line: int | None = None
+    #: The line of the `language` key, so a voice that speaks another language is named there.
+    language_line: int | None = None
     #: Placeholder values in force (the script's `vars` overlaid with the caller's).
     vars: Mapping[str, str] = field(default_factory=dict)
     #: Near misses: text that looks like a marker but will be spoken (`attune check --strict` fails on them).

@@ -163,6 +163,8 @@ class YamlReader(SettingsReader):
         track = self.read(fields, SCRIPT_SETTINGS)
         if "voice" in track:
             out["voice_line"] = self.line(fields["voice"][1])
+        if "language" in fields:
+            out["language_line"] = self.line(fields["language"][1])
         defaults: dict[str, str] = dict(track.pop("vars", {}))
         self.ctx.vars = {**defaults, **self.ctx.overrides}
         try:

@@ -21,6 +21,9 @@ from .cache import SpeechCache
 from .engines.base import VoiceSettings
 from .speakers import Speakers
 
+#: The engines without a pitch control: a script's pitch (written for pyttsx3) is left out under an engine chosen above it.
+NO_PITCH = ("piper", "hibari")
+
 
 @dataclass(frozen=True)
 class Shaped:
@@ -84,7 +87,9 @@ def shape(
         pitch = merged.pitch
         if engine == "piper" and above.pitch is not None:
             raise piper_pitch_refused()
-        if engine == "piper" and (above.engine is not None or own.engine is not None):
+        if engine == "hibari" and above.pitch is not None:
+            raise VoiceError("--pitch is not available with the hibari engine", "Hibari has no pitch control: drop --pitch (or pitch:), or use --engine pyttsx3 or pico")
+        if engine in NO_PITCH and (above.engine is not None or own.engine is not None):
             pitch = None  # the script's pyttsx3 pitch, under an engine chosen above it or by the section
         try:
             voice = _voice(cache, engine, merged, pitch, script.language)

@@ -2,6 +2,9 @@
 
 pyttsx3.py (+ pyttsx3_worker.py, espeak.py)   the default: espeak-ng, SAPI5 or the macOS voices
 piper.py (+ piper_worker.py, piper_voices.py)  Piper's neural voices on onnxruntime (`attune[piper]`)
+hibari.py, pico.py (+ hibari_worker.py, pico_worker.py)  voices inside pip packages (`attune[voices]`), on packaged.py (+ packaged_worker.py)
+pace.py                                        `--rate` as the same spoken pace in every engine
+piper_download.py                              `attune voices add`: a Piper voice from its catalogue
 base.py                                        the `Synthesizer` protocol and `VoiceSettings`
 protocol.py                                    the workers' side of the line protocol
 recording.py                                  a practitioner's own take, aligned and cut (`attune[record]`)
@@ -40,9 +43,25 @@ def create_synthesizer(engine: str, *, cache_dir: Path | None = None) -> Synthes
         from .piper import PiperSynthesizer
 
         return PiperSynthesizer(cache_dir)
+    packaged = _packaged(engine)
+    if packaged is not None:
+        return packaged(cache_dir)
     from .pyttsx3 import Pyttsx3Synthesizer
 
     return Pyttsx3Synthesizer()
+
+
+def _packaged(engine: str):
+    """The synthesiser class of a packaged engine (hibari, pico), or None."""
+    if engine == "hibari":
+        from .hibari import HibariSynthesizer
+
+        return HibariSynthesizer
+    if engine == "pico":
+        from .pico import PicoSynthesizer
+
+        return PicoSynthesizer
+    return None
 
 
 _shared: dict[tuple[str, str], Synthesizer] = {}
@@ -100,6 +119,11 @@ def engine_identity(engine: str, voice: str | None = None, language: str | None 
         except VoiceError:
             return f"piper: {engine_description()}; voice {voice or language!r} not found"
         return f"piper: {engine_description()}; voice {files.name} sha256:{model_digest(files)}"
+    packaged = _packaged(engine)
+    if packaged is not None:
+        from .packaged import identity
+
+        return identity(packaged, voice, language)
     from .espeak import engine_description as pyttsx3_description
 
     return f"pyttsx3: {pyttsx3_description()}; voice {voice or language or 'default'}"

@@ -1,0 +1,128 @@
+"""`--rate` means the same pace in every engine: each neural voice's pace is measured once and remembered.
+
+pyttsx3 on espeak-ng is the reference: it speaks `SPOKEN_WPM_PER_RATE_WPM` words per minute of spoken
+span for each `--rate` word per minute. Every other engine has a tempo knob (Piper's `length_scale`,
+hibari's and SVOX Pico's `speed`), written here as a scale (bigger: slower; a speed is 1 / scale). A
+voice's pace is measured at three scales on `PACE_TEXTS` (words per minute of spoken span, the same
+measure for every engine), kept in the speech cache (`speech/<engine>-pace.json`), and a rate is read
+off that curve (`scale_for_pace`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import itertools
+import json
+import math
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from ...errors import OutputError, SpeechError
+from ...script.text import count_words
+from ...system.atomic import write_text
+
+#: pyttsx3 on espeak-ng speaks 1.265 words per minute of spoken span for each `--rate` word per minute
+#: (measured with espeakng-loader 0.2.4's espeak-ng, `en-us`, on PACE_TEXTS: 125.8, 177.7 and 253.2 at
+#: 100, 140 and 200 wpm). Every engine is set to the same spoken pace, so `--rate 140` sounds as fast in each.
+SPOKEN_WPM_PER_RATE_WPM = 1.265
+#: The sentences a voice's natural pace is measured on (68 words of calm instruction, long and short).
+PACE_TEXTS = (
+    "Let your attention settle on the breath, wherever you feel it most clearly.",
+    "Notice the gentle rise and fall of the belly as you breathe.",
+    "There is nothing you need to do right now, and nowhere else to be.",
+    "When the mind wanders, simply notice where it went, and come back.",
+    "Soften the shoulders, and let the hands rest where they are.",
+    "Each breath is a chance to begin again, with kindness.",
+)
+PACE_WORDS = sum(count_words(t) for t in PACE_TEXTS)
+
+
+def scale_for_pace(curve: Sequence[tuple[float, float]], target_wpm: float) -> float:
+    """The scale at which a voice with the measured `curve` ((scale, wpm) points) speaks at
+    `target_wpm`: linear in log(scale) against log(wpm) between neighbouring points, and along the
+    nearest end segment outside them."""
+    points = sorted((math.log(a), math.log(b)) for a, b in curve)
+    y = math.log(target_wpm)
+    segments = list(itertools.pairwise(points))
+    # Pace falls as the scale grows: the segment whose pace range holds the target, else the end one.
+    chosen = next(((p, q) for p, q in segments if q[1] <= y <= p[1]), segments[0] if y > points[0][1] else segments[-1])
+    (x0, y0), (x1, y1) = chosen
+    if y1 == y0:
+        return math.exp(x0)
+    return math.exp(x0 + (y - y0) * (x1 - x0) / (y1 - y0))
+
+
+def target_spoken_wpm(rate_wpm: float) -> float:
+    """The spoken pace (words per minute of spoken span) that `--rate rate_wpm` means."""
+    return rate_wpm * SPOKEN_WPM_PER_RATE_WPM
+
+
+def wpm_of(spoken_s: Sequence[float], what: str) -> float:
+    """Words per minute of spoken span of PACE_TEXTS, from each text's spoken seconds."""
+    total_s = sum(float(s) for s in spoken_s)
+    if total_s <= 0:
+        raise SpeechError(f"{what} spoke nothing while its pace was measured", "run `attune doctor`")
+    return PACE_WORDS * 60.0 / total_s
+
+
+@contextlib.contextmanager
+def _pace_file_lock(path: Path) -> Iterator[None]:
+    """One process at a time measures a voice's pace (a batch's workers start together); best effort."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: each process may measure; the results agree
+        yield
+        return
+    handle = None
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(path.name + ".lock"), "a")  # noqa: SIM115 - closed below
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        if handle is not None:
+            handle.close()  # releases the lock
+
+
+class PaceStore:
+    """Pace curves by voice key, in memory and in one JSON file of the speech cache."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._curves: dict[str, tuple[tuple[float, float], ...]] = {}
+        self._lock = threading.Lock()
+
+    def curve(self, key: str, scales: Sequence[float], measure: Callable[[float], float], parallelism: int = 1) -> tuple[tuple[float, float], ...]:
+        """The (scale, wpm) curve of `key`: remembered, else read from the file, else measured with
+        `measure(scale) -> wpm` at every scale (as many at once as `parallelism`) and stored."""
+        with self._lock:
+            if key in self._curves or self._read(key):
+                return self._curves[key]
+            with _pace_file_lock(self.path):
+                if not self._read(key):  # another process may have measured it meanwhile
+                    with concurrent.futures.ThreadPoolExecutor(max(1, min(len(scales), parallelism))) as pool:
+                        curve = tuple(zip(scales, pool.map(measure, scales)))
+                    self._curves[key] = curve
+                    stored = {**self._stored(), key: [[round(a, 4), round(b, 3)] for a, b in curve]}
+                    with contextlib.suppress(OSError, OutputError):  # a read-only cache measures again next time
+                        write_text(self.path, json.dumps(stored, indent=1, sort_keys=True))
+            return self._curves[key]
+
+    def _stored(self) -> dict:
+        with contextlib.suppress(OSError, ValueError):
+            stored = json.loads(self.path.read_text("utf-8"))
+            if isinstance(stored, dict):
+                return stored
+        return {}
+
+    def _read(self, key: str) -> bool:
+        """Take the curve of `key` from the file, if it is there."""
+        with contextlib.suppress(TypeError, ValueError):
+            curve = tuple((float(a), float(b)) for a, b in self._stored().get(key) or ())
+            if len(curve) >= 2 and all(a > 0 and b > 0 for a, b in curve):
+                self._curves[key] = curve
+                return True
+        return False
