@@ -20,7 +20,7 @@ from attune.cli import cli
 from attune.speech.recording import align as align_module
 from attune.speech.recording.take import decode_take
 from helpers.audio import decode, speech_spans_s, voice_ebur128
-from helpers.speech import tiny_en, transcribe, word_error_rate, words
+from helpers.recognise import load_recogniser, transcribe, word_error_rate, words
 from helpers.takes import build_take, encode
 
 pytestmark = pytest.mark.engine
@@ -121,7 +121,7 @@ def test_the_take_at_two_lengths_gives_the_same_speech_understood_at_the_target_
             pause = audio[round((end + 0.05) * rate) : round((start - 0.05) * rate)]
             level = 10 * np.log10(np.mean(np.square(pause.astype(np.float64))) + 1e-20)
             assert level <= -55.0, (end, start, level)
-    heard = transcribe(tiny_en(), out_a)
+    heard = transcribe(load_recogniser(), out_a)
     wer = word_error_rate(words(" ".join(SENTENCES)), words(heard))
     print(f"WER {wer:.1%}: {heard}")
     assert wer <= 0.10, heard
