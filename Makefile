@@ -14,12 +14,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# One practice with each engine, so a newcomer hears the difference.
+# One practice with each engine, so a newcomer hears the difference, and one from a recorded take
+# (src/attune/takes/own-voice-take.ogg, made by tools/make_demo_take.py): the own-voice feature.
 demo: $(STAMP)
 	$(BIN)/attune doctor
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving.mp3 --captions
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving-piper.mp3 --captions --engine piper --voice joe
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving-female.mp3 --captions --voice female
+	$(BIN)/attune render src/attune/takes/own-voice.yaml --length 4m --background drone -o output/own-voice.mp3 --captions
 
 # Lint (ruff) and types (mypy) first, then the suite on two workers (pytest-xdist): the 2-core
 # machine renders two tracks at once.

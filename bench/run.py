@@ -8,6 +8,7 @@
     file_bed peak RSS of a 20-minute sound-file bed against a drone
     piper    a cold Piper synthesis of 40 sentences against `python -m piper` on the same sentences
     voices   cold synthesis of the same 40 sentences by every installed engine (pyttsx3, piper, hibari, pico), DNSMOS
+    align    `attune align` of a 20-minute take against faster-whisper alone on it (CPU seconds)
     clean    the take clean-up: DeepFilterNet3, RNNoise and noisereduce against the raw take (DNSMOS, SI-SDR, WER, RTF)
 
 `python bench/run.py --only formats --runs 5` runs one of them.
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "voices", "clean"]
+BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "voices", "clean", "align"]
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ TOP_LEVEL = {
     "render": "render",
     "request": "render",  # what a render is asked, and its fingerprint
     "audition": "render",  # `attune voices --sample`: one rendered clip per voice
+    "align": "render",  # `attune align`: a take against its script, before any render
     "__main__": "cli",
     "": "cli",  # the package itself: `attune.render(...)`, the library's face beside the command's
 }

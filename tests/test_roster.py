@@ -179,7 +179,7 @@ ERRORS = [
     (
         "practitioner: Kim\ndefaults: {script: a.yaml}\nclients: []\n",
         2,
-        "unknown key 'script' in defaults — use one of: length, engine, voice, rate, pitch, background, background_db, bells, interval_bells, vars, formats",
+        "unknown key 'script' in defaults — use one of: length, engine, voice, rate, pitch, background, background_db, bells, interval_bells, vars, formats, recording, clean",
     ),
     ("practitioner: Kim\ndefaults: {length: soon}\nclients: []\n", 2, "length 'soon' is not a duration — write it like 90s, 500ms, 1m30s, 10m or 1h"),
     (

@@ -131,11 +131,11 @@ def test_markdown_emphasis_keeps_placeholder_underscores():
         ("# T\nHi.\n<!-- open\n\nmore\n", "s.md:3: unclosed comment <!-- — close it with -->"),
         (
             "# T\n## A (optinal)\nx\n",
-            "s.md:2: unknown section flag 'optinal' in '## A (optinal)' — did you mean 'optional'? flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), (interval_bells 10m), comma-separated",
+            "s.md:2: unknown section flag 'optinal' in '## A (optinal)' — did you mean 'optional'? flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), (interval_bells 10m), (recording take.m4a), comma-separated",
         ),
         (
             "# T\n## A (optional, twice)\nx\n",
-            "s.md:2: unknown section flag 'twice' in '## A (optional, twice)' — flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), (interval_bells 10m), comma-separated",
+            "s.md:2: unknown section flag 'twice' in '## A (optional, twice)' — flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), (interval_bells 10m), (recording take.m4a), comma-separated",
         ),
         ("# T\n## A (repeat 0)\nx\n", "s.md:2: flag 'repeat 0' in '## A (repeat 0)': repeat needs a whole number from 1 to 100 — write (repeat 3)"),
         ("# T\n## A (repeat x)\nx\n", "s.md:2: flag 'repeat x' in '## A (repeat x)': repeat needs a whole number from 1 to 100 — write (repeat 3)"),

@@ -135,18 +135,18 @@ def test_yaml_merge_keys_and_anchors():
         (
             "title: T\nmusic: x\nsections: [{text: hi}]\n",
             "s.yaml:2: unknown key 'music' — the script keys are title, author, description, language, voice, rate, engine, pitch, length, "
-            "background, background_db, bells, interval_bells, vars, sections",
+            "background, background_db, bells, interval_bells, vars, recording, clean, sections",
         ),
         ("title: T\nsections:\n  - text: hi\n    txet: no\n", "s.yaml:4: unknown key 'txet' — did you mean 'text'?"),
         (
             "title: T\nsections:\n  - text: hi\n    when: now\n",
-            "s.yaml:4: unknown key 'when' — the section keys are name, text, optional, repeat, voice, rate, engine, background, background_db, interval_bells",
+            "s.yaml:4: unknown key 'when' — the section keys are name, text, optional, repeat, voice, rate, engine, background, background_db, interval_bells, recording",
         ),
         ("title: T\ntitle: U\nsections: [{text: hi}]\n", "s.yaml:2: duplicate key 'title' — give each key once"),
         (
             "title: T\n[a]: 1\nsections: [{text: hi}]\n",
             "s.yaml:2: a script key must be a name, not a list — the keys are title, author, description, language, voice, rate, engine, pitch, "
-            "length, background, background_db, bells, interval_bells, vars, sections",
+            "length, background, background_db, bells, interval_bells, vars, recording, clean, sections",
         ),
         ("sections: [{text: hi}]\n", "s.yaml: missing title — add `title: …` at the top of the script"),
         ("title:\nsections: [{text: hi}]\n", "s.yaml: missing title — add `title: …` at the top of the script"),

@@ -15,10 +15,12 @@ settings.py one frozen TrackSettings, checked and merged in one place; formats.p
 script/     scripts in YAML, plain text or Markdown; library.py, the built-in practices and sounds
 plan.py     fitting a script to a length: the timeline
 audio/      beds, bells, the mixer, loudness and true peak
-speech/     the engines, each in a worker process, the clip cache, each section's voice
+speech/     the engines, each in a worker process, the clip cache, each section's voice; recording/,
+            a practitioner's take as the voice
 media/      encoders, mastering, tags, captions, playlists
 render.py   one track from a request (request.py: what is asked, and its fingerprint; audition.py,
             one clip per voice for `attune voices --sample`)
+            align.py: where each sentence is in a practitioner's take (`attune align`)
 delivery/   batches for clients: the runner, its executors and stores, pages, feeds, access
 checks/     `attune check`, `attune batch --dry-run`, `attune doctor`
 cli/        the `attune` command (and __main__.py, `python -m attune`)

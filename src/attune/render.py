@@ -128,6 +128,8 @@ class Prepared:
     bells: tuple[bool, bool]
     #: Every bed the plan's events name (`Event.bed`), by name.
     beds: Mapping[str, BedSpec] = field(default_factory=dict)
+    #: What the speech engines warned of (a take's speech that the script does not have).
+    speech_warnings: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -190,7 +192,7 @@ def prepare(request: RenderRequest, speech: Speakers, progress: Progress | None 
         script, {}, shaped.clip_frames, length_s, bell_frames=_bell_frames(), bells=bells, sounds=shaped.sounds, interval_bells_s=settings.interval_bells_s
     )
     voice = shaped.voice or VoiceSettings("", float(settings.rate_wpm or 0), settings.pitch)
-    return Prepared(script, settings, plan, voice, bed_spec, bells, shaped.beds)
+    return Prepared(script, settings, plan, voice, bed_spec, bells, shaped.beds, shaped.warnings)
 
 
 def transcript(plan: Plan) -> str:
@@ -295,7 +297,7 @@ def render(
         outputs=tuple(written),
         sections=tuple(sections),
         playlists=tuple(playlists),
-        warnings=tuple(str(w) for w in script.warnings) + tuple(plan.doubled_bell_warnings(script.path)),
+        warnings=tuple(str(w) for w in script.warnings) + tuple(plan.doubled_bell_warnings(script.path)) + prepared.speech_warnings,
         notes=tuple(str(n) for n in script.notes),
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import AttuneError
 from .library import resolve_script
-from .settings import Background, TrackSettings
+from .settings import Background, Recording, TrackSettings
 from .system.files import sha256_file
 from .version import __version__
 
@@ -70,9 +70,24 @@ def _backgrounds(request: RenderRequest) -> Iterator[Background]:
             yield section.settings.background
 
 
+def _recordings(request: RenderRequest) -> Iterator[Recording]:
+    """Every take the render may speak with: the request's, the script's, and its sections' own."""
+    if request.settings.recording is not None:
+        yield request.settings.recording
+    from .script import load_script
+
+    try:
+        script = load_script(resolve_script(request.script_path), request.settings.vars)
+    except AttuneError:
+        return
+    for settings in (script.settings, *(section.settings for section in script.sections)):
+        if settings.recording is not None:
+            yield settings.recording
+
+
 def input_files(request: RenderRequest) -> list[Path]:
     """Every file a render of `request` reads besides the speech cache: the script, each sound file
-    a background names (the request's or the script's), the cover."""
+    a background names (the request's or the script's), each take it speaks with, the cover."""
     from .audio.background import parse_background  # light: no numpy (files are looked up, not decoded)
 
     files = [resolve_script(request.script_path)]
@@ -83,6 +98,7 @@ def input_files(request: RenderRequest) -> list[Path]:
             continue
         if spec is not None and spec.path is not None:
             files.append(spec.path)
+    files += [take.file for take in _recordings(request) if take.file.is_file()]
     if request.cover is not None:
         files.append(Path(request.cover))
     return files
@@ -106,6 +122,10 @@ def speech_ask(request: RenderRequest) -> SpeechAsk:
         settings, language = chosen(settings, script)[0], script.language
     except AttuneError:
         pass  # the render reports the script's problem; its bytes are in the fingerprint anyway
+    if settings.recording is not None:
+        from .settings import RECORDING_ENGINE
+
+        return (RECORDING_ENGINE, str(settings.recording.file), language, None)
     return (settings.engine or DEFAULT_ENGINE, settings.voice, language, settings.speaker)
 
 

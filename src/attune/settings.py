@@ -30,6 +30,10 @@ ENGINES = ("pyttsx3", "piper", "hibari", "pico")
 DEFAULT_ENGINE = ENGINES[0]
 DEFAULT_RATE_WPM = 140.0
 DEFAULT_LOUDNESS_LUFS = -16.0
+#: The engine that speaks with a practitioner's take (`recording:`), chosen by the take, not by `engine:`.
+RECORDING_ENGINE = "recording"
+#: The take's clean-up levels (`--clean`), as `attune.speech.recording.clean` defines them.
+CLEAN_LEVELS = ("none", "light", "full")
 
 RATE_WPM_RANGE = (80.0, 400.0)
 PITCH_RANGE = (0, 100)
@@ -63,6 +67,25 @@ class Background:
 
 
 @dataclass(frozen=True)
+class Recording:
+    """A take as written (`--recording TAKE`, `recording:`): the practitioner's reading, which becomes
+    the voice (the `recording` engine). Relative paths resolve against `base_dir`; `path` and `line`
+    say where it was written."""
+
+    value: str
+    base_dir: Path = field(default_factory=Path.cwd)
+    path: str | None = None
+    line: int | None = None
+
+    @property
+    def file(self) -> Path:
+        return (Path(self.base_dir) / Path(self.value).expanduser()).resolve()
+
+    def fingerprint_value(self) -> str:
+        return str(self.file)
+
+
+@dataclass(frozen=True)
 class TrackSettings:
     """How one track is rendered. Every field is optional (None: not set at this layer)."""
 
@@ -84,8 +107,16 @@ class TrackSettings:
     loudness_lufs: float | None = None
     formats: tuple[str, ...] | None = None
     bitrate: str | None = None
+    #: A take of the script read aloud: the voice, instead of an engine's (`attune.speech.recording`).
+    recording: Recording | None = None
+    #: The take's clean-up: one of CLEAN_LEVELS (None: the default).
+    clean: str | None = None
+    #: The recogniser the take is aligned with: a faster-whisper model folder or name (None: tiny.en).
+    asr_model: str | None = None
 
     def __post_init__(self) -> None:
+        if self.recording is not None and not isinstance(self.recording, Recording):
+            object.__setattr__(self, "recording", Recording(str(self.recording)))
         if self.background is not None and not isinstance(self.background, Background):
             # A plain value (the library's `TrackSettings(background="drone")`) resolves against the working folder.
             object.__setattr__(self, "background", Background(str(self.background) if isinstance(self.background, Path) else self.background))
@@ -95,8 +126,12 @@ class TrackSettings:
         _validate(self)
 
     def over(self, lower: TrackSettings) -> TrackSettings:
-        """These settings layered over `lower`: every field set here wins; vars are merged by name."""
+        """These settings layered over `lower`: every field set here wins; vars are merged by name.
+        An engine named here speaks instead of a recording given below (and a recording here, instead
+        of any engine)."""
         values = {f.name: getattr(self, f.name) if getattr(self, f.name) is not None else getattr(lower, f.name) for f in fields(self) if f.name != "vars"}
+        if self.engine is not None and self.recording is None:
+            values["recording"] = None
         return TrackSettings(**values, vars={**lower.vars, **self.vars})
 
     @staticmethod
@@ -121,6 +156,8 @@ class TrackSettings:
         material = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.background is not None:
             material["background"] = self.background.fingerprint_value()
+        if self.recording is not None:
+            material["recording"] = self.recording.fingerprint_value()
         return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
     def with_changes(self, **changes: Any) -> TrackSettings:
@@ -189,6 +226,12 @@ def _validate(s: TrackSettings) -> None:
             raise SettingsError(f"placeholder name {key!r} is not valid", "names are letters, digits and _, not starting with a digit: name=Ana")
     if s.formats is not None:
         object.__setattr__(s, "formats", parse_formats(s.formats))
+    if s.recording is not None and (not isinstance(s.recording.value, str) or not s.recording.value.strip()):
+        raise SettingsError(f"recording must be the path of a sound file, not {s.recording.value!r}", "write recording: my-take.m4a (wav, flac, mp3, m4a, ogg or opus)")
+    if s.clean is not None and s.clean not in CLEAN_LEVELS:
+        raise SettingsError(f"unknown clean-up {s.clean!r}", f"use one of: {', '.join(CLEAN_LEVELS)}")
+    if s.asr_model is not None and (not isinstance(s.asr_model, str) or not s.asr_model.strip()):
+        raise SettingsError(f"asr_model must be a model folder or name, not {s.asr_model!r}", "give a faster-whisper model folder, or a name such as base.en")
     if s.bitrate is not None:
         object.__setattr__(s, "bitrate", check_bitrate(s.bitrate))
 

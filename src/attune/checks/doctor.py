@@ -41,6 +41,7 @@ def run_doctor(echo: Callable[[str], None]) -> bool:
         synth.close()
     ok &= _piper_report(echo)
     _packaged_report(echo)
+    _recording_report(echo)
     try:
         exe = ffmpeg_exe()
         encoders = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30).stdout
@@ -70,6 +71,26 @@ def _speak_test(synth, voice, label: str | None, echo: Callable[[str], None]) ->
     except AttuneError as exc:
         echo(f"         test sentence: FAILED — {exc}")
         return False
+
+
+def _recording_report(echo: Callable[[str], None]) -> None:
+    """The recording engine is optional: its recogniser and its clean-up, or how to install them."""
+    from ..errors import AttuneError
+    from ..speech.recording.recognise import INSTALL_HINT, model_identity, model_source, recogniser_installed
+
+    if not recogniser_installed():
+        echo(f"engine recording: not installed — `{INSTALL_HINT}` to speak with your own take (--recording)")
+        return
+    try:
+        source, _ = model_source(None)
+        echo(f"engine recording: installed — {model_identity(None)} — {source}")
+    except AttuneError as exc:
+        echo(f"engine recording: FAILED — {exc}")
+        return
+    from ..speech.recording.clean import CLEAN_LEVELS, DEFAULT_CLEAN_LEVEL, cleaner_identity
+
+    for level in CLEAN_LEVELS:
+        echo(f"         --clean {level}{' (default)' if level == DEFAULT_CLEAN_LEVEL else ''}: {cleaner_identity(level)}")
 
 
 def _piper_report(echo: Callable[[str], None]) -> bool:

@@ -137,7 +137,11 @@ def check_roster(path: Path, cache_dir: Path | None = None, overrides: TrackSett
             except AttuneError as exc:
                 result.problems.append(where + str(exc))
             if settings.length_s is not None:
-                fitted = fit(script, settings, cache_dir, settings.length_s)
+                try:
+                    fitted = fit(script, settings, cache_dir, settings.length_s)
+                except AttuneError as exc:  # a take that lacks a sentence
+                    result.problems += [where + line for line in exc.lines()]
+                    continue
                 estimated += fitted.estimated
                 if fitted.error is not None:
                     result.problems.append(f"{where}{fitted.error.message} — {fitted.error.hint}{fitted.note()}")

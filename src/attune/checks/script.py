@@ -69,9 +69,12 @@ def fit(script: Script, settings: TrackSettings, cache_dir: Path | None, length_
         rate = float(merged.rate_wpm or DEFAULT_RATE_WPM)
         root_voice = _cached_voice(cache, merged, script.language)
         keys: dict[str, str] = {}
+        take = _take_frames(script, merged, cache) if merged.recording is not None else None
         for text in section_sentences(section):
             n = None
-            if root_voice is not None:
+            if take is not None:
+                key, n = f"take:{merged.recording}:{text}", take[text]
+            elif root_voice is not None:
                 engine_id, voice_id = root_voice
                 key = clip_key(engine_id, VoiceSettings(voice_id, rate, merged.pitch), text)
                 n = npy_frames(clip_path(engine_root(cache, engine_id), key))
@@ -88,6 +91,15 @@ def fit(script: Script, settings: TrackSettings, cache_dir: Path | None, length_
     except LengthError as exc:
         return Fit(None, exc, estimated, base_rate)
     return Fit(plan, None, estimated, base_rate)
+
+
+def _take_frames(script: Script, settings: TrackSettings, cache: Path) -> dict[str, int]:
+    """Each sentence's length as the take gives it: the cached clip's, else the aligned span's. The
+    take is aligned (recognised once, then cached), so a sentence it lacks is an error here too."""
+    from .speech.engines.recording import RecordingSynthesizer
+    from .speech.recording.align import script_sentences
+
+    return RecordingSynthesizer(cache).clip_frames(settings, [(s.text, s.line) for s in script_sentences(script)], script.path)
 
 
 def _cached_voice(cache: Path, settings: TrackSettings, language: str | None) -> tuple[str, str] | None:
@@ -124,7 +136,8 @@ def check_backgrounds(script: Script, settings: TrackSettings | None = None) -> 
 
 def check_script(path: Path, vars: Mapping[str, str] | None = None, cache_dir: Path | None = None, overrides: TrackSettings | None = None) -> FileCheck:
     """Raise the script's errors (all of them), or return its summary, notes and warnings.
-    `overrides` are the command line's settings (`--interval-bells`), over the script's."""
+    `overrides` are the command line's settings (`--interval-bells`, `--recording TAKE`: the take is
+    aligned, and gives the lengths), over the script's."""
     script = load_script(resolve_script(path), vars)
     check_backgrounds(script)
     settings = overrides.over(script.settings) if overrides is not None else script.settings

@@ -5,12 +5,13 @@ library call, and turns library errors into one line on stderr: `Error: FILE:LIN
     options.py  options shared by commands; flags → TrackSettings
     render.py   render, plan          check.py  check
     info.py     voices, doctor, library   batch.py  batch   access.py  access list/rotate/revoke
+    align.py    align (a take against its script)
     write.py    new, import
 
 Only this package imports click.
 """
 
-from . import access, batch, check, info, render, write  # noqa: F401  (each registers its commands)
+from . import access, align, batch, check, info, render, write  # noqa: F401  (each registers its commands)
 from .app import cli, main
 
 __all__ = ["cli", "main"]

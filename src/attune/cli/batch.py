@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .app import cli
-from .options import engine_option, interval_bells_option, voices_dir_flag
+from .options import engine_option, interval_bells_option, recording_options, track_settings, voices_dir_flag, with_options
 
 
 @cli.command()
@@ -38,7 +38,9 @@ from .options import engine_option, interval_bells_option, voices_dir_flag
 @engine_option("Speech engine for every track, over the roster's `engine:` (pyttsx3 or piper).")
 @interval_bells_option
 @voices_dir_flag
-def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine, interval_bells_s):
+@with_options(recording_options)
+def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine, interval_bells_s,
+          recording, clean, asr_model):  # fmt: skip
     """Render every client's tracks in ROSTER and publish each client behind a private link.
 
     Upload DIR/public/ as it is; keep the rest (manifest.json, access.json, links.csv).
@@ -51,25 +53,23 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
       attune batch clients.yaml -o s3://bucket/practice --cluster tcp://10.0.0.5:8786 --base-url https://cdn.example.org/practice/public/
       attune batch examples/clients.yaml --dry-run
     """
+    given = track_settings(engine=engine, interval_bells_s=interval_bells_s, recording=recording, clean=clean, asr_model=asr_model)
+    overrides = given if given != track_settings() else None
     if dry_run:
         from ..checks.roster import check_roster
-        from ..settings import TrackSettings
         from .check import report as print_report
 
-        flags = TrackSettings(engine=engine, interval_bells_s=interval_bells_s)
-        if print_report(check_roster(Path(roster), cache_dir, flags if flags != TrackSettings() else None), strict=False):
+        if print_report(check_roster(Path(roster), cache_dir, overrides), strict=False):
             sys.exit(1)
         return
     if out_dir is None:
         raise click.UsageError("Missing option '-o' / '--output'")
     from ..delivery.batch import BatchOptions, format_summary, run_batch
     from ..delivery.store import is_url
-    from ..settings import TrackSettings
 
     dest = out_dir if is_url(out_dir) else Path(out_dir)
-    flags = TrackSettings(engine=engine, interval_bells_s=interval_bells_s)
     options = BatchOptions(
-        jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, overrides=flags if flags != TrackSettings() else None,
+        jobs=jobs, base_url=base_url, force=force, cache_dir=cache_dir, overrides=overrides,
         cluster=cluster, storage_options=_storage_options(storage_options) or {}, cache_url=cache_url, allowed_failures=allowed_failures,
     )  # fmt: skip
     report = run_batch(Path(roster), dest, options, progress=_progress())

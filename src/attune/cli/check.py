@@ -9,7 +9,7 @@ import click
 
 from ..errors import AttuneError
 from .app import cli
-from .options import interval_bells_option, vars_option
+from .options import interval_bells_option, recording_options, track_settings, vars_option, with_options
 
 
 @cli.command()
@@ -18,7 +18,8 @@ from .options import interval_bells_option, vars_option
 @click.option("--strict", is_flag=True, help="Fail on warnings too (text that looks like a marker but would be spoken).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder, for the lengths of speech already made.")
 @interval_bells_option
-def check(files, vars, strict, cache_dir, interval_bells_s):
+@with_options(recording_options)
+def check(files, vars, strict, cache_dir, interval_bells_s, recording, clean, asr_model):
     """Validate scripts, or rosters and every track in them, without rendering anything.
 
     Every error in a file is listed, each as FILE:LINE. A roster's problems read
@@ -28,11 +29,12 @@ def check(files, vars, strict, cache_dir, interval_bells_s):
     Examples:
       attune check scripts/*.yaml scripts/*.md
       attune check examples/clients.yaml --strict
+      attune check my-practice.yaml --recording my-take.m4a
     """
     from ..checks.script import check_script, is_roster
-    from ..settings import TrackSettings
 
-    overrides = TrackSettings(interval_bells_s=interval_bells_s) if interval_bells_s is not None else None
+    given = track_settings(interval_bells_s=interval_bells_s, recording=recording, clean=clean, asr_model=asr_model)
+    overrides = given if given != track_settings() else None
     failed = 0
     for path in files:
         try:

@@ -9,7 +9,7 @@ import click
 
 from ..durations import parse_duration
 from ..errors import LengthError
-from ..settings import Background, TrackSettings
+from ..settings import CLEAN_LEVELS, Background, Recording, TrackSettings
 
 
 def _seconds(value, parse):
@@ -124,6 +124,14 @@ voice_options = [
 ]
 
 
+#: `--recording TAKE` (the practitioner's own reading as the voice), its clean-up and its recogniser.
+recording_options = [
+    click.option("--recording", metavar="TAKE", help="Speak with your own reading of the script: a wav, flac, mp3, m4a, ogg or opus take (`attune align` shows what is used)."),
+    click.option("--clean", type=click.Choice(CLEAN_LEVELS), help="The take's clean-up: none, light (clicks, rumble, hum) or full (also the room tone, by DeepFilterNet3; the default)."),
+    click.option("--asr-model", metavar="PATH|NAME", help="The recogniser the take is aligned with: a faster-whisper model folder or name (default tiny.en, offline)."),
+]
+
+
 def with_options(options):
     def decorate(f):
         for option in reversed(options):
@@ -133,13 +141,15 @@ def with_options(options):
     return decorate
 
 
-def track_settings(*, bells: bool | None = None, background: str | None = None, **values) -> TrackSettings:
+def track_settings(*, bells: bool | None = None, background: str | None = None, recording: str | None = None, **values) -> TrackSettings:
     """The command line's layer of settings (it wins over a roster's and a script's).
 
-    `--bells/--no-bells` sets both bells; a `--background` file is relative to the working folder."""
+    `--bells/--no-bells` sets both bells; a `--background` file and a `--recording` take are relative
+    to the working folder."""
     return TrackSettings(
         bells_start=bells,
         bells_end=bells,
         background=Background(background, base_dir=Path.cwd()) if background is not None else None,
+        recording=Recording(recording, base_dir=Path.cwd()) if recording is not None else None,
         **values,
     )

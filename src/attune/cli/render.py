@@ -10,7 +10,7 @@ import click
 from ..durations import format_duration
 from ..formats import FORMAT_NAMES
 from .app import cli
-from .options import formats_option, interval_bells_option, length_option, progress_printer, track_settings, voice_options, with_options
+from .options import formats_option, interval_bells_option, length_option, progress_printer, recording_options, track_settings, voice_options, with_options
 
 
 @cli.command()
@@ -23,6 +23,7 @@ from .options import formats_option, interval_bells_option, length_option, progr
 )
 @click.option("--length", callback=length_option, help="Track length: 90s, 10m, 1m30s, 1h (default: the script's own).")
 @with_options(voice_options)
+@with_options(recording_options)
 @click.option("--background", help="none, drone, binaural, pink-noise, brown-noise, white-noise, or a sound file.")
 @click.option("--background-db", type=float, help="Background level relative to the voice, in dB (default -22).")
 @click.option(
@@ -57,7 +58,7 @@ from .options import formats_option, interval_bells_option, length_option, progr
 @click.option("--strict", is_flag=True, help="Make a voice that does not speak the script's `language:` an error, not a warning.")
 def render(
     script, output, length, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, background, background_db, formats, bitrate, loudness_lufs, captions,
-    cover, split, sections, interval_bells_s, bell_chapters, strict,
+    cover, split, sections, interval_bells_s, bell_chapters, strict, recording, clean, asr_model,
 ):  # fmt: skip
     """Render SCRIPT to a track of exactly the length asked for: MP3, M4A, M4B, Opus, FLAC or WAV.
 
@@ -72,6 +73,7 @@ def render(
       attune render arriving --engine piper --voice joe --length 5m
       attune render my-practice.yaml --voice female      # the best installed neural voice
       attune render spanish.yaml --voice es --strict
+      attune render my-practice.yaml --recording my-take.m4a --length 20m
     """
     from ..render import render as do_render
     from ..request import RenderRequest
@@ -83,7 +85,8 @@ def render(
 
     settings = track_settings(length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, background=background,
                               background_db=background_db, formats=formats or None, bitrate=bitrate, loudness_lufs=loudness_lufs,
-                              interval_bells_s=interval_bells_s)  # fmt: skip
+                              interval_bells_s=interval_bells_s,
+                              recording=recording, clean=clean, asr_model=asr_model)  # fmt: skip
     request = RenderRequest(
         Path(script), output, settings, captions=captions, cover=cover, split_sections=split == "sections", sections=tuple(sections), bell_chapters=bell_chapters
     )
@@ -106,7 +109,8 @@ def render(
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @with_options(voice_options)
 @interval_bells_option
-def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, interval_bells_s):
+@with_options(recording_options)
+def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, interval_bells_s, recording, clean, asr_model):
     """Show the timeline of SCRIPT without writing audio (speech is synthesised into the cache).
 
     \b
@@ -117,7 +121,8 @@ def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars,
     from ..request import RenderRequest
 
     settings = track_settings(
-        length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, interval_bells_s=interval_bells_s
+        length_s=length, engine=engine, voice=voice, speaker=speaker, rate_wpm=rate_wpm, pitch=pitch, vars=vars, bells=bells, interval_bells_s=interval_bells_s,
+        recording=recording, clean=clean, asr_model=asr_model,
     )
     request = RenderRequest(Path(script), settings=settings)
     result = plan_script(request, cache_dir=cache_dir)

@@ -1,7 +1,7 @@
 """The files a track reads, carried to a worker on another machine: bytes and content hashes, not paths.
 
 On the client, `bundle(request)` reads every input file of a render (the script, the sound files its
-backgrounds name, the cover) into `InputFile`s: the bytes and their sha256, or only the hash and the
+backgrounds name, the takes it speaks with, the cover) into `InputFile`s: the bytes and their sha256, or only the hash and the
 package-relative name for a file shipped inside Attune (a built-in practice or sound; the worker's
 Attune is checked to be the same version). On the worker, `materialise` writes them into the task's
 scratch folder, under their client paths (so a script's relative sound file is found beside it),
@@ -83,6 +83,8 @@ def materialise(request: RenderRequest, files: tuple[InputFile, ...], folder: Pa
     settings = request.settings
     if settings.background is not None:
         settings = dataclasses.replace(settings, background=dataclasses.replace(settings.background, base_dir=_mirror(folder, settings.background.base_dir)))
+    if settings.recording is not None:  # the take, by its absolute client path, mirrored like every file
+        settings = dataclasses.replace(settings, recording=dataclasses.replace(settings.recording, value=str(_mirror(folder, settings.recording.file)), base_dir=folder))
     moved_request = dataclasses.replace(request, script_path=local.get(script, _mirror(folder, script)), settings=settings, cover=moved(request.cover))
     hashes = {f.sha256 for f in by_path.values()}
     for path in input_files(moved_request):

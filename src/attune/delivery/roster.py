@@ -174,6 +174,8 @@ class _RosterParser:
         self.reader = SettingsReader(self.base_dir, str(path))
         #: Problems found so far in clients and tracks (reading goes on to the next one).
         self.problems: list[AttuneError] = []
+        #: The vars that differ from client to client (theirs, and their `name`), of the client being read.
+        self.per_client_vars: dict[str, str] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -331,6 +333,7 @@ class _RosterParser:
         total = len(tracks_node.value)
         # The client's name, then the client's vars, over the roster-wide vars.
         client_layer = TrackSettings(vars={"name": name, **client_vars}).over(defaults)
+        self.per_client_vars = {"name": name, **client_vars}
         tracks = []
         failed = False
         for number, track_node in enumerate(tracks_node.value, start=1):
@@ -355,6 +358,8 @@ class _RosterParser:
         title = self.text(entries["title"][1], "title") if "title" in entries else None
         own = self.settings({key: value for key, value in entries.items() if key in SETTING_KEYS})
         script = self.resolve_script(script_text)
+        if own.recording is None and own.engine is None:
+            self.check_shared_take(script, own.over(client_layer), {**self.per_client_vars, **own.vars}, node)
         stem = track_stem(number, total, title or Path(script_text).stem)
         return TrackSpec(
             script=script,
@@ -366,6 +371,28 @@ class _RosterParser:
             title=title,
             settings=own.over(client_layer),
         )
+
+    def check_shared_take(self, script: Path, settings: TrackSettings, client_vars: Mapping[str, str], node: yaml.Node) -> None:
+        """A take shared by every client (from `defaults:` or the script) cannot say what changes per
+        client: a placeholder the client's vars fill (their `{name}` at least) is an error here."""
+        from ..script import load_script
+
+        try:
+            loaded = load_script(script, dict(settings.vars))
+            source = script.read_text("utf-8")
+        except (AttuneError, OSError):
+            return  # the batch reports the script's own problems, track by track
+        take = settings.recording or loaded.settings.recording
+        if take is None or settings.engine is not None:
+            return
+        used = [name for name in client_vars if "{" + name + "}" in source]
+        if used:
+            names = ", ".join("{" + n + "}" for n in used)
+            raise self.error(
+                f"{names} changes from client to client, and one take ({take.value}) cannot say it",
+                "give this client a take of their own (recording: in the track), or take the placeholder out of the script",
+                node,
+            )
 
     def resolve_script(self, text: str) -> Path:
         """A script relative to the roster's folder, else a built-in practice of that name."""

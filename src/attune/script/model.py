@@ -80,7 +80,7 @@ class Bell:
 Item = Speech | Pause | Bell
 
 #: The settings a section may set for itself.
-SECTION_SETTINGS = ("voice", "rate_wpm", "engine", "background", "background_db", "interval_bells_s")
+SECTION_SETTINGS = ("voice", "rate_wpm", "engine", "background", "background_db", "interval_bells_s", "recording")
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class Section:
     line: int
     optional: bool = False
     repeat: int = 1
-    #: The section's own voice, rate, engine, background and background level (None: the track's).
+    #: The section's own voice, rate, engine, background, background level and take (None: the track's).
     #: They win over the track's settings, wherever those came from: the section is shaped on purpose.
     settings: TrackSettings = field(default_factory=TrackSettings)
 

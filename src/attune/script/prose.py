@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import LengthError, ScriptError, SettingsError
-from ..settings import Background, TrackSettings
+from ..settings import Background, Recording, TrackSettings
 from .imports import read_apg_body
 from .model import MAX_REPEAT, Script, Section
 from .spellings import interval_seconds
@@ -28,7 +28,7 @@ _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _BULLET = re.compile(r"^\s*(?:[-*+]|[0-9]{1,9}[.)])\s+")
 _UNDERSCORE = re.compile(r"(?<![\w{])_+|_+(?![\w}])")
 _FLAGS = re.compile(r"(.*?) ?\(([^()]*)\)")  # on whitespace-folded text
-_FLAG_HINT = "flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), (interval_bells 10m), comma-separated"
+_FLAG_HINT = "flags are (optional), (repeat 3), (voice en-gb), (rate 110), (engine pyttsx3), (background rain.ogg), (background_db -24), (interval_bells 10m), (recording take.m4a), comma-separated"
 
 
 _Fields = dict[str, tuple[yaml.Node, yaml.Node]]
@@ -182,7 +182,7 @@ def _markdown_sections(body: list[tuple[int, str]], ctx: Context) -> tuple[str |
 
 
 #: Heading flags: `(optional)`, `(repeat 3)`, and the section's own voice, rate, engine and bed.
-_FLAG_WORDS = ("optional", "repeat", "voice", "rate", "engine", "background", "background_db", "interval_bells")
+_FLAG_WORDS = ("optional", "repeat", "voice", "rate", "engine", "background", "background_db", "interval_bells", "recording")
 
 
 def _heading(text: str, line: int, ctx: Context) -> tuple[str, bool, int, TrackSettings]:
@@ -232,6 +232,7 @@ def _shaping_flag(word: str, value: str, shown: str, line: int, ctx: Context) ->
         "background": "(background rain.ogg)",
         "background_db": "(background_db -24)",
         "interval_bells": "(interval_bells 10m)",
+        "recording": "(recording body-scan.m4a)",
     }
     if not value:
         raise ctx.error(f"{shown}: {word} needs a value", f"write {examples[word]}", line)
@@ -249,6 +250,8 @@ def _shaping_flag(word: str, value: str, shown: str, line: int, ctx: Context) ->
             values = {"interval_bells_s": interval_seconds(value)}
         except LengthError as exc:
             raise ctx.error(f"{shown}: {exc.message}", exc.hint, line) from None
+    elif word == "recording":
+        values = {"recording": Recording(value, base_dir=ctx.base_dir, path=ctx.path, line=line)}
     else:
         values = {word: value}
     try:

@@ -9,6 +9,8 @@ Every setting has one rule and one message here, whoever writes it:
     bells          true / false (both bells), or {start: true, end: false}
     interval_bells a duration of a minute or more (10m, 15 minutes), or off
     formats        a format, or a list of them (mp3, m4a, m4b, opus, flac, wav)
+    recording      a take: a sound file, relative to the file it is written in
+    clean          the take's clean-up: none, light or full
 
 Which keys each place takes is the caller's (`SCRIPT_SETTINGS`, `SECTION_SETTINGS`,
 `ROSTER_SETTINGS`); the values are read from PyYAML nodes, so each error names the line it is on.
@@ -29,16 +31,16 @@ from yaml.constructor import SafeConstructor
 
 from ..durations import parse_duration
 from ..errors import LengthError, ScriptError, SettingsError, VoiceError
-from ..settings import BACKGROUND_DB_RANGE, PITCH_RANGE, RATE_WPM_RANGE, Background, TrackSettings, piper_pitch_refused
+from ..settings import BACKGROUND_DB_RANGE, PITCH_RANGE, RATE_WPM_RANGE, Background, Recording, TrackSettings, piper_pitch_refused
 from .spellings import interval_seconds
 from .text import PLACEHOLDER_NAME, short, suggest
 
 #: The settings a whole script sets (beside its title, author, description, language and sections).
-SCRIPT_SETTINGS = ("voice", "rate", "engine", "pitch", "length", "background", "background_db", "bells", "interval_bells", "vars")
+SCRIPT_SETTINGS = ("voice", "rate", "engine", "pitch", "length", "background", "background_db", "bells", "interval_bells", "vars", "recording", "clean")
 #: The settings one section may change for itself.
-SECTION_SETTINGS = ("voice", "rate", "engine", "background", "background_db", "interval_bells")
+SECTION_SETTINGS = ("voice", "rate", "engine", "background", "background_db", "interval_bells", "recording")
 #: The settings a roster's `defaults:`, and each of its tracks, may give.
-ROSTER_SETTINGS = ("length", "engine", "voice", "rate", "pitch", "background", "background_db", "bells", "interval_bells", "vars", "formats")
+ROSTER_SETTINGS = ("length", "engine", "voice", "rate", "pitch", "background", "background_db", "bells", "interval_bells", "vars", "formats", "recording", "clean")
 BELL_KEYS = ("start", "end")
 
 _TAG = "tag:yaml.org,2002:"
@@ -184,6 +186,17 @@ class SettingsReader:
             return {"vars": self.vars(node)}
         if key == "formats":
             return {"formats": self.formats(node)}
+        if key == "recording":
+            value = self.string("recording", node)
+            if value is None or not value.strip():
+                raise self.error("recording is empty", "give the take's file, e.g. recording: my-take.m4a", node)
+            return {"recording": Recording(value.strip(), base_dir=self.base_dir, path=self.path, line=self.line(node))}
+        if key == "clean":
+            value = self.string("clean", node)
+            if value is None:
+                return {}
+            self.checked(node, clean=value.strip())
+            return {"clean": value.strip()}
         raise AssertionError(f"unhandled setting {key!r}")  # pragma: no cover - every key above is read
 
     def pitch(self, node: yaml.Node, fields: Fields) -> int:

@@ -120,6 +120,15 @@ _SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s)")
 _ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "st", "e.g", "i.e"})
 
 
+def sentence_lines(pieces: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Every sentence of the (text, line) `pieces`, in order, without repeats, with the line it is on."""
+    out: dict[str, int] = {}
+    for text, line in pieces:
+        for sentence in split_sentences(text):
+            out.setdefault(sentence, line)
+    return list(out.items())
+
+
 def _ends_with_abbreviation(text: str, dot: int) -> bool:
     start = dot
     while start > 0 and not text[start - 1].isspace() and dot - start < 8:

@@ -1,6 +1,7 @@
 """Speech: engines behind one `Synthesizer` seam, each in a worker process, and the clip cache.
 
-engines/   one file per engine (pyttsx3 and its espeak-ng library, piper, hibari, pico), behind engines/base.py
+engines/   one file per engine (pyttsx3 and its espeak-ng library, piper, hibari, pico, recording), behind engines/base.py
+recording/ a practitioner's take: decoded, recognised, aligned with the script, cut, cleaned
 worker.py  the parent's side of an engine's worker process: start, time limits, stop
 clips.py   what an engine wrote, validated, trimmed and resampled
 cache.py   clips on disk, keyed by engine, voice, rate, pitch and text
@@ -13,5 +14,4 @@ voicing.py each section's voice and bed resolved, and every sentence spoken
 wishes.py  a teacher's words for a voice (female, es, en-GB, heart), and whether a voice grants them
 catalog.py every voice of every installed neural engine, best first, and what an extra would add
 choice.py  the voice chosen from those words, and a voice that does not speak the script's language named
-recording/ a practitioner's own take as the voice: its clean-up (`--clean`)
 """

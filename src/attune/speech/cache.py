@@ -111,12 +111,15 @@ class SpeechCache:
             write_text(listing, json.dumps([{"id": v.id, "name": v.name, "languages": list(v.languages), "gender": v.gender} for v in voices]))
         return voices
 
-    def voice_settings(self, spec: str | None, rate_wpm: float, pitch: int | None = None, speaker: str | None = None, language: str | None = None) -> VoiceSettings:
+    def voice_settings(
+        self, spec: str | None, rate_wpm: float, pitch: int | None = None, speaker: str | None = None, language: str | None = None, options: dict | None = None
+    ) -> VoiceSettings:
         """How to speak: `--voice` (or, with none, the script's `language`), rate, pitch and speaker,
-        resolved the engine's way (Piper: its model files) or by `resolve_voice` over the cached listing."""
+        resolved the engine's way (Piper: its model files; a take: `options` are its clean-up and
+        recogniser) or by `resolve_voice` over the cached listing."""
         resolve = getattr(self.synthesizer, "voice_settings", None)
         if resolve is not None:
-            return resolve(spec, rate_wpm, pitch, speaker, language)
+            return resolve(spec, rate_wpm, pitch, speaker, language, options=options) if options is not None else resolve(spec, rate_wpm, pitch, speaker, language)
         if speaker is not None:
             raise VoiceError(f"speaker {speaker!r} needs a multi-speaker voice of the piper engine", "drop --speaker, or use --engine piper")
         voice_id = resolve_voice(spec, self.voices(), variants=self.synthesizer.variants(), language=language)

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..audio.background import BedSpec, bed_key, bed_spec
-from ..errors import SettingsError, VoiceError
-from ..plan import SectionSound, section_sentences
-from ..script import Script
-from ..settings import TrackSettings, piper_pitch_refused
+from ..errors import AttuneError, SettingsError, VoiceError
+from ..plan import SectionSound
+from ..script import Script, Section, Speech
+from ..script.text import sentence_lines
+from ..settings import RECORDING_ENGINE, TrackSettings, piper_pitch_refused
+from .cache import SpeechCache
 from .engines.base import VoiceSettings
 from .speakers import Speakers
 
@@ -32,10 +34,35 @@ class Shaped:
     beds: Mapping[str, BedSpec] = field(default_factory=dict)
     #: The track's own voice (the one sections without a voice of their own speak with).
     voice: VoiceSettings | None = None
+    #: What the engines said while preparing (a take's speech that the script does not have).
+    warnings: tuple[str, ...] = ()
+
+
+def section_sentence_lines(section: Section) -> list[tuple[str, int]]:
+    """Every sentence `section` speaks, in order, without repeats, with the script line it is on
+    (`plan.section_sentences`, with lines: a take's missing sentence is reported at its line)."""
+    return sentence_lines((item.text, item.line) for item in section.items if isinstance(item, Speech))
 
 
 def voice_label(engine: str, voice: VoiceSettings) -> str:
+    if engine == RECORDING_ENGINE:
+        return f"{engine} {voice.voice_id}"  # the take's own pace
     return f"{engine} {voice.voice_id} {voice.rate_wpm:g} wpm"
+
+
+def _voice(cache: SpeechCache, engine: str, merged: TrackSettings, pitch: int | None, language: str | None) -> VoiceSettings:
+    """The voice `merged` asks for: an engine's, or a take's (its path, clean-up and recogniser)."""
+    recording = merged.recording
+    if engine != RECORDING_ENGINE or recording is None:
+        return cache.voice_settings(merged.voice, float(merged.rate_wpm or 0), pitch, merged.speaker, language)
+    from .engines.recording import voice_options
+
+    try:
+        return cache.voice_settings(str(recording.file), float(merged.rate_wpm or 0), None, None, language, options=voice_options(merged))
+    except AttuneError as exc:
+        if exc.path is None:
+            exc.path, exc.line = recording.path, recording.line
+        raise
 
 
 def shape(
@@ -49,13 +76,13 @@ def shape(
     beds: dict[str, BedSpec] = {}
     voices: dict[tuple[str, VoiceSettings], dict[str, str]] = {}
     sounds: list[SectionSound] = []
-    plans: list[tuple[str, VoiceSettings, list[str]]] = []
+    plans: list[tuple[str, VoiceSettings, list[tuple[str, int]]]] = []
     track_voice: VoiceSettings | None = None
     above = above or TrackSettings()
     for section in script.sections:
         own = section.settings
         merged = own.over(settings)
-        engine = merged.engine or speakers.engine
+        engine = RECORDING_ENGINE if merged.recording is not None else merged.engine or speakers.engine
         cache = speakers.cache(engine)
         pitch = merged.pitch
         if engine == "piper" and above.pitch is not None:
@@ -65,7 +92,7 @@ def shape(
         if engine in NO_PITCH and (above.engine is not None or own.engine is not None):
             pitch = None  # the script's pyttsx3 pitch, under an engine chosen above it or by the section
         try:
-            voice = cache.voice_settings(merged.voice, float(merged.rate_wpm or 0), pitch, merged.speaker, script.language)
+            voice = _voice(cache, engine, merged, pitch, script.language)
         except VoiceError as exc:
             if exc.path is None:
                 if own.voice is not None or own.engine is not None:
@@ -87,12 +114,17 @@ def shape(
             while key in beds and beds[key] != spec:  # two files of one name in different folders
                 key += "'"
             beds[key] = spec
-        plans.append((engine, voice, section_sentences(section)))
+        plans.append((engine, voice, section_sentence_lines(section)))
         sounds.append(SectionSound(voice=voice_label(engine, voice), bed=key))
-    # Speak: one pass per voice, every sentence once.
+    # Speak: one pass per voice, every sentence once; an engine that prepares (a take is aligned) sees them all first.
     wanted: dict[tuple[str, VoiceSettings], list[str]] = {}
-    for engine, voice, texts in plans:
-        wanted.setdefault((engine, voice), []).extend(texts)
+    warnings: list[str] = []
+    for engine, voice, lines in plans:
+        wanted.setdefault((engine, voice), []).extend(text for text, _ in lines)
+    for engine, voice in wanted:
+        ready = getattr(speakers.cache(engine).synthesizer, "prepare", None)
+        if ready is not None:
+            warnings += ready(voice, [line for e, v, lines in plans if (e, v) == (engine, voice) for line in lines], script.path)
     total = sum(len(set(texts)) for texts in wanted.values()) or 1
     done_before = 0
     for (engine, voice), texts in wanted.items():
@@ -102,12 +134,12 @@ def shape(
         done_before += len(unique)
     frames: dict[str, int] = {}
     shaped_sounds = []
-    for (engine, voice, texts), sound in zip(plans, sounds):
-        keys = {text: voices[(engine, voice)][text] for text in texts}
+    for (engine, voice, lines), sound in zip(plans, sounds):
+        keys = {text: voices[(engine, voice)][text] for text, _ in lines}
         for key in keys.values():
             if key not in frames:
                 frames[key] = speakers.frames(key)
         shaped_sounds.append(replace(sound, clip_keys=keys))
-    return Shaped(tuple(shaped_sounds), frames, beds, track_voice or (plans[0][1] if plans else None))
+    return Shaped(tuple(shaped_sounds), frames, beds, track_voice or (plans[0][1] if plans else None), tuple(dict.fromkeys(warnings)))
 
 

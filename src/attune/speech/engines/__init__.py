@@ -7,6 +7,7 @@ pace.py                                        `--rate` as the same spoken pace 
 piper_download.py                              `attune voices add`: a Piper voice from its catalogue
 base.py                                        the `Synthesizer` protocol and `VoiceSettings`
 protocol.py                                    the workers' side of the line protocol
+recording.py                                  a practitioner's own take, aligned and cut (`attune[record]`)
 
 `create_synthesizer(name)` makes one; `shared_synthesizer(name)` keeps one per process, so that a
 batch worker loads a voice model once and reuses it for every track; `engine_identity(name, voice)`
@@ -19,13 +20,13 @@ import atexit
 import threading
 from pathlib import Path
 
-from ...errors import SettingsError
-from ...settings import ENGINES
+from ...errors import AttuneError, SettingsError
+from ...settings import ENGINES, RECORDING_ENGINE
 from .base import Synthesizer
 
 
 def _check(engine: str) -> None:
-    if engine not in ENGINES:
+    if engine not in ENGINES and engine != RECORDING_ENGINE:
         raise SettingsError(f"unknown speech engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
 
 
@@ -34,6 +35,10 @@ def create_synthesizer(engine: str, *, cache_dir: Path | None = None) -> Synthes
 
     `cache_dir` is the speech cache, where Piper remembers each voice's measured pace."""
     _check(engine)
+    if engine == RECORDING_ENGINE:
+        from .recording import RecordingSynthesizer
+
+        return RecordingSynthesizer(cache_dir)
     if engine == "piper":
         from .piper import PiperSynthesizer
 
@@ -92,8 +97,19 @@ def engine_identity(engine: str, voice: str | None = None, language: str | None 
     model and config files. Equal strings mean the same sound, on this machine or another (a batch
     can compare its client's with its workers'). Light: reads files and package metadata only.
 
-    A voice that cannot be found is named as asked (the render reports the problem)."""
+    A voice that cannot be found is named as asked (the render reports the problem). For the recording
+    engine, `voice` is the take (its bytes are among the render's input files)."""
     _check(engine)
+    if engine == RECORDING_ENGINE:
+        from ..recording.clean import DEFAULT_CLEAN_LEVEL, cleaner_identity
+        from ..recording.recognise import model_identity
+        from .recording import engine_description as recording_description
+
+        try:
+            recogniser = model_identity(None)
+        except AttuneError as exc:
+            recogniser = f"recogniser unavailable ({exc.message})"
+        return f"{recording_description()}; {cleaner_identity(DEFAULT_CLEAN_LEVEL)}; {recogniser}; take {voice}"
     if engine == "piper":
         from ...errors import VoiceError
         from .piper_voices import engine_description, model_digest, resolve_piper_voice

@@ -8,7 +8,10 @@ Beside the protocol's members, an engine may have (the cache and the renderer lo
   is then safe to call from that many threads;
 - `voice_key(voice) -> str`: what else identifies the sound of `voice` (a hash of a model's files);
 - `voice_settings(spec, rate_wpm, pitch, speaker, language) -> VoiceSettings`: its own way of turning
-  `--voice`, `--speaker` and a script's language into a voice (else `attune.speech.voices.resolve_voice`).
+  `--voice`, `--speaker` and a script's language into a voice (else `attune.speech.voices.resolve_voice`);
+- `prepare(voice, sentences, script_path) -> list[str]`: called once with every sentence (text and
+  line) the track will speak in `voice`, before any is spoken; it may raise one error per sentence it
+  cannot speak, and returns warnings (the recording engine aligns its take here).
 """
 
 from __future__ import annotations
@@ -23,12 +26,18 @@ from ..voices import VoiceInfo
 @dataclass(frozen=True)
 class VoiceSettings:
     """How to speak: an engine voice id (with any +variant), words per minute, pitch 0–100 (None: engine
-    default), and a speaker id for multi-speaker voices (None: the voice's default)."""
+    default), and a speaker id for multi-speaker voices (None: the voice's default). For the recording
+    engine, `voice_id` is the take's absolute path."""
 
     voice_id: str
     rate_wpm: float
     pitch: int | None = None
     speaker: int | None = None
+    #: Engine-specific settings, as (name, value) pairs (the recording engine: its clean-up, recogniser).
+    options: tuple[tuple[str, str], ...] = ()
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        return dict(self.options).get(name, default)
 
 
 class Synthesizer(Protocol):

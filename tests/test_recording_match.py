@@ -1,0 +1,105 @@
+"""Matching the words heard in a take with the script's sentences (pure: no audio), and the settings
+that name a take (scripts, sections, rosters), checked where they are written."""
+
+from __future__ import annotations
+
+import pytest
+
+from attune.delivery.roster import parse_roster_text
+from attune.errors import ScriptError, SettingsError
+from attune.request import RenderRequest, input_files
+from attune.settings import TrackSettings
+from attune.speech.recording.match import match_sentences, tokens
+from attune.speech.recording.recognise import Word
+
+
+def heard(text: str, gap_after: tuple[int, ...] = ()) -> list[Word]:
+    out, t = [], 0.0
+    for i, w in enumerate(text.split()):
+        out.append(Word(w, t, t + 0.3))
+        t += 0.35 + (1.0 if i in gap_after else 0.0)
+    return out
+
+
+S = ["Let the breath find its own pace.", "Rest here."]
+
+
+def test_the_last_complete_reading_wins_and_the_false_start_is_extra():
+    words = heard("Let the breath find. Let the breath find its own pace. Rest here.")
+    m = match_sentences(S, words)
+    assert [(f.index, f.first_word, f.last_word, f.score) for f in m.found] == [(0, 4, 10, 1.0), (1, 11, 12, 1.0)]
+    assert [(x.first_word, x.last_word) for x in m.extra] == [(0, 3)]
+
+
+def test_of_two_complete_readings_the_later_is_used():
+    m = match_sentences(S, heard("Let the breath find its own pace. Let the breath find its own pace. Rest here."))
+    assert m.found[0].first_word == 7 and m.extra[0].first_word == 0
+
+
+def test_a_misheard_word_is_tolerated_and_a_misheard_last_word_stays_in_the_reading():
+    m = match_sentences(["Out of the body.", "Rest here."], heard("out of the marzip. Rest here."))
+    assert (m.found[0].first_word, m.found[0].last_word, m.found[0].score) == (0, 3, 0.75) and not m.extra
+
+
+def test_a_sentence_never_read_is_missing_and_extra_speech_is_reported():
+    m = match_sentences(["Rest here.", "Something nobody said at all today."], heard("Rest here. And now for the news."))
+    assert m.missing == (1,) and [(x.first_word, x.last_word) for x in m.extra] == [(2, 6)]
+
+
+def test_words_compare_without_case_punctuation_plurals_or_digits():
+    assert tokens("Ten breaths, out-breath; Let's") == tokens("ten breath out breath lets")
+
+
+def test_recording_and_clean_are_read_where_they_are_written(tmp_path):
+    from attune.script import load_script
+
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\nrecording: take.m4a\nclean: full\nsections:\n  - text: Hello there.\n    recording: other.flac\n", encoding="utf-8")
+    loaded = load_script(script, {})
+    assert loaded.settings.recording.file == tmp_path / "take.m4a" and loaded.settings.clean == "full"
+    assert loaded.sections[0].settings.recording.file == tmp_path / "other.flac"
+    script.write_text("title: T\nclean: loud\nsections:\n  - text: Hello there.\n", encoding="utf-8")
+    with pytest.raises(ScriptError, match=r"s\.yaml:2: unknown clean-up 'loud' — use one of: none, light, full"):
+        load_script(script, {})
+    with pytest.raises(SettingsError, match="unknown clean-up"):
+        TrackSettings(clean="max")
+
+
+def test_an_engine_named_above_speaks_instead_of_a_take_below():
+    assert TrackSettings(engine="piper").over(TrackSettings(recording="take.m4a")).recording is None
+    assert TrackSettings(recording="take.m4a").over(TrackSettings(engine="piper")).recording is not None
+
+
+def test_the_take_is_an_input_file_of_the_render(tmp_path):
+    take = tmp_path / "take.ogg"
+    take.write_bytes(b"x")
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\nsections:\n  - text: Hello there.\n", encoding="utf-8")
+    assert take in input_files(RenderRequest(script, settings=TrackSettings(recording=str(take))))
+
+
+ROSTER = """practitioner: Dr. Rivera
+title: Weekly
+defaults: {recording: take.m4a}
+clients:
+  - name: Ana
+    tracks:
+      - script: s.yaml
+  - name: Ben
+    tracks:
+      - script: s.yaml
+        recording: ben.m4a
+"""
+
+
+def test_a_take_shared_by_every_client_cannot_say_their_name(tmp_path):
+    (tmp_path / "s.yaml").write_text("title: T\nsections:\n  - text: Welcome, {name}.\n", encoding="utf-8")
+    with pytest.raises(ScriptError) as caught:
+        parse_roster_text(ROSTER, path=tmp_path / "roster.yaml")
+    assert str(caught.value) == (
+        f"{tmp_path / 'roster.yaml'}:7: Ana / track 1: {{name}} changes from client to client, and one take (take.m4a) cannot say it"
+        " — give this client a take of their own (recording: in the track), or take the placeholder out of the script"
+    )
+    (tmp_path / "s.yaml").write_text("title: T\nsections:\n  - text: Welcome.\n", encoding="utf-8")
+    roster = parse_roster_text(ROSTER, path=tmp_path / "roster.yaml")
+    assert [c.tracks[0].settings.recording.file.name for c in roster.clients] == ["take.m4a", "ben.m4a"]
