@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import AttuneError
 from .library import resolve_script
-from .settings import Background, Recording, TrackSettings
+from .settings import TrackSettings
 from .system.files import sha256_file
 from .version import __version__
 
@@ -53,52 +53,37 @@ def _file_digest(path: Path) -> str | None:
         return None
 
 
-def _backgrounds(request: RenderRequest) -> Iterator[Background]:
-    """Every background the render may use: the request's, and the script's own."""
-    if request.settings.background is not None:
-        yield request.settings.background
+def _settings_layers(request: RenderRequest) -> Iterator[TrackSettings]:
+    """The request's settings, then the script's and each section's own (the script parsed once; a
+    script that cannot be read gives the request's alone: the render reports it, and its bytes are in
+    the fingerprint anyway)."""
+    yield request.settings
     from .script import load_script  # yaml only: still light
 
     try:
         script = load_script(resolve_script(request.script_path), request.settings.vars)
     except AttuneError:
-        return  # the render reports the script's problem; its bytes are in the fingerprint anyway
-    if script.settings.background is not None:
-        yield script.settings.background
-    for section in script.sections:  # a section's own bed
-        if section.settings.background is not None:
-            yield section.settings.background
-
-
-def _recordings(request: RenderRequest) -> Iterator[Recording]:
-    """Every take the render may speak with: the request's, the script's, and its sections' own."""
-    if request.settings.recording is not None:
-        yield request.settings.recording
-    from .script import load_script
-
-    try:
-        script = load_script(resolve_script(request.script_path), request.settings.vars)
-    except AttuneError:
         return
-    for settings in (script.settings, *(section.settings for section in script.sections)):
-        if settings.recording is not None:
-            yield settings.recording
+    yield script.settings
+    for section in script.sections:
+        yield section.settings
 
 
 def input_files(request: RenderRequest) -> list[Path]:
     """Every file a render of `request` reads besides the speech cache: the script, each sound file
-    a background names (the request's or the script's), each take it speaks with, the cover."""
+    a background names (the request's, the script's or a section's), each take it speaks with, the cover."""
     from .audio.background import parse_background  # light: no numpy (files are looked up, not decoded)
 
+    layers = list(_settings_layers(request))
     files = [resolve_script(request.script_path)]
-    for background in _backgrounds(request):
+    for background in (layer.background for layer in layers if layer.background is not None):
         try:
             spec = parse_background(background.value, base_dir=background.base_dir, verify=False)
         except AttuneError:
             continue
         if spec is not None and spec.path is not None:
             files.append(spec.path)
-    files += [take.file for take in _recordings(request) if take.file.is_file()]
+    files += [layer.recording.file for layer in layers if layer.recording is not None and layer.recording.file.is_file()]
     if request.cover is not None:
         files.append(Path(request.cover))
     return files
