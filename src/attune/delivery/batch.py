@@ -25,6 +25,7 @@ from ..request import request_fingerprint
 from ..settings import TrackSettings
 from ..system.paths import default_cache_dir
 from .feed import check_base_url
+from .layout import batch_lock
 from .publish import roster_with_cover
 from .report import BatchReport, Progress, TrackOutcome, format_summary
 from .roster import load_roster
@@ -109,6 +110,13 @@ def run_batch(
     here = options.cache_dir if options.cluster is None and options.cache_dir is not None else default_cache_dir()
     roster = roster_with_cover(roster, Path(here).resolve())
     store = open_store(StoreSpec(str(out_dir), dict(options.storage_options)))  # a folder is created and proved writable here
+    with batch_lock(store.local_root) as lock_fd:
+        # Holding DIR, nothing else writes it: what a killed batch left half-made goes now.
+        store.tidy("", 0.0)
+        return _run(roster, store, out_dir, options, lock_fd, progress, render_fn, fingerprint_fn)
+
+
+def _run(roster, store, out_dir, options: BatchOptions, lock_fd: int | None, progress, render_fn, fingerprint_fn) -> BatchReport:
     executor: Any
     if options.cluster is None:
         # Decided here, not in the workers: a forkserver's workers see the environment (and folder) of
@@ -116,7 +124,7 @@ def run_batch(
         cache_dir = Path(options.cache_dir).resolve() if options.cache_dir is not None else default_cache_dir()
         from .process_pool import LocalExecutor
 
-        executor = LocalExecutor(options.jobs, store, cache_dir, render_fn)
+        executor = LocalExecutor(options.jobs, store, cache_dir, render_fn, lock_fd=lock_fd)
     else:
         from .cluster import DaskExecutor
 
