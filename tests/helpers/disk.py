@@ -72,9 +72,10 @@ def snapshot(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "ballast.bin"}  # fmt: skip
 
 
-def manifest_matches_disk(out: Path) -> dict[str, dict]:
+def manifest_matches_disk(out: Path, *, orphans_allowed: bool = False) -> dict[str, dict]:
     """The manifest's tracks (by key), after checking each file it lists is on disk with its size and
-    sha256, and that every file under tracks/ is listed: nothing missing, nothing orphaned."""
+    sha256, and that every file under tracks/ is listed: nothing missing, nothing orphaned (unless
+    `orphans_allowed`: a killed batch may have finished a track it had not yet listed)."""
     tracks = {t["files"]["mp3"]["path"]: t for t in json.loads((out / "manifest.json").read_text("utf-8"))["tracks"]}
     listed = set()
     for track in tracks.values():
@@ -84,5 +85,42 @@ def manifest_matches_disk(out: Path) -> dict[str, dict]:
             assert path.stat().st_size == file["bytes"] and hashlib.sha256(path.read_bytes()).hexdigest() == file["sha256"], file["path"]
             listed.add(file["path"])
     on_disk = {p.relative_to(out).as_posix() for p in (out / "tracks").rglob("*") if p.is_file()}
-    assert on_disk == listed, f"on disk but not in the manifest: {sorted(on_disk - listed)}"
+    assert on_disk >= listed and (orphans_allowed or on_disk == listed), f"on disk but not in the manifest: {sorted(on_disk - listed)}"
     return tracks
+
+
+def descendants(root: int) -> dict[int, str]:
+    """Every live (non-zombie) descendant of `root`: pid → command line (Linux: from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat(int(entry))
+            if stat is not None and stat[0] != "Z":
+                parents.setdefault(stat[1], []).append(int(entry))
+    found, todo = {}, [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found[child] = _cmdline(child)
+            todo.append(child)
+    return found
+
+
+def alive(processes: dict[int, str]) -> dict[int, str]:
+    """Those of `processes` still running (same pid and command line, not a zombie)."""
+    return {pid: cmd for pid, cmd in processes.items() if (stat := _stat(pid)) is not None and stat[0] != "Z" and _cmdline(pid) == cmd}
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return fields[0], int(fields[1])
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
