@@ -16,10 +16,11 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
+from attune.delivery.access_admin import rotate_client
+from attune.errors import BusyError
 from attune.render import render
 from attune.request import RenderRequest
 from attune.settings import TrackSettings
@@ -46,6 +47,8 @@ def test_a_second_batch_into_a_held_folder_is_refused(tmp_path):
             seen["before"] = snapshot(out)
             seen["second"] = attune(["batch", roster, "-o", out, "--jobs", "1"], tmp_path)
             seen["after"] = snapshot(out)
+            with pytest.raises(BusyError, match=f"another batch is writing to this folder \\(pid {os.getpid()}, "):
+                rotate_client(out, "Ana")  # nor may a rotation write access.json under it
         return fake_render(request, **kwargs)
 
     report = run(roster, out, render_fn=render_and_meet_a_second_batch)

@@ -31,7 +31,9 @@ sections:
       Rest here, breathing easily.
 """
 LIMIT_BYTES = 64 * 1024
-ERROR = re.compile(r"Error: (?P<folder>\S+): no space left to write (?P<what>.+?) \(needs about (?P<need>[\d.]+) MB, (?P<free>[\d.]+ [MG]B) free(?P<rest>.*)\) — .+")
+ERROR = re.compile(
+    r"Error: (?P<folder>\S+): no space left to write (?P<what>.+?) \(needs about (?P<need>[\d.]+) MB, (?P<free>[\d.]+ [MG]B) free(?P<rest>.*)\) — .+"
+)
 
 
 @pytest.fixture

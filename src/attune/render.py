@@ -23,6 +23,7 @@ from .audio.beds import BED_REFERENCE_LUFS, make_bed
 from .audio.bells import bell_strike
 from .audio.meter import LoudnessMeter
 from .audio.mix import BELL_RELATIVE_DB, Mixer, db_to_gain, voice_lufs
+from .errors import BusyError
 from .formats import Format, estimated_bytes, outputs_for
 from .library import resolve_script
 from .media.captions import Cue, write_vtt
@@ -43,11 +44,10 @@ from .speech.engines.base import Synthesizer, VoiceSettings
 from .speech.engines.espeak import find_espeak
 from .speech.speakers import Speakers
 from .speech.voicing import shape
-from .errors import BusyError
 from .system.atomic import atomic_path, check_writable
+from .system.ffmpeg import ffmpeg_exe
 from .system.lock import Held, hold
 from .system.space import check_space, is_no_space, no_space
-from .system.ffmpeg import ffmpeg_exe
 from .timebase import SAMPLE_RATE
 
 #: Progress callbacks receive (stage, fraction done); stages: "speaking", "encoding", "re-encoding", "measuring", "sections".
@@ -240,7 +240,12 @@ def render(
     A full disk is one `NoSpaceError` naming the folder and about what the files need."""
     targets = outputs_for(request.output_path, request.settings.formats, default_stem(request.script_path, request.sections))
     with claim_output(targets[0][1]):
-        return _render(request, cache_dir=cache_dir, synthesizer=synthesizer, progress=progress, strict=strict)
+        try:
+            return _render(request, cache_dir=cache_dir, synthesizer=synthesizer, progress=progress, strict=strict)
+        except OSError as exc:  # out of room elsewhere than the outputs (the speech cache): named by its folder
+            if not is_no_space(exc):
+                raise
+            raise no_space(Path(exc.filename).parent if exc.filename else targets[0][1].parent, None) from None
 
 
 @contextlib.contextmanager

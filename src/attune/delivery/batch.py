@@ -28,9 +28,9 @@ from .feed import check_base_url
 from .layout import batch_lock
 from .publish import roster_with_cover
 from .report import BatchReport, Progress, TrackOutcome, format_summary
-from .roster import load_roster
+from .roster import Roster, load_roster
 from .runner import MANIFEST_SAVE_INTERVAL_S, BatchRunner, track_request
-from .store import LocalStore, StoreSpec, is_url, open_store
+from .store import LocalStore, Store, StoreSpec, is_url, open_store
 
 __all__ = ["MANIFEST_SAVE_INTERVAL_S", "BatchOptions", "BatchReport", "Progress", "TrackOutcome", "format_summary", "run_batch", "track_request"]
 
@@ -111,12 +111,16 @@ def run_batch(
     roster = roster_with_cover(roster, Path(here).resolve())
     store = open_store(StoreSpec(str(out_dir), dict(options.storage_options)))  # a folder is created and proved writable here
     with batch_lock(store.local_root) as lock_fd:
-        # Holding DIR, nothing else writes it: what a killed batch left half-made goes now.
-        store.tidy("", 0.0)
+        if lock_fd is not None:  # holding DIR, nothing else writes it: what a killed batch left half-made goes now
+            store.tidy("", 0.0)
         return _run(roster, store, out_dir, options, lock_fd, progress, render_fn, fingerprint_fn)
 
 
-def _run(roster, store, out_dir, options: BatchOptions, lock_fd: int | None, progress, render_fn, fingerprint_fn) -> BatchReport:
+def _run(
+    roster: Roster, store: Store, out_dir: Path | str, options: BatchOptions, lock_fd: int | None, progress: Callable[[Progress], None] | None,
+    render_fn: Callable[..., Any] | None, fingerprint_fn: Callable[[Any], str] | None,
+) -> BatchReport:  # fmt: skip
+    """The batch over an open store, DIR held (`lock_fd`, shared with the workers; None on object storage)."""
     executor: Any
     if options.cluster is None:
         # Decided here, not in the workers: a forkserver's workers see the environment (and folder) of

@@ -58,6 +58,8 @@ def _adopt_fd(dup) -> SharedFd:
 
 #: The batch lock's descriptor in a worker (kept open for the worker's life).
 _held: SharedFd | None = None
+
+
 def _watch_batch(pid: int) -> None:
     """In a worker: wait for the batch's process to end (a pidfd where there is one, else a poll),
     then stop this worker as the batch would have (SIGTERM: a render unwinds, removing its
