@@ -16,6 +16,32 @@ from pathlib import Path
 
 import pytest
 
+#: The one script of the fault tests (its sentences are synthesised once for the session's cache).
+SCRIPT = """\
+title: Evening calm
+sections:
+  - name: Arriving
+    text: |
+      Welcome. Let the body settle. [pause 2s..]
+      Rest here, breathing easily.
+"""
+
+
+def render_here(script: Path, target: Path, length_s: float, cache: Path) -> Path:
+    """A real render (the real engine) in this process, with captions: cheaper than a CLI run."""
+    from attune.render import render
+    from attune.request import RenderRequest
+    from attune.settings import TrackSettings
+
+    return render(RenderRequest(script, target, TrackSettings(length_s=length_s), captions=True), cache_dir=cache).output_path
+
+
+def batch_here(roster: Path, out: Path, cache: Path):
+    """A real batch (the real engine, one track at a time) in this process."""
+    from attune.delivery.batch import BatchOptions, run_batch
+
+    return run_batch(roster, out, BatchOptions(jobs=1, cache_dir=cache))
+
 
 def attune(args: list, cwd: Path, *, fsize_bytes: int | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
     """`python -m attune ARGS`, with RLIMIT_FSIZE set in the child when `fsize_bytes` is given.

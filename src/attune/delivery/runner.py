@@ -80,6 +80,14 @@ def _estimate(job: TrackJob, cover_bytes: int) -> int:
     return 0
 
 
+def _known(name: str) -> bool:
+    try:
+        get_format(name)
+    except AttuneError:
+        return False
+    return True
+
+
 def unchanged(entry: TrackEntry | None, job: TrackJob, store: Store) -> bool:
     """The manifest's entry was rendered from the same inputs, and its files are intact."""
     if entry is None or entry.fingerprint != job.fingerprint or entry.title_override != job.spec.title:
@@ -301,6 +309,7 @@ class BatchRunner:
     def _finish(self, plan: BatchPlan) -> tuple[list[str], list[str], list[str]]:
         """Save the manifest, write the public root and the links, remove what this run left half-made.
         Returns the clients published, those with no recording ready, and those still waiting."""
+        self._drop_uncollected(plan)
         self._save_manifest(plan)
         write_public_root(self.store)
         self.store.write_text(LINKS_NAME, links_csv(self.access, Path(self.store.display()), self.base_url, published=self._is_published))
@@ -312,6 +321,23 @@ class BatchRunner:
         ]  # fmt: skip
         waiting = [c.name for c in plan.active if c.name not in self.published and c.name not in nothing_ready]
         return published, nothing_ready, waiting
+
+    def _drop_uncollected(self, plan: BatchPlan) -> None:
+        """A batch that stopped early (interrupted, out of room) may not have collected a track its
+        worker finished writing just before it was stopped: its files are then on disk but not (or
+        not as recorded) in the manifest. They go, so the manifest and the files agree (and the room
+        comes back); the next run renders the track again, as it would have anyway."""
+        for job in plan.pending:
+            if job.key in plan.results:
+                continue
+            entry = self.manifest.tracks.get(job.key)
+            if entry is not None and entry.files and all(self.store.intact(file) for file in entry.files.values()):
+                continue  # still the files it records: the earlier render, untouched
+            self.manifest.tracks.pop(job.key, None)
+            stem = job.key.rsplit(".", 1)[0]
+            settings = job.request.settings
+            names = {job.key, f"{stem}.vtt"} | {f"{stem}{get_format(name).suffix}" for name in (settings.formats or (settings.format,)) if _known(name)}
+            self.store.remove([name for name in sorted(names) if self.store.exists(name)])
 
     def _is_published(self, token: str) -> bool:
         return self.store.exists(f"public/{token}/index.html")
