@@ -27,8 +27,9 @@ from attune.settings import TrackSettings
 from attune.system.lock import Held, hold
 from helpers.audio import decode
 from helpers.batch import access_of, fake_render, make_project, run
-from helpers.disk import SCRIPT, alive, attune, batch_here, descendants, leftovers, manifest_matches_disk, snapshot
+from helpers.disk import SCRIPT, attune, batch_here, leftovers, manifest_matches_disk, snapshot
 from helpers.fakes import FakeSynthesizer
+from helpers.procs import descendants, still_running
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and /proc as on Linux")
 
@@ -187,9 +188,9 @@ def test_a_batch_killed_outright_then_run_again(group, tmp_path, cache):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == -signal.SIGKILL
     deadline = time.monotonic() + 15
-    while alive(children) and time.monotonic() < deadline:
+    while still_running(children) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert alive(children) == {}  # no worker or ffmpeg renders on unattended
+    assert still_running(children) == {}  # no worker or ffmpeg renders on unattended
     left = leftovers(out)
     assert ".attune-batch.lock" in left  # the file stays; its lock went with the processes
     if not group:  # the workers unwound: only what the batch itself was doing can be left
