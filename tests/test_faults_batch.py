@@ -99,22 +99,22 @@ import os, pathlib, time
 from attune.system.lock import hold
 held = hold(pathlib.Path({str(lock)!r}), "batch")
 held.__enter__()
-if os.fork() == 0:  # a worker that shares the lock and takes a second to stop
-    time.sleep(1.0)
+if os.fork() == 0:  # a worker that shares the lock and takes half a second to stop
+    time.sleep(0.5)
     os._exit(0)
 os._exit(0)  # the batch itself dies at once, unlocking nothing
 """
-    for wait_s in (0.2, 10.0):
+    for wait_s in (0.1, 10.0):
         subprocess.run([sys.executable, "-c", holder], check=True, timeout=30)
         start = time.monotonic()
-        if wait_s < 1.0:
+        if wait_s < 0.5:
             with pytest.raises(Held) as held, hold(lock, "batch", wait_for_dead_s=wait_s):
                 pass
             assert "its own process is gone and its workers are stopping" in held.value.holder.describe()
-            time.sleep(1.0)  # the worker of this round leaves
+            time.sleep(0.6)  # the worker of this round leaves
             continue
         with hold(lock, "batch", wait_for_dead_s=wait_s):
-            assert 0.3 < time.monotonic() - start < 5.0
+            assert 0.2 < time.monotonic() - start < 5.0
             assert json.loads(lock.read_text())["pid"] == os.getpid()
     assert not lock.exists()
 
@@ -147,14 +147,14 @@ practitioner: Test Teacher
 title: Evening practice
 clients:
   - {name: Ana, tracks: [{script: practice.yaml, length: 8s}]}
-  - {name: Bo, tracks: [{script: practice.yaml, length: 12s}]}
-  - {name: Cy, tracks: [{script: practice.yaml, length: 12s}]}
+  - {name: Bo, tracks: [{script: practice.yaml, length: 10s}]}
+  - {name: Cy, tracks: [{script: practice.yaml, length: 10s}]}
   - {name: Di, tracks: [{script: practice.yaml, length: 8s}]}
 """
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize("group", [False, True], ids=["the batch alone", "its whole process group"])
+@pytest.mark.parametrize("group", [False, pytest.param(True, marks=pytest.mark.long)], ids=["the batch alone", "its whole process group"])
 def test_a_batch_killed_outright_then_run_again(group, tmp_path, cache):
     """SIGKILL once a track is rendered and another is being encoded: to the batch alone (no handler,
     no clean-up of its own; its workers notice and stop, unwinding their renders), or to its whole

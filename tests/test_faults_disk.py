@@ -66,6 +66,7 @@ def test_render_over_a_file_size_limit(work, cache):
     assert leftovers(work) == [] and sorted(snapshot(out)) == ["practice.mp3", "practice.vtt"]
 
 
+@pytest.mark.long  # `make test-long` (CI runs it): the file-size-limit test above is the fault in `make test`
 def test_render_onto_a_full_disk(work, cache):
     """A tmpfs: nearly full before the render (refused before any audio work), then filled by another
     writer while the encoder writes (the render's own write fails with ENOSPC)."""
@@ -162,7 +163,7 @@ def rerun_completes(out: Path, roster: Path, cache: Path) -> None:
     assert audio.shape[0] == 20 * rate
 
 
-@pytest.mark.parametrize("fault", ["ulimit", "tmpfs"])
+@pytest.mark.parametrize("fault", ["ulimit", pytest.param("tmpfs", marks=pytest.mark.long)])
 def test_batch_runs_out_of_room(fault, work, cache, tmp_path):
     """Mid-batch: Ana is published; Bo's track cannot be written (over the file-size limit, or onto a
     tmpfs with 0.1 MB left); the batch stops, keeps and publishes what finished, and a re-run completes."""
