@@ -71,6 +71,14 @@ def use_shared_store(cache_dir: Path | None, store: SharedStore | None) -> None:
             _shared[folder] = store
 
 
+def stop_engine(synthesizer: Synthesizer) -> None:
+    """Stop what `synthesizer` is doing now, not when its sentence ends: its `cancel()` where it has
+    one (every call in flight fails at once, until its `close()`)."""
+    cancel = getattr(synthesizer, "cancel", None)
+    if cancel is not None:
+        cancel()
+
+
 class SpeechCache:
     """Clips on disk under `cache_dir/speech/<engine>/`, keyed by engine (and its versions), voice (and,
     for a model-file voice, a hash of its files), speaker, rate, pitch and text.
@@ -143,18 +151,22 @@ class SpeechCache:
                 if progress:
                     progress(done, len(missing))
             return keys
-        with concurrent.futures.ThreadPoolExecutor(jobs, thread_name_prefix="attune-speech") as pool:
-            futures = [pool.submit(self._speak, text, voice, keys[text], False) for text in missing]
-            try:
-                for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                    future.result()
-                    if progress:
-                        progress(done, len(missing))
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                self.synthesizer.close()  # stops the sentences still being spoken; the first failure is reported
-                raise
+        pool = concurrent.futures.ThreadPoolExecutor(jobs, thread_name_prefix="attune-speech")
+        futures = [pool.submit(self._speak, text, voice, keys[text], False) for text in missing]
+        try:
+            for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                future.result()
+                if progress:
+                    progress(done, len(missing))
+        except BaseException:
+            # The first failure (or Ctrl-C) is reported: the sentences not begun never start, the ones
+            # being spoken stop at once, and the engine is usable again once every thread has ended.
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_engine(self.synthesizer)
+            pool.shutdown(wait=True)
+            self.synthesizer.close()
+            raise
+        pool.shutdown(wait=True)
         return keys
 
     def _speak(self, text: str, voice: VoiceSettings, key: str, close_on_error: bool = True) -> None:
@@ -220,6 +232,7 @@ class SpeechCache:
                 # Stop the engine before its scratch folder goes: it may still be writing there.
                 # (In parallel, `ensure` stops every worker once, after the first failure.)
                 if close_on_error:
+                    stop_engine(self.synthesizer)
                     self.synthesizer.close()
                 raise
             if not wav.exists() or wav.stat().st_size <= 44:

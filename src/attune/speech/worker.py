@@ -37,14 +37,19 @@ class WorkerClient:
         self._proc: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._stderr: IO[bytes] | None = None
+        #: Set by `cancel()`: this client starts no process again, and one still starting is stopped.
+        self._cancelled = False
+        self._proc_lock = threading.Lock()
         #: What the worker said when it started (engine, library, versions).
         self.hello: dict = {}
 
     def _start(self) -> None:
+        if self._cancelled:
+            raise SpeechError("the speech engine was stopped", "run the command again")
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed in close()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
-            self._proc = procs.start(
+            proc = procs.start(
                 self._argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -57,7 +62,11 @@ class WorkerClient:
             )
         except OSError as exc:
             raise SpeechError(f"the speech engine could not start: {exc}", "run `attune doctor`") from None
-        proc = self._proc
+        with self._proc_lock:
+            self._proc, cancelled = proc, self._cancelled
+        if cancelled:  # cancelled while the process was being started: it never gets to work
+            self.close(kill=True)
+            raise SpeechError("the speech engine was stopped", "run the command again")
         stdout = proc.stdout
         assert stdout is not None  # stdout=PIPE
 
@@ -128,9 +137,17 @@ class WorkerClient:
             raise SpeechError(f"the speech engine stopped while {doing}" + (f" ({tail})" if tail else ""), "run `attune doctor`")
         return json.loads(line)
 
+    def cancel(self) -> None:
+        """Stop the worker now (killed, not asked), and never start it again: a request waiting for it
+        fails at once. For an interrupt, or a failure that makes the work in flight pointless."""
+        with self._proc_lock:
+            self._cancelled = True
+        self.close(kill=True)
+
     def close(self, *, kill: bool = False) -> None:
         """Stop the worker: end its input and give it two seconds to leave (none with `kill`), then kill it."""
-        proc, self._proc = self._proc, None
+        with self._proc_lock:
+            proc, self._proc = self._proc, None
         if proc is not None:
             if proc.stdin is not None:
                 with contextlib.suppress(Exception):

@@ -87,6 +87,21 @@ def _pace_file_lock(path: Path) -> Iterator[None]:
             handle.close()  # releases the lock
 
 
+def _measure_all(scales: Sequence[float], measure: Callable[[float], float], parallelism: int, abort: Callable[[], None] | None) -> tuple[tuple[float, float], ...]:
+    """(scale, measure(scale)) at every scale, `parallelism` at once. On the first failure (or Ctrl-C)
+    the scales not begun are dropped and `abort()` stops the ones running, so this returns at once."""
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, min(len(scales), parallelism)), thread_name_prefix="attune-pace")
+    try:
+        return tuple(zip(scales, pool.map(measure, scales)))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if abort is not None:
+            abort()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
 class PaceStore:
     """Pace curves by voice key, in memory and in one JSON file of the speech cache."""
 
@@ -95,16 +110,18 @@ class PaceStore:
         self._curves: dict[str, tuple[tuple[float, float], ...]] = {}
         self._lock = threading.Lock()
 
-    def curve(self, key: str, scales: Sequence[float], measure: Callable[[float], float], parallelism: int = 1) -> tuple[tuple[float, float], ...]:
+    def curve(
+        self, key: str, scales: Sequence[float], measure: Callable[[float], float], parallelism: int = 1, abort: Callable[[], None] | None = None
+    ) -> tuple[tuple[float, float], ...]:
         """The (scale, wpm) curve of `key`: remembered, else read from the file, else measured with
-        `measure(scale) -> wpm` at every scale (as many at once as `parallelism`) and stored."""
+        `measure(scale) -> wpm` at every scale (as many at once as `parallelism`) and stored. On a
+        failure or an interrupt, `abort()` stops the measurements still running (`_measure_all`)."""
         with self._lock:
             if key in self._curves or self._read(key):
                 return self._curves[key]
             with _pace_file_lock(self.path):
                 if not self._read(key):  # another process may have measured it meanwhile
-                    with concurrent.futures.ThreadPoolExecutor(max(1, min(len(scales), parallelism))) as pool:
-                        curve = tuple(zip(scales, pool.map(measure, scales)))
+                    curve = _measure_all(scales, measure, parallelism, abort)
                     self._curves[key] = curve
                     stored = {**self._stored(), key: [[round(a, 4), round(b, 3)] for a, b in curve]}
                     with contextlib.suppress(OSError, OutputError):  # a read-only cache measures again next time

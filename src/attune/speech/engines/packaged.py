@@ -186,7 +186,8 @@ class PackagedSynthesizer:
             reply = self._call(entry, payload, START_TIMEOUT_S + LOAD_TIMEOUT_S, f"measuring the pace of {entry.name}")
             return wpm_of(reply["spoken_s"], f"the {self.NAME} voice {entry.name}")
 
-        return self._paces.curve(f"{files_digest(entry.files)}:{voice.pitch}:pace{self.PACE_VERSION}", self.PACE_SCALES, measure, self.parallelism)
+        key = f"{files_digest(entry.files)}:{voice.pitch}:pace{self.PACE_VERSION}"
+        return self._paces.curve(key, self.PACE_SCALES, measure, self.parallelism, abort=self._pool.cancel)
 
     def speed(self, voice: VoiceSettings) -> float:
         """The engine's speed at which the voice speaks at pyttsx3's pace for `voice.rate_wpm`."""
@@ -215,6 +216,10 @@ class PackagedSynthesizer:
         entry = self._voice(voice)
         payload = {"op": "synth", "text": text, "speed": self.speed(voice), "pitch": self.worker_pitch(voice.pitch), "path": str(wav_path)}
         self._call(entry, payload, WorkerClient.speak_timeout_s(text), f"speaking {excerpt(text)}")
+
+    def cancel(self) -> None:
+        """Kill the workers now; every request in flight fails at once (until `close()`)."""
+        self._pool.cancel()
 
     def close(self) -> None:
         self._pool.close()

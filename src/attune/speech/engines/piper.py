@@ -113,7 +113,7 @@ class PiperSynthesizer:
             return wpm_of(reply["spoken_s"], f"the Piper voice {files.name}")
 
         key = f"{model_digest(files)}:{voice.speaker}:pace{PACE_VERSION}"
-        return self._paces.curve(key, [files.length_scale * k for k in PACE_SCALES], measure, self.parallelism)
+        return self._paces.curve(key, [files.length_scale * k for k in PACE_SCALES], measure, self.parallelism, abort=self._pool.cancel)
 
     def length_scale(self, voice: VoiceSettings) -> float:
         """Piper's `length_scale` for `voice.rate_wpm`: the one at which the voice speaks at pyttsx3's
@@ -145,6 +145,10 @@ class PiperSynthesizer:
         files = self._voice_files(voice)
         payload = {"op": "synth", "text": text, "length_scale": self.length_scale(voice), "speaker": voice.speaker, "path": str(wav_path)}
         self._call(files, payload, WorkerClient.speak_timeout_s(text), f"speaking {excerpt(text)}")
+
+    def cancel(self) -> None:
+        """Kill the workers now; every request in flight fails at once (until `close()`)."""
+        self._pool.cancel()
 
     def close(self) -> None:
         self._pool.close()
