@@ -74,5 +74,5 @@ def test_a_hung_piper_worker_times_out_too(tmp_path, monkeypatch):
     with pytest.raises(SpeechError) as info:
         synth.synthesize("Hello.", voice, tmp_path / "x.wav")
     assert str(info.value).startswith("the speech engine did not answer within 2s while measuring the pace of en_US-joe-medium")
-    assert [w.running for w in synth._pool.workers] == [False]
+    assert not any(w.running for w in synth._pool.workers)  # the hung worker was killed
     synth.close()

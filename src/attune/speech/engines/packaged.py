@@ -26,6 +26,7 @@ from ..wishes import language_fits, parse_wish
 from ..worker import START_TIMEOUT_S, WorkerClient
 from .base import VoiceSettings
 from .pace import PACE_TEXTS, PaceStore, scale_for_pace, target_spoken_wpm, wpm_of
+from .pace_table import known_curves
 
 #: Seconds a worker may take to load a voice, on top of a sentence's own time limit.
 LOAD_TIMEOUT_S = 60.0
@@ -133,7 +134,7 @@ class PackagedSynthesizer:
         self.engine_id = self.description()
         self.parallelism = max(1, parallelism or speech_jobs())
         self._pool = WorkerPool(lambda: WorkerClient(self.MODULE, worker_argv), self.parallelism)
-        self._paces = PaceStore(Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / f"{self.NAME}-pace.json")
+        self._paces = PaceStore(Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / f"{self.NAME}-pace.json", known_curves(self.engine_id))
 
     # -- what a subclass says ----------------------------------------------------------------------
 

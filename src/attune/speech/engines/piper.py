@@ -22,6 +22,7 @@ from ..voices import VoiceInfo
 from ..worker import START_TIMEOUT_S, WorkerClient
 from .base import VoiceSettings
 from .pace import PACE_TEXTS, PaceStore, scale_for_pace, target_spoken_wpm, wpm_of
+from .pace_table import known_curves
 from .piper_voices import (
     INSTALL_HINT,
     VOICE_LIST,
@@ -70,7 +71,7 @@ class PiperSynthesizer:
         self.engine_id = engine_description()
         self.parallelism = max(1, parallelism or speech_jobs())
         self._pool = WorkerPool(lambda: WorkerClient(_MODULE, worker_argv, hello={"threads": 1}), self.parallelism)
-        self._paces = PaceStore(Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / "piper-pace.json")
+        self._paces = PaceStore(Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / "piper-pace.json", known_curves(self.engine_id))
         self._files: dict[str, PiperVoiceFiles] = {}
 
     # -- voices ------------------------------------------------------------------------------------
