@@ -21,10 +21,9 @@ from pathlib import Path
 
 os.environ["ATTUNE_MEASURE_PACE"] = "1"  # before attune reads the table
 
-from attune.errors import SettingsError  # noqa: E402
-from attune.speech.engines import create_synthesizer  # noqa: E402
-from attune.speech.engines.pace_table import TABLE_PATH  # noqa: E402
-
+from attune.errors import SettingsError
+from attune.speech.engines import create_synthesizer
+from attune.speech.engines.pace_table import TABLE_PATH
 
 #: How far a fresh measurement may differ from the shipped one (Piper's durations are sampled, so
 #: two measurements of one voice differ by up to about 2%).

@@ -42,6 +42,7 @@ from .clips import excerpt, process_clip, read_wav_mono
 from .engines.base import Synthesizer, VoiceSettings
 from .keys import CLIP_FORMAT_VERSION, VOICES_FILE, clip_key, clip_path, engine_root
 from .voices import VoiceInfo, resolve_voice
+from .worker import EngineStopped
 
 __all__ = ["CLIP_FORMAT_VERSION", "SpeechCache"]
 
@@ -221,13 +222,17 @@ class SpeechCache:
                 future.result()
                 if progress:
                     progress(done, len(missing))
-        except BaseException:
+        except BaseException as exc:
             # The first failure (or Ctrl-C) is reported: the sentences not begun never start, the ones
             # being spoken stop at once, and the engine is usable again once every thread has ended.
             pool.shutdown(wait=False, cancel_futures=True)
             stop_engine(self.synthesizer)
             pool.shutdown(wait=True)
             self.synthesizer.close()
+            if isinstance(exc, EngineStopped):  # refused because another sentence failed: report that one
+                cause = next((f.exception() for f in futures if not f.cancelled() and not isinstance(f.exception(), EngineStopped | None)), None)
+                if cause is not None:
+                    raise cause from None
             raise
         pool.shutdown(wait=True)
         return keys

@@ -13,8 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 
-from ..errors import SpeechError
-from .worker import WorkerClient
+from .worker import EngineStopped, WorkerClient
 
 
 def speech_jobs() -> int:
@@ -53,7 +52,7 @@ class WorkerPool:
             while not self._cancelled and not self._idle and len(self._all) >= self.size:
                 self._cond.wait()
             if self._cancelled:
-                raise SpeechError("the speech engine was stopped", "run the command again")
+                raise EngineStopped
             if self._idle:
                 worker = self._idle.pop()
             else:

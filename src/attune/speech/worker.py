@@ -28,6 +28,14 @@ SPEAK_TIMEOUT_S = float(os.environ.get("ATTUNE_SPEECH_TIMEOUT_S", "30"))
 CHAR_TIMEOUT_S = 0.05
 
 
+class EngineStopped(SpeechError):
+    """A request refused because its engine was cancelled (`WorkerClient.cancel`, `WorkerPool.cancel`):
+    the failure or interrupt that cancelled it is the one to report."""
+
+    def __init__(self) -> None:
+        super().__init__("the speech engine was stopped", "run the command again")
+
+
 class WorkerClient:
     """The parent's side of one engine worker process (`python -m MODULE`)."""
 
@@ -45,7 +53,7 @@ class WorkerClient:
 
     def _start(self) -> None:
         if self._cancelled:
-            raise SpeechError("the speech engine was stopped", "run the command again")
+            raise EngineStopped
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed in close()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
@@ -66,7 +74,7 @@ class WorkerClient:
             self._proc, cancelled = proc, self._cancelled
         if cancelled:  # cancelled while the process was being started: it never gets to work
             self.close(kill=True)
-            raise SpeechError("the speech engine was stopped", "run the command again")
+            raise EngineStopped
         stdout = proc.stdout
         assert stdout is not None  # stdout=PIPE
 
