@@ -102,10 +102,13 @@ class WorkerClient:
         return self._hello
 
     def _stderr_tail(self) -> str:
-        if self._stderr is None:
+        stderr = self._stderr
+        try:
+            stderr.seek(0)  # type: ignore[union-attr]
+            text = stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):  # none, or closed by a `close()` in another thread
             return ""
-        self._stderr.seek(0)
-        lines = [ln for ln in self._stderr.read().decode("utf-8", "replace").splitlines() if ln.strip() and not ln.startswith("Audio saved")]
+        lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("Audio saved")]
         return lines[-1].strip() if lines else ""
 
     def request(self, payload: dict, timeout_s: float, doing: str) -> dict:
@@ -124,14 +127,17 @@ class WorkerClient:
     def _request(self, payload: dict, timeout_s: float, doing: str) -> dict:
         if self._proc is None:
             self._start()
-        if self._proc is None or self._proc.stdin is None:  # pragma: no cover - _start sets both or raises
-            raise SpeechError("the speech engine is not running", "run `attune doctor`")
+        # The process and its reply queue together: a `close()` or `cancel()` from another thread
+        # after this point ends this wait at once (it puts None on this queue).
+        with self._proc_lock:
+            proc, replies = self._proc, self._replies
+        if proc is None or proc.stdin is None:  # stopped meanwhile
+            raise EngineStopped
         try:
-            self._proc.stdin.write(json.dumps(payload) + "\n")
-            self._proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            pass  # the worker died; the reply queue reports it below
-        replies = self._replies
+            proc.stdin.write(json.dumps(payload) + "\n")
+            proc.stdin.flush()
+        except (OSError, ValueError):
+            pass  # the worker died or was stopped (its input closed); the reply queue reports it below
         try:
             line = replies.get(timeout=timeout_s)
         except queue.Empty:
@@ -169,5 +175,6 @@ class WorkerClient:
             self._stderr.close()
             self._stderr = None
         # A request still waiting (in another thread) hears at once that the worker has stopped.
-        stopped, self._replies = self._replies, queue.Queue()
+        with self._proc_lock:
+            stopped, self._replies = self._replies, queue.Queue()
         stopped.put(None)
