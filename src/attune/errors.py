@@ -94,6 +94,10 @@ class SettingsError(AttuneError):
     """A command-line or roster setting with a bad value (a background kind, a loudness target…)."""
 
 
+#: What the command says when SIGINT or SIGTERM stops it (`attune.cli`).
+INTERRUPTED = "interrupted — no partial file was left; finished outputs are intact"
+
+
 class Interrupted(AttuneError):
     """The run was stopped by SIGINT or SIGTERM; temporary files were removed."""
 

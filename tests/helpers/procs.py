@@ -47,3 +47,13 @@ def still_running(processes: dict[int, str]) -> dict[int, str]:
         if stat is not None and stat[0] != "Z" and _cmdline(pid) == cmd:
             alive[pid] = cmd
     return alive
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used; 0 when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -11,7 +11,15 @@ library call, and turns library errors into one line on stderr: `Error: FILE:LIN
 Only this package imports click.
 """
 
-from . import access, align, batch, check, info, render, write  # noqa: F401  (each registers its commands)
-from .app import cli, main
+import sys
+
+try:
+    from . import access, align, batch, check, info, render, write  # noqa: F401  (each registers its commands)
+    from .app import cli, main
+except KeyboardInterrupt:  # Ctrl-C while the command is still loading: nothing was begun; the usual line and code
+    from ..errors import INTERRUPTED
+
+    sys.stderr.write(f"Error: {INTERRUPTED}\n")
+    raise SystemExit(130) from None
 
 __all__ = ["cli", "main"]

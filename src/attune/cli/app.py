@@ -11,10 +11,9 @@ import traceback
 
 import click
 
-from ..errors import AttuneError, Interrupted
+from ..errors import INTERRUPTED, AttuneError, Interrupted
 
 EXIT_BUG = 70
-INTERRUPTED = "interrupted — no partial file was left; finished outputs are intact"
 EXIT_INTERRUPTED = 130
 
 

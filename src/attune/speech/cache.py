@@ -4,6 +4,10 @@ Clips are stored as trimmed, edge-faded float32 at the track's rate (`attune.spe
 re-render with another length or background does no synthesis at all. Temporary names are unique
 across processes and machines (`mkstemp`), so several workers, or machines, may share a cache.
 
+Every clip file is a `.npy` followed by a checksum (`CHECKSUM_TAG` and the SHA-256 of the bytes
+before it). A clip that is truncated or damaged (a full disk, a crash, a bad sector, a hand edit)
+fails it: `ensure` removes it and synthesises the sentence again, and `load` never returns it.
+
 A batch on a cluster may add a shared store (`--cache-url s3://bucket/speech`, any fsspec URL),
 registered for a cache folder with `use_shared_store`: content-addressed as
 `<engine>/<key[:2]>/<key>.npy`, read through (a clip missing here is fetched before it is
@@ -16,6 +20,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import hashlib
+import io
 import json
 import os
 import socket
@@ -36,8 +42,38 @@ from .clips import excerpt, process_clip, read_wav_mono
 from .engines.base import Synthesizer, VoiceSettings
 from .keys import CLIP_FORMAT_VERSION, VOICES_FILE, clip_key, clip_path, engine_root
 from .voices import VoiceInfo, resolve_voice
+from .worker import EngineStopped
 
 __all__ = ["CLIP_FORMAT_VERSION", "SpeechCache"]
+
+#: What ends every clip file, before the SHA-256 (32 bytes) of everything ahead of it.
+CHECKSUM_TAG = b"attune-sha256:"
+_TRAILER_BYTES = len(CHECKSUM_TAG) + 32
+
+
+def clip_file_bytes(clip: np.ndarray) -> bytes:
+    """A clip as stored: the `.npy` of its samples, then its checksum."""
+    buffer = io.BytesIO()
+    np.save(buffer, clip)
+    data = buffer.getvalue()
+    return data + CHECKSUM_TAG + hashlib.sha256(data).digest()
+
+
+def read_clip_file(path: Path) -> np.ndarray | None:
+    """The clip stored at `path`, or None when it is missing, truncated or damaged (its checksum
+    fails, or what it holds is not a clip)."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return None
+    data, tag, digest = raw[:-_TRAILER_BYTES], raw[-_TRAILER_BYTES:-32], raw[-32:]
+    if len(raw) <= _TRAILER_BYTES or tag != CHECKSUM_TAG or hashlib.sha256(data).digest() != digest:
+        return None
+    try:
+        clip = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        return None
+    return clip if clip.ndim == 1 and clip.dtype == np.float32 else None
 
 
 @dataclass(frozen=True)
@@ -71,6 +107,14 @@ def use_shared_store(cache_dir: Path | None, store: SharedStore | None) -> None:
             _shared[folder] = store
 
 
+def stop_engine(synthesizer: Synthesizer) -> None:
+    """Stop what `synthesizer` is doing now, not when its sentence ends: its `cancel()` where it has
+    one (every call in flight fails at once, until its `close()`)."""
+    cancel = getattr(synthesizer, "cancel", None)
+    if cancel is not None:
+        cancel()
+
+
 class SpeechCache:
     """Clips on disk under `cache_dir/speech/<engine>/`, keyed by engine (and its versions), voice (and,
     for a model-file voice, a hash of its files), speaker, rate, pitch and text.
@@ -92,6 +136,10 @@ class SpeechCache:
         with _shared_lock:
             self.shared = _shared.get(str(self.cache_dir.resolve()))
         self._shared_fs: tuple[Any, str] | None = None
+        #: How many damaged or truncated clips this cache found (removed, and synthesised again).
+        self.damaged = 0
+        #: Clips whose checksum held, by key: the file's (size, mtime) then. `load` checks again if it changed.
+        self._checked: dict[str, tuple[int, int]] = {}
 
     def key(self, text: str, voice: VoiceSettings) -> str:
         voice_key = getattr(self.synthesizer, "voice_key", None)
@@ -129,12 +177,36 @@ class SpeechCache:
         return int(np.load(self.path(key), mmap_mode="r").shape[0])
 
     def load(self, key: str) -> np.ndarray:
-        return np.load(self.path(key))
+        """The clip of `key`, checked: a clip that fails its checksum is never returned."""
+        path = self.path(key)
+        clip = read_clip_file(path)
+        if clip is None:
+            raise SpeechError(f"the speech-cache clip {path} is damaged or was removed during the render", "run the command again: the clip is synthesised again")
+        return clip
+
+    def _intact(self, key: str) -> bool:
+        """Whether the clip of `key` is in this cache and whole. A damaged or truncated one is
+        removed (and counted), so that it is synthesised again; it is never played."""
+        path = self.path(key)
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        if self._checked.get(key) == (stat.st_size, stat.st_mtime_ns):
+            return True
+        if read_clip_file(path) is not None:
+            self._checked[key] = (stat.st_size, stat.st_mtime_ns)
+            return True
+        with contextlib.suppress(OSError):
+            path.unlink()
+        with self._count_lock:
+            self.damaged += 1
+        return False
 
     def ensure(self, texts: Iterable[str], voice: VoiceSettings, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
         """Make sure every text has a clip; return text → cache key. Synthesises only what is missing."""
         keys = {text: self.key(text, voice) for text in dict.fromkeys(texts)}
-        missing = [text for text, key in keys.items() if not self.path(key).exists()]
+        missing = [text for text, key in keys.items() if not self._intact(key)]
         missing = [text for text in missing if not self._fetch(keys[text])]  # the shared store first
         jobs = min(max(1, int(getattr(self.synthesizer, "parallelism", 1))), len(missing))
         if jobs <= 1:
@@ -143,18 +215,26 @@ class SpeechCache:
                 if progress:
                     progress(done, len(missing))
             return keys
-        with concurrent.futures.ThreadPoolExecutor(jobs, thread_name_prefix="attune-speech") as pool:
-            futures = [pool.submit(self._speak, text, voice, keys[text], False) for text in missing]
-            try:
-                for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                    future.result()
-                    if progress:
-                        progress(done, len(missing))
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                self.synthesizer.close()  # stops the sentences still being spoken; the first failure is reported
-                raise
+        pool = concurrent.futures.ThreadPoolExecutor(jobs, thread_name_prefix="attune-speech")
+        futures = [pool.submit(self._speak, text, voice, keys[text], False) for text in missing]
+        try:
+            for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                future.result()
+                if progress:
+                    progress(done, len(missing))
+        except BaseException as exc:
+            # The first failure (or Ctrl-C) is reported: the sentences not begun never start, the ones
+            # being spoken stop at once, and the engine is usable again once every thread has ended.
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_engine(self.synthesizer)
+            pool.shutdown(wait=True)
+            self.synthesizer.close()
+            if isinstance(exc, EngineStopped):  # refused because another sentence failed: report that one
+                cause = next((f.exception() for f in futures if not f.cancelled() and not isinstance(f.exception(), EngineStopped | None)), None)
+                if cause is not None:
+                    raise cause from None
+            raise
+        pool.shutdown(wait=True)
         return keys
 
     def _speak(self, text: str, voice: VoiceSettings, key: str, close_on_error: bool = True) -> None:
@@ -184,7 +264,8 @@ class SpeechCache:
         try:
             with atomic_path(final) as tmp:
                 fs.get_file(f"{root}/{self.shared_key(key)}", str(tmp))
-                np.load(tmp, mmap_mode="r")  # whole (it was moved into place complete), and a clip
+                if read_clip_file(tmp) is None:  # damaged in the store: synthesised here instead
+                    raise FileNotFoundError(tmp)
         except FileNotFoundError:
             return False
         self.fetched += 1
@@ -220,6 +301,7 @@ class SpeechCache:
                 # Stop the engine before its scratch folder goes: it may still be writing there.
                 # (In parallel, `ensure` stops every worker once, after the first failure.)
                 if close_on_error:
+                    stop_engine(self.synthesizer)
                     self.synthesizer.close()
                 raise
             if not wav.exists() or wav.stat().st_size <= 44:
@@ -227,6 +309,6 @@ class SpeechCache:
             samples, rate_hz = read_wav_mono(wav)
         clip = process_clip(samples, rate_hz, text, voice.rate_wpm)
         with atomic_path(final) as tmp, open(tmp, "wb") as handle:
-            np.save(handle, clip)
+            handle.write(clip_file_bytes(clip))
         with self._count_lock:
             self.synthesized += 1

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from .engines.base import VoiceSettings
 
-#: Bump when the way clips are processed changes, so old cache entries are not reused.
-CLIP_FORMAT_VERSION = 1
+#: Bump when the way clips are processed or stored changes, so old cache entries are not reused
+#: (2: each clip file ends with its checksum).
+CLIP_FORMAT_VERSION = 2
 #: The cached voice listing's name, in each engine's folder (bumped when what is listed changes).
 VOICES_FILE = "voices-2.json"
 

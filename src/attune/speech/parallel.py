@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 
-from .worker import WorkerClient
+from .worker import EngineStopped, WorkerClient
 
 
 def speech_jobs() -> int:
@@ -42,13 +42,17 @@ class WorkerPool:
         self._all: list[WorkerClient] = []
         self._idle: list[WorkerClient] = []
         self._cond = threading.Condition()
+        #: Set by `cancel()` until `close()`: no worker is handed out or started.
+        self._cancelled = False
 
     @contextlib.contextmanager
     def client(self) -> Iterator[WorkerClient]:
         """A worker for the calling thread alone, until the block ends."""
         with self._cond:
-            while not self._idle and len(self._all) >= self.size:
+            while not self._cancelled and not self._idle and len(self._all) >= self.size:
                 self._cond.wait()
+            if self._cancelled:
+                raise EngineStopped
             if self._idle:
                 worker = self._idle.pop()
             else:
@@ -67,10 +71,22 @@ class WorkerPool:
         with self._cond:
             return list(self._all)
 
+    def cancel(self) -> None:
+        """Kill every worker now and hand out none until `close()`: each request in flight, and each
+        thread waiting for a worker, fails at once (an interrupt stops in milliseconds, not when the
+        sentence or the pace measurement being made would have ended)."""
+        with self._cond:
+            self._cancelled = True
+            workers, self._all, self._idle = self._all, [], []
+            self._cond.notify_all()
+        for worker in workers:
+            worker.cancel()
+
     def close(self) -> None:
-        """Stop every worker (a later request starts new ones)."""
+        """Stop every worker (a later request starts new ones, also after `cancel()`)."""
         with self._cond:
             workers, self._all, self._idle = self._all, [], []
+            self._cancelled = False
             self._cond.notify_all()
         # All at once: a busy worker gets two seconds to finish before it is killed, and they wait together.
         stoppers = [threading.Thread(target=worker.close) for worker in workers]

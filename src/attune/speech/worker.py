@@ -28,6 +28,14 @@ SPEAK_TIMEOUT_S = float(os.environ.get("ATTUNE_SPEECH_TIMEOUT_S", "30"))
 CHAR_TIMEOUT_S = 0.05
 
 
+class EngineStopped(SpeechError):
+    """A request refused because its engine was cancelled (`WorkerClient.cancel`, `WorkerPool.cancel`):
+    the failure or interrupt that cancelled it is the one to report."""
+
+    def __init__(self) -> None:
+        super().__init__("the speech engine was stopped", "run the command again")
+
+
 class WorkerClient:
     """The parent's side of one engine worker process (`python -m MODULE`)."""
 
@@ -37,14 +45,19 @@ class WorkerClient:
         self._proc: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._stderr: IO[bytes] | None = None
+        #: Set by `cancel()`: this client starts no process again, and one still starting is stopped.
+        self._cancelled = False
+        self._proc_lock = threading.Lock()
         #: What the worker said when it started (engine, library, versions).
         self.hello: dict = {}
 
     def _start(self) -> None:
+        if self._cancelled:
+            raise EngineStopped
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed in close()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
-            self._proc = procs.start(
+            proc = procs.start(
                 self._argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -57,7 +70,11 @@ class WorkerClient:
             )
         except OSError as exc:
             raise SpeechError(f"the speech engine could not start: {exc}", "run `attune doctor`") from None
-        proc = self._proc
+        with self._proc_lock:
+            self._proc, cancelled = proc, self._cancelled
+        if cancelled:  # cancelled while the process was being started: it never gets to work
+            self.close(kill=True)
+            raise EngineStopped
         stdout = proc.stdout
         assert stdout is not None  # stdout=PIPE
 
@@ -85,10 +102,13 @@ class WorkerClient:
         return self._hello
 
     def _stderr_tail(self) -> str:
-        if self._stderr is None:
+        stderr = self._stderr
+        try:
+            stderr.seek(0)  # type: ignore[union-attr]
+            text = stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):  # none, or closed by a `close()` in another thread
             return ""
-        self._stderr.seek(0)
-        lines = [ln for ln in self._stderr.read().decode("utf-8", "replace").splitlines() if ln.strip() and not ln.startswith("Audio saved")]
+        lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("Audio saved")]
         return lines[-1].strip() if lines else ""
 
     def request(self, payload: dict, timeout_s: float, doing: str) -> dict:
@@ -107,14 +127,17 @@ class WorkerClient:
     def _request(self, payload: dict, timeout_s: float, doing: str) -> dict:
         if self._proc is None:
             self._start()
-        if self._proc is None or self._proc.stdin is None:  # pragma: no cover - _start sets both or raises
-            raise SpeechError("the speech engine is not running", "run `attune doctor`")
+        # The process and its reply queue together: a `close()` or `cancel()` from another thread
+        # after this point ends this wait at once (it puts None on this queue).
+        with self._proc_lock:
+            proc, replies = self._proc, self._replies
+        if proc is None or proc.stdin is None:  # stopped meanwhile
+            raise EngineStopped
         try:
-            self._proc.stdin.write(json.dumps(payload) + "\n")
-            self._proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            pass  # the worker died; the reply queue reports it below
-        replies = self._replies
+            proc.stdin.write(json.dumps(payload) + "\n")
+            proc.stdin.flush()
+        except (OSError, ValueError):
+            pass  # the worker died or was stopped (its input closed); the reply queue reports it below
         try:
             line = replies.get(timeout=timeout_s)
         except queue.Empty:
@@ -128,9 +151,17 @@ class WorkerClient:
             raise SpeechError(f"the speech engine stopped while {doing}" + (f" ({tail})" if tail else ""), "run `attune doctor`")
         return json.loads(line)
 
+    def cancel(self) -> None:
+        """Stop the worker now (killed, not asked), and never start it again: a request waiting for it
+        fails at once. For an interrupt, or a failure that makes the work in flight pointless."""
+        with self._proc_lock:
+            self._cancelled = True
+        self.close(kill=True)
+
     def close(self, *, kill: bool = False) -> None:
         """Stop the worker: end its input and give it two seconds to leave (none with `kill`), then kill it."""
-        proc, self._proc = self._proc, None
+        with self._proc_lock:
+            proc, self._proc = self._proc, None
         if proc is not None:
             if proc.stdin is not None:
                 with contextlib.suppress(Exception):
@@ -144,5 +175,6 @@ class WorkerClient:
             self._stderr.close()
             self._stderr = None
         # A request still waiting (in another thread) hears at once that the worker has stopped.
-        stopped, self._replies = self._replies, queue.Queue()
+        with self._proc_lock:
+            stopped, self._replies = self._replies, queue.Queue()
         stopped.put(None)

@@ -3,7 +3,7 @@
 pyttsx3.py (+ pyttsx3_worker.py, espeak.py)   the default: espeak-ng, SAPI5 or the macOS voices
 piper.py (+ piper_worker.py, piper_voices.py)  Piper's neural voices on onnxruntime (`attune[piper]`)
 hibari.py, pico.py (+ hibari_worker.py, pico_worker.py)  voices inside pip packages (`attune[voices]`), on packaged.py (+ packaged_worker.py)
-pace.py                                        `--rate` as the same spoken pace in every engine
+pace.py (+ pace_table.py, paces.json)          `--rate` as the same spoken pace in every engine; the packaged voices' paces, shipped measured
 piper_download.py                              `attune voices add`: a Piper voice from its catalogue
 base.py                                        the `Synthesizer` protocol and `VoiceSettings`
 protocol.py                                    the workers' side of the line protocol

@@ -6,6 +6,8 @@ validates, trims and stores what it wrote. Tests substitute a fake engine.
 Beside the protocol's members, an engine may have (the cache and the renderer look for them):
 - `parallelism: int`: how many sentences it can speak at once (1 when absent); its `synthesize`
   is then safe to call from that many threads;
+- `cancel()`: stop at once (an interrupt, or a failure that makes the rest pointless): every call in
+  flight fails within milliseconds and none starts until `close()` (`attune.speech.cache.stop_engine`);
 - `voice_key(voice) -> str`: what else identifies the sound of `voice` (a hash of a model's files);
 - `voice_settings(spec, rate_wpm, pitch, speaker, language) -> VoiceSettings`: its own way of turning
   `--voice`, `--speaker` and a script's language into a voice (else `attune.speech.voices.resolve_voice`);

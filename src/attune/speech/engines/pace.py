@@ -5,7 +5,7 @@ span for each `--rate` word per minute. Every other engine has a tempo knob (Pip
 hibari's and SVOX Pico's `speed`), written here as a scale (bigger: slower; a speed is 1 / scale). A
 voice's pace is measured at three scales on `PACE_TEXTS` (words per minute of spoken span, the same
 measure for every engine), kept in the speech cache (`speech/<engine>-pace.json`), and a rate is read
-off that curve (`scale_for_pace`).
+off that curve (`scale_for_pace`). The voices inside pip packages come measured (`pace_table`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import itertools
 import json
 import math
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from ...errors import OutputError, SpeechError
@@ -87,24 +87,43 @@ def _pace_file_lock(path: Path) -> Iterator[None]:
             handle.close()  # releases the lock
 
 
+def _measure_all(scales: Sequence[float], measure: Callable[[float], float], parallelism: int, abort: Callable[[], None] | None) -> tuple[tuple[float, float], ...]:
+    """(scale, measure(scale)) at every scale, `parallelism` at once. On the first failure (or Ctrl-C)
+    the scales not begun are dropped and `abort()` stops the ones running, so this returns at once."""
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, min(len(scales), parallelism)), thread_name_prefix="attune-pace")
+    try:
+        return tuple(zip(scales, pool.map(measure, scales)))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if abort is not None:
+            abort()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
 class PaceStore:
     """Pace curves by voice key, in memory and in one JSON file of the speech cache."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, known: Mapping[str, Sequence[Sequence[float]]] | None = None):
         self.path = Path(path)
+        #: Curves measured before shipping (`attune.speech.engines.pace_table`), used before the file.
+        self._known = dict(known or {})
         self._curves: dict[str, tuple[tuple[float, float], ...]] = {}
         self._lock = threading.Lock()
 
-    def curve(self, key: str, scales: Sequence[float], measure: Callable[[float], float], parallelism: int = 1) -> tuple[tuple[float, float], ...]:
+    def curve(
+        self, key: str, scales: Sequence[float], measure: Callable[[float], float], parallelism: int = 1, abort: Callable[[], None] | None = None
+    ) -> tuple[tuple[float, float], ...]:
         """The (scale, wpm) curve of `key`: remembered, else read from the file, else measured with
-        `measure(scale) -> wpm` at every scale (as many at once as `parallelism`) and stored."""
+        `measure(scale) -> wpm` at every scale (as many at once as `parallelism`) and stored. On a
+        failure or an interrupt, `abort()` stops the measurements still running (`_measure_all`)."""
         with self._lock:
-            if key in self._curves or self._read(key):
+            if key in self._curves or self._take(key, self._known.get(key)) or self._read(key):
                 return self._curves[key]
             with _pace_file_lock(self.path):
                 if not self._read(key):  # another process may have measured it meanwhile
-                    with concurrent.futures.ThreadPoolExecutor(max(1, min(len(scales), parallelism))) as pool:
-                        curve = tuple(zip(scales, pool.map(measure, scales)))
+                    curve = _measure_all(scales, measure, parallelism, abort)
                     self._curves[key] = curve
                     stored = {**self._stored(), key: [[round(a, 4), round(b, 3)] for a, b in curve]}
                     with contextlib.suppress(OSError, OutputError):  # a read-only cache measures again next time
@@ -120,8 +139,12 @@ class PaceStore:
 
     def _read(self, key: str) -> bool:
         """Take the curve of `key` from the file, if it is there."""
+        return self._take(key, self._stored().get(key))
+
+    def _take(self, key: str, points: object) -> bool:
+        """Remember `points` as the curve of `key` if they are one ((scale, wpm) pairs, two or more)."""
         with contextlib.suppress(TypeError, ValueError):
-            curve = tuple((float(a), float(b)) for a, b in self._stored().get(key) or ())
+            curve = tuple((float(a), float(b)) for a, b in points or ())  # type: ignore[attr-defined]
             if len(curve) >= 2 and all(a > 0 and b > 0 for a, b in curve):
                 self._curves[key] = curve
                 return True

@@ -26,6 +26,7 @@ from ..wishes import language_fits, parse_wish
 from ..worker import START_TIMEOUT_S, WorkerClient
 from .base import VoiceSettings
 from .pace import PACE_TEXTS, PaceStore, scale_for_pace, target_spoken_wpm, wpm_of
+from .pace_table import known_curves
 
 #: Seconds a worker may take to load a voice, on top of a sentence's own time limit.
 LOAD_TIMEOUT_S = 60.0
@@ -133,7 +134,7 @@ class PackagedSynthesizer:
         self.engine_id = self.description()
         self.parallelism = max(1, parallelism or speech_jobs())
         self._pool = WorkerPool(lambda: WorkerClient(self.MODULE, worker_argv), self.parallelism)
-        self._paces = PaceStore(Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / f"{self.NAME}-pace.json")
+        self._paces = PaceStore(Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / f"{self.NAME}-pace.json", known_curves(self.engine_id))
 
     # -- what a subclass says ----------------------------------------------------------------------
 
@@ -186,7 +187,8 @@ class PackagedSynthesizer:
             reply = self._call(entry, payload, START_TIMEOUT_S + LOAD_TIMEOUT_S, f"measuring the pace of {entry.name}")
             return wpm_of(reply["spoken_s"], f"the {self.NAME} voice {entry.name}")
 
-        return self._paces.curve(f"{files_digest(entry.files)}:{voice.pitch}:pace{self.PACE_VERSION}", self.PACE_SCALES, measure, self.parallelism)
+        key = f"{files_digest(entry.files)}:{voice.pitch}:pace{self.PACE_VERSION}"
+        return self._paces.curve(key, self.PACE_SCALES, measure, self.parallelism, abort=self._pool.cancel)
 
     def speed(self, voice: VoiceSettings) -> float:
         """The engine's speed at which the voice speaks at pyttsx3's pace for `voice.rate_wpm`."""
@@ -215,6 +217,10 @@ class PackagedSynthesizer:
         entry = self._voice(voice)
         payload = {"op": "synth", "text": text, "speed": self.speed(voice), "pitch": self.worker_pitch(voice.pitch), "path": str(wav_path)}
         self._call(entry, payload, WorkerClient.speak_timeout_s(text), f"speaking {excerpt(text)}")
+
+    def cancel(self) -> None:
+        """Kill the workers now; every request in flight fails at once (until `close()`)."""
+        self._pool.cancel()
 
     def close(self) -> None:
         self._pool.close()

@@ -22,6 +22,7 @@ from ..voices import VoiceInfo
 from ..worker import START_TIMEOUT_S, WorkerClient
 from .base import VoiceSettings
 from .pace import PACE_TEXTS, PaceStore, scale_for_pace, target_spoken_wpm, wpm_of
+from .pace_table import known_curves
 from .piper_voices import (
     INSTALL_HINT,
     VOICE_LIST,
@@ -70,7 +71,7 @@ class PiperSynthesizer:
         self.engine_id = engine_description()
         self.parallelism = max(1, parallelism or speech_jobs())
         self._pool = WorkerPool(lambda: WorkerClient(_MODULE, worker_argv, hello={"threads": 1}), self.parallelism)
-        self._paces = PaceStore(Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / "piper-pace.json")
+        self._paces = PaceStore(Path(cache_dir if cache_dir is not None else default_cache_dir()) / "speech" / "piper-pace.json", known_curves(self.engine_id))
         self._files: dict[str, PiperVoiceFiles] = {}
 
     # -- voices ------------------------------------------------------------------------------------
@@ -113,7 +114,7 @@ class PiperSynthesizer:
             return wpm_of(reply["spoken_s"], f"the Piper voice {files.name}")
 
         key = f"{model_digest(files)}:{voice.speaker}:pace{PACE_VERSION}"
-        return self._paces.curve(key, [files.length_scale * k for k in PACE_SCALES], measure, self.parallelism)
+        return self._paces.curve(key, [files.length_scale * k for k in PACE_SCALES], measure, self.parallelism, abort=self._pool.cancel)
 
     def length_scale(self, voice: VoiceSettings) -> float:
         """Piper's `length_scale` for `voice.rate_wpm`: the one at which the voice speaks at pyttsx3's
@@ -145,6 +146,10 @@ class PiperSynthesizer:
         files = self._voice_files(voice)
         payload = {"op": "synth", "text": text, "length_scale": self.length_scale(voice), "speaker": voice.speaker, "path": str(wav_path)}
         self._call(files, payload, WorkerClient.speak_timeout_s(text), f"speaking {excerpt(text)}")
+
+    def cancel(self) -> None:
+        """Kill the workers now; every request in flight fails at once (until `close()`)."""
+        self._pool.cancel()
 
     def close(self) -> None:
         self._pool.close()

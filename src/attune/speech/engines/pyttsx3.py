@@ -59,5 +59,9 @@ class Pyttsx3Synthesizer:
         if not reply.get("ok"):
             raise SpeechError(f"the speech engine failed on {excerpt(text)}: {reply.get('error')}", "check the voice with `attune voices`")
 
+    def cancel(self) -> None:
+        """Kill the workers now; every request in flight fails at once (until `close()`)."""
+        self._pool.cancel()
+
     def close(self) -> None:
         self._pool.close()
