@@ -82,6 +82,7 @@ def connect(spec: str, allowed_failures: int | None = None) -> Iterator[Any]:
         }
         with contextlib.suppress(Exception):  # the forkserver's preload is ours (set above), not Dask's own list
             distributed.utils._forkserver_preload_set = True
+        # Held while the cluster lives: a worker that dies is restarted by its nanny, forked warm too.
         with dask.config.set(config):
             # env: a forkserver started earlier (by this process's pool) has the environment of then; the workers get today's.
             cluster = distributed.LocalCluster(
@@ -89,13 +90,13 @@ def connect(spec: str, allowed_failures: int | None = None) -> Iterator[Any]:
                 scheduler_kwargs=NO_DASHBOARD, env=dict(os.environ),
             )  # fmt: skip
             client = distributed.Client(cluster)
-        try:
-            yield client
-        finally:
-            with contextlib.suppress(Exception):
-                client.close()
-            with contextlib.suppress(Exception):
-                cluster.close()
+            try:
+                yield client
+            finally:
+                with contextlib.suppress(Exception):
+                    client.close()
+                with contextlib.suppress(Exception):
+                    cluster.close()
         return
     try:
         client = distributed.Client(str(value), timeout=CONNECT_TIMEOUT_S)
@@ -208,7 +209,7 @@ class DaskExecutor:
         run_id = self.plan.run_id
         for index, job in enumerate(ordered):
             task = RenderTask(job.key, job.request, bundle(job.request), job.fingerprint, job.spec.title, job.meta, self.spec, run_id,
-                              self.render_fn, self.cache_dir, self.cache_url, self.storage_options)  # fmt: skip
+                              self.render_fn, self.cache_dir, self.cache_url, self.storage_options, self.plan.access[job.client.name].token)  # fmt: skip
             self.queue.append((index, job, task))
         self._submit_more()
 
@@ -216,9 +217,9 @@ class DaskExecutor:
         """Keep one task in flight per worker thread; the rest wait here, in the client. The scheduler
         queues tasks itself (worker-saturation) only for groups larger than twice the threads; a task
         assigned to a worker that dies counts as a failure of its own."""
+        capacity = max(1, self._checked_threads())  # (also hands waiting tasks to workers checked since)
         if not self.queue:
             return
-        capacity = max(1, self._checked_threads())
         while self.queue and len(self.futures) < capacity:
             index, job, task = self.queue.pop(0)
             key = f"attune-render-{self.plan.run_id}-{index}"
@@ -256,11 +257,16 @@ class DaskExecutor:
 
     def _checked_threads(self) -> int:
         """Threads of the workers the check let in (the batch's resource), as the scheduler sees them now."""
+        from .worker_check import checked_threads
+
         try:
-            workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
-        except Exception:
-            return len(self.futures)
-        return int(sum(w.get("resources", {}).get(self.resource, 0) for w in workers))
+            return int(self.client.run_on_scheduler(checked_threads, self.resource))
+        except Exception:  # a scheduler without Attune installed cannot run it: count from its report
+            try:
+                workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
+            except Exception:
+                return len(self.futures)
+            return int(sum(w.get("resources", {}).get(self.resource, 0) for w in workers))
 
     def _refused(self) -> tuple[str, ...]:
         """Workers that joined after the start and were refused by the check (they take nothing), and why."""

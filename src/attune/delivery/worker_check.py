@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -72,3 +73,16 @@ def verdict_of(name: str, dask_worker: Any = None) -> dict[str, Any] | None:
     """(Run on a worker by `Client.run`) the check's verdict there; None while its setup has not finished."""
     plugin = dask_worker.plugins.get(name) if dask_worker is not None else None
     return getattr(plugin, "verdict", None)
+
+
+def checked_threads(resource: str, dask_scheduler: Any = None) -> int:
+    """(Run on the scheduler by `Client.run_on_scheduler`) the threads of the workers holding
+    `resource`. A task waiting for a worker (`no-worker`: every checked worker had died) is given to
+    one that holds it now: the scheduler looks at waiting tasks when a worker joins, not when a
+    worker's resources change, and the check gives them after the worker has joined."""
+    scheduler = dask_scheduler
+    holders = [ws for ws in scheduler.workers.values() if ws.resources.get(resource, 0) > 0]
+    if scheduler.unrunnable:
+        for ws in holders:
+            scheduler.transitions(scheduler.bulk_schedule_unrunnable_after_adding_worker(ws), stimulus_id=f"attune-checked-{time.time()}")
+    return int(sum(ws.resources[resource] for ws in holders))
