@@ -379,3 +379,36 @@ def test_object_storage_keeps_each_file_once_and_access_moves_it(tmp_path, dask_
         again = batch()
         assert (len(again.rendered), len(again.skipped)) == (0, 4)
         assert sorted(listing()) == sorted(restored)
+
+
+def test_a_worker_that_joins_later_is_checked_before_it_takes_a_task(monkeypatch):
+    """The batch's WorkerCheck runs on every worker that joins after it is registered: one that
+    matches gets the batch's resource, one that differs (another Attune) gets none and says why;
+    tasks asking for the resource go to checked workers only."""
+    from distributed import Client, LocalCluster, get_worker
+
+    import attune.version
+    from attune.delivery.cluster import NO_DASHBOARD, check_workers
+    from attune.delivery.worker_check import REFUSED_TOPIC, checked_threads
+
+    asks = [("pyttsx3", None, None, None)]
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None, scheduler_kwargs=NO_DASHBOARD) as cluster, Client(cluster) as client:
+        resource, theirs = check_workers(client, asks, StoreSpec("memory://b/x"), None)
+        first = next(iter(theirs))
+        cluster.scale(2)
+        client.wait_for_workers(2, timeout=30)
+        late = next(a for a in client.scheduler_info()["workers"] if a != first)
+        assert client.run_on_scheduler(checked_threads, resource) == 2  # the late joiner was checked and let in
+
+        monkeypatch.setattr(attune.version, "__version__", "0.0.1-other")  # the next worker to join runs another Attune
+        cluster.scale(3)
+        client.wait_for_workers(3, timeout=30)
+        deadline = __import__("time").monotonic() + 30
+        while not client.get_events(REFUSED_TOPIC) and __import__("time").monotonic() < deadline:
+            __import__("time").sleep(0.05)
+        [(_, event)] = client.get_events(REFUSED_TOPIC)
+        assert event["resource"] == resource and event["worker"] not in (first, late)
+        assert event["problem"][0].startswith("differs from this machine: attune 0.0.1-other (here ")
+        assert client.run_on_scheduler(checked_threads, resource) == 2
+        ran_on = {client.submit(lambda i: get_worker().address, i, resources={resource: 1}, pure=False).result() for i in range(12)}
+        assert ran_on <= {first, late}

@@ -25,7 +25,7 @@ from .roster import load_roster
 from .store import StoreSpec, is_url, open_store
 
 
-def _root(folder: Path) -> Path:
+def _root(folder: Path | str) -> Path:
     root = Path(folder).resolve()
     if not (root / "access.json").is_file():
         raise OutputError(

@@ -17,8 +17,10 @@ new copies are removed with the old folder only after both are saved.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import OutputError
@@ -40,12 +42,12 @@ def read_access(store: Store) -> Access:
     return Access.parse(text, Path(ACCESS_NAME))
 
 
-def _move(store: Store, entries: list[TrackEntry], where) -> tuple[list[TrackEntry], list[str]]:
+def _move(store: Store, entries: list[TrackEntry], where: Callable[[TrackEntry, str], str]) -> tuple[list[TrackEntry], list[str]]:
     """Each entry's files copied (inside the storage) to `where(entry, suffix)`; returns the moved
     entries and the old keys, to remove once the manifest names the new ones."""
     moved, old = [], []
     for entry in entries:
-        new = relocated(entry, lambda suffix, e=entry: where(e, suffix))
+        new = relocated(entry, functools.partial(where, entry))
         for before, after in zip(entry.files.values(), new.files.values()):
             if before.path != after.path:
                 store.copy(before.path, after.path)

@@ -89,8 +89,9 @@ def render_task(task: RenderTask) -> JobResult:
             entry = render_entry(request, task.render_fn, cache_dir, out_root, task.meta, task.title_override, task.fingerprint)
             store = open_store(task.dest, create=False)
             rendered = entry
-            if store.keeps_in_public and task.token is not None:  # one object per file, in the client's public folder
-                entry = relocated(entry, lambda suffix: public_path(task.token, task.meta.track, task.meta.client, suffix))
+            token = task.token
+            if store.keeps_in_public and token is not None:  # one object per file, in the client's public folder
+                entry = relocated(entry, lambda suffix: public_path(token, task.meta.track, task.meta.client, suffix))
             store.put_files([(out_root / file.path, moved.path) for file, moved in zip(rendered.files.values(), entry.files.values())], task.run_id)
             return JobResult(entry=entry)
         except AttuneError as exc:
