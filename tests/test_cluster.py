@@ -304,18 +304,17 @@ def test_inputs_travel_as_bytes_and_land_where_the_script_expects_them(tmp_path)
     assert {hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in read} == digests
 
 
-def test_object_storage_keeps_each_file_once_and_access_moves_it(tmp_path, dask_client, monkeypatch):
-    """On a real S3 API (moto's server): 4 tracks are 4 MP3 objects and 4 captions, in the public
-    folders, which the manifest points at; rotate copies them once to the new token's folder and
-    removes the old one; revoke moves them to tracks/<id>/; rotating back publishes them again; a
-    re-run after all that renders nothing."""
-    roster = make_project(tmp_path)
-    options = {"skip_instance_cache": True}
-    dest = "s3://bucket/deliver"
+def storage_once(roster: Path, dest: str, fs, dask_client, *, access_too: bool) -> None:
+    """A batch into `dest` (on the file system `fs`): 4 tracks are 4 MP3 objects and 4 captions, in
+    the public folders, which the manifest points at. With `access_too`: rotate copies them once to
+    the new token's folder and removes the old one; revoke moves them to tracks/<id>/; rotating
+    back publishes them again; a re-run after all that renders nothing."""
+    options = {"skip_instance_cache": True} if dest.startswith("s3://") else {}
+    root = dest.split("://", 1)[1]
 
     def listing() -> dict[str, bytes]:
-        fs = fsspec.filesystem("s3", skip_instance_cache=True)
-        return {name.removeprefix("bucket/deliver/"): fs.cat_file(name) for name in fs.find("bucket/deliver")}
+        fs.invalidate_cache()
+        return {name.lstrip("/").removeprefix(f"{root}/"): fs.cat_file(name) for name in fs.find(root)}
 
     def batch():
         return run_batch(roster, dest, BatchOptions(cluster=dask_client, base_url="https://cdn.example.org/p/", storage_options=options),
@@ -331,54 +330,74 @@ def test_object_storage_keeps_each_file_once_and_access_moves_it(tmp_path, dask_
     def access(stored):
         return {c["name"]: c for c in json.loads(stored["access.json"])["clients"]}
 
+    report = batch()
+    assert (len(report.rendered), len(report.published)) == (4, 3)
+    stored = listing()
+    mp3s = sorted(n for n in stored if n.endswith(".mp3"))
+    # One object per file: tracks × formats (MP3, and the captions), then each published folder's
+    # page, feed, zip, chapters and cover, and the batch's own five files.
+    assert len(mp3s) == 4 and len([n for n in stored if n.endswith(".vtt")]) == 4
+    assert all(n.startswith("public/") for n in mp3s) and not [n for n in stored if n.startswith("tracks/")]
+    others = {re.sub(r"^public/[A-Za-z0-9_-]{22}/", "", n) for n in stored if not n.endswith((".mp3", ".vtt"))}
+    assert {re.sub(r"^\d\d-.*\.chapters\.json$", "NN.chapters.json", n) for n in others} <= {
+        "manifest.json", "access.json", "links.csv", "public/robots.txt", "public/index.html",
+        "index.html", "feed.xml", "practice.zip", "cover.png", "NN.chapters.json"}  # fmt: skip
+    tracks = check_manifest(stored)
+    assert sorted(info["path"] for t in tracks for k, info in t["files"].items() if k == "mp3") == mp3s
+    ana = access(stored)["Ana"]
+    assert stored[f"public/{ana['token']}/feed.xml"].count(b"<enclosure") == 2
+    if not access_too:
+        return
+
+    cli_options = ["--storage-options", json.dumps(options)]
+    result = CliRunner().invoke(cli, ["access", "rotate", dest, "Ana", *cli_options])
+    assert result.exit_code == 0, result.output
+    rotated = listing()
+    new = access(rotated)["Ana"]["token"]
+    assert new != ana["token"] and not [n for n in rotated if n.startswith(f"public/{ana['token']}/")]
+    assert sorted(n for n in rotated if n.endswith(".mp3")) == sorted(n.replace(ana["token"], new) for n in mp3s)
+    assert f"https://cdn.example.org/p/{new}/feed.xml" in result.output
+    assert f"https://cdn.example.org/p/{new}/01-loving-kindness.mp3".encode() in rotated[f"public/{new}/feed.xml"]
+    check_manifest(rotated)
+
+    bo = access(rotated)["../../x"]
+    result = CliRunner().invoke(cli, ["access", "revoke", dest, "../../x", *cli_options])
+    assert result.exit_code == 0, result.output
+    revoked = listing()
+    assert len([n for n in revoked if n.endswith(".mp3")]) == 4 and not [n for n in revoked if n.startswith(f"public/{bo['token']}/")]
+    assert f"tracks/{bo['id']}/01-loving-kindness.mp3" in revoked
+    check_manifest(revoked)
+    result = CliRunner().invoke(cli, ["access", "list", dest, *cli_options])
+    assert "../../x\trevoked\t-\t-" in result.output
+
+    result = CliRunner().invoke(cli, ["access", "rotate", dest, "../../x", *cli_options])
+    assert result.exit_code == 0, result.output
+    restored = listing()
+    assert len([n for n in restored if n.endswith(".mp3")]) == 4 and not [n for n in restored if n.startswith("tracks/")]
+    check_manifest(restored)
+    again = batch()
+    assert (len(again.rendered), len(again.skipped)) == (0, 4)
+    assert sorted(listing()) == sorted(restored)
+
+
+def test_object_storage_keeps_each_file_once_on_s3(tmp_path, dask_client, monkeypatch):
+    """Listed on a real S3 API (moto's server): one object per file."""
     with moto_s3(monkeypatch):
-        fsspec.filesystem("s3", skip_instance_cache=True).mkdir("bucket")
-        report = batch()
-        assert (len(report.rendered), len(report.published)) == (4, 3)
-        stored = listing()
-        mp3s = sorted(n for n in stored if n.endswith(".mp3"))
-        # One object per file: tracks × formats (MP3, and the captions), then each published
-        # folder's page, feed, zip, chapters and cover, and the batch's own five files.
-        assert len(mp3s) == 4 and len([n for n in stored if n.endswith(".vtt")]) == 4
-        assert all(n.startswith("public/") for n in mp3s) and not [n for n in stored if n.startswith("tracks/")]
-        others = {re.sub(r"^public/[A-Za-z0-9_-]{22}/", "", n) for n in stored if not n.endswith((".mp3", ".vtt"))}
-        assert {re.sub(r"^\d\d-.*\.chapters\.json$", "NN.chapters.json", n) for n in others} <= {
-            "manifest.json", "access.json", "links.csv", "public/robots.txt", "public/index.html",
-            "index.html", "feed.xml", "practice.zip", "cover.png", "NN.chapters.json"}  # fmt: skip
-        tracks = check_manifest(stored)
-        assert sorted(info["path"] for t in tracks for k, info in t["files"].items() if k == "mp3") == mp3s
-        ana = access(stored)["Ana"]
-        assert stored[f"public/{ana['token']}/feed.xml"].count(b"<enclosure") == 2
+        fs = fsspec.filesystem("s3", skip_instance_cache=True)
+        fs.mkdir("once")
+        storage_once(make_project(tmp_path), "s3://once/deliver", fs, dask_client, access_too=False)
 
-        cli_options = ["--storage-options", json.dumps(options)]
-        result = CliRunner().invoke(cli, ["access", "rotate", dest, "Ana", *cli_options])
-        assert result.exit_code == 0, result.output
-        rotated = listing()
-        new = access(rotated)["Ana"]["token"]
-        assert new != ana["token"] and not [n for n in rotated if n.startswith(f"public/{ana['token']}/")]
-        assert sorted(n for n in rotated if n.endswith(".mp3")) == sorted(n.replace(ana["token"], new) for n in mp3s)
-        assert f"https://cdn.example.org/p/{new}/feed.xml" in result.output
-        assert f"https://cdn.example.org/p/{new}/01-loving-kindness.mp3".encode() in rotated[f"public/{new}/feed.xml"]
-        check_manifest(rotated)
 
-        bo = access(rotated)["../../x"]
-        result = CliRunner().invoke(cli, ["access", "revoke", dest, "../../x", *cli_options])
-        assert result.exit_code == 0, result.output
-        revoked = listing()
-        assert len([n for n in revoked if n.endswith(".mp3")]) == 4 and not [n for n in revoked if n.startswith(f"public/{bo['token']}/")]
-        assert f"tracks/{bo['id']}/01-loving-kindness.mp3" in revoked
-        check_manifest(revoked)
-        result = CliRunner().invoke(cli, ["access", "list", dest, *cli_options])
-        assert "../../x\trevoked\t-\t-" in result.output
+def test_access_rotate_and_revoke_move_the_one_object(tmp_path, dask_client, memory):
+    storage_once(make_project(tmp_path), "memory://bucket/deliver", memory, dask_client, access_too=True)
 
-        result = CliRunner().invoke(cli, ["access", "rotate", dest, "../../x", *cli_options])
-        assert result.exit_code == 0, result.output
-        restored = listing()
-        assert len([n for n in restored if n.endswith(".mp3")]) == 4 and not [n for n in restored if n.startswith("tracks/")]
-        check_manifest(restored)
-        again = batch()
-        assert (len(again.rendered), len(again.skipped)) == (0, 4)
-        assert sorted(listing()) == sorted(restored)
+
+@pytest.mark.long
+def test_access_rotate_and_revoke_on_s3(tmp_path, dask_client, monkeypatch):
+    with moto_s3(monkeypatch):
+        fs = fsspec.filesystem("s3", skip_instance_cache=True)
+        fs.mkdir("rotate")
+        storage_once(make_project(tmp_path), "s3://rotate/deliver", fs, dask_client, access_too=True)
 
 
 def test_a_worker_that_joins_later_is_checked_before_it_takes_a_task(monkeypatch):
