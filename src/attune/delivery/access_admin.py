@@ -19,6 +19,7 @@ from ..errors import OutputError
 from ..system.atomic import write_text
 from .access import LINKS_NAME, Access, client_urls, links_csv
 from .feed import check_base_url
+from .layout import batch_lock
 from .manifest import MANIFEST_NAME, Manifest
 from .publish import publication_fingerprint, publish_client, unpublish
 from .roster import load_roster
@@ -59,12 +60,18 @@ def client_links(folder: Path | str, base_url: str | None = None, storage_option
 
 
 def rotate_client(folder: Path | str, name: str, base_url: str | None = None, storage_options: dict | None = None) -> tuple[str, str]:
-    """A new token for `name`, their folder republished under it; returns the new (page, feed)."""
+    """A new token for `name`, their folder republished under it; returns the new (page, feed).
+    Not while a batch writes the folder (it would write access.json back without the new token)."""
     if _remote(folder):
         from .access_remote import rotate_remote
 
         return rotate_remote(open_store(StoreSpec(str(folder), dict(storage_options or {}))), name, base_url)
     root = _root(folder)
+    with batch_lock(root):
+        return _rotate(root, name, base_url)
+
+
+def _rotate(root: Path, name: str, base_url: str | None) -> tuple[str, str]:
     access = Access.load(root)
     old = access.get(name)
     base = check_base_url(base_url) if base_url else access.base_url
@@ -86,12 +93,18 @@ def rotate_client(folder: Path | str, name: str, base_url: str | None = None, st
 
 
 def revoke_client(folder: Path | str, name: str, storage_options: dict | None = None) -> None:
-    """Unpublish `name`'s folder; later batches do not publish them until they are rotated."""
+    """Unpublish `name`'s folder; later batches do not publish them until they are rotated.
+    Not while a batch writes the folder."""
     if _remote(folder):
         from .access_remote import revoke_remote
 
         return revoke_remote(open_store(StoreSpec(str(folder), dict(storage_options or {}))), name)
     root = _root(folder)
+    with batch_lock(root):
+        _revoke(root, name)
+
+
+def _revoke(root: Path, name: str) -> None:
     access = Access.load(root)
     old = access.get(name)
     access.revoke(name)
