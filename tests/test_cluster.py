@@ -88,21 +88,28 @@ def test_cluster_batch_into_memory_matches_the_local_layout(tmp_path, dask_clien
     assert any(p.event == "working" and any(" / " in w for w in p.workers) for p in seen)
     assert seen[-1].done == seen[-1].total == 5
 
-    # The same layout (public/, tokens, access.json, links.csv) as a local batch.
+    # The local layout (public/, tokens, access.json, links.csv), except that each track's files are
+    # kept once, as the objects of the public folder (a folder keeps them in tracks/ and links them).
     local = tmp_path / "local"
     run_batch(roster, local, BatchOptions(jobs=1, base_url="https://cdn.example.org/p/"), render_fn=fake_render, fingerprint_fn=fake_fingerprint)
-    assert shape(stored) == shape(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
+    local_names = shape(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
+    assert shape(stored) == [name for name in local_names if not name.startswith("tracks/")]
     access = {c["name"]: c for c in json.loads(stored["access.json"])["clients"]}
     ana = f"public/{access['Ana']['token']}/"
-    assert TOKEN.fullmatch(access["Ana"]["token"]) and stored[ana + "01-loving-kindness.mp3"] == stored[f"tracks/{access['Ana']['id']}/01-loving-kindness.mp3"]
+    tracks = {t["track"]: t for t in manifest["tracks"] if t["client"] == "Ana"}
+    assert tracks["01-loving-kindness"]["files"]["mp3"]["path"] == ana + "01-loving-kindness.mp3"
+    assert tracks["01-loving-kindness"]["kept"] == f"tracks/{access['Ana']['id']}/01-loving-kindness.mp3"
+    assert TOKEN.fullmatch(access["Ana"]["token"])
     assert f"https://cdn.example.org/p/{access['Ana']['token']}/feed.xml" in stored["links.csv"].decode()
     assert b"Dr. Rivera &amp; &lt;Partners&gt;" in stored[ana + "index.html"]
 
     # A re-run renders only what is missing at DEST.
-    memory.rm(f"/bucket/out/tracks/{access['Ana']['id']}/02-evening-scan.mp3")
+    memory.rm(f"/bucket/out/{ana}02-evening-scan.mp3")
     again = run_batch(roster, "memory://bucket/out", BatchOptions(cluster=dask_client, base_url="https://cdn.example.org/p/"), render_fn=fake_render, fingerprint_fn=fake_fingerprint)
     assert [o.track for o in again.rendered] == ["02-evening-scan"] and len(again.skipped) == 3
-    assert objects(memory, "bucket/out")[f"tracks/{access['Ana']['id']}/01-loving-kindness.mp3"] == stored[f"tracks/{access['Ana']['id']}/01-loving-kindness.mp3"]
+    after = objects(memory, "bucket/out")
+    assert after[ana + "01-loving-kindness.mp3"] == stored[ana + "01-loving-kindness.mp3"] and ana + "02-evening-scan.mp3" in after
+    assert sorted(after) == sorted(stored)
 
 
 def test_cluster_batch_into_a_local_folder(tmp_path, dask_client):
@@ -295,3 +302,132 @@ def test_inputs_travel_as_bytes_and_land_where_the_script_expects_them(tmp_path)
     read = input_files(moved)
     assert len(read) == 4 and all(str(p).startswith(str(tmp_path / "scratch")) for p in read)  # the script's sound and the roster's: one file
     assert {hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in read} == digests
+
+
+def storage_once(roster: Path, dest: str, fs, dask_client, *, access_too: bool) -> None:
+    """A batch into `dest` (on the file system `fs`): 4 tracks are 4 MP3 objects and 4 captions, in
+    the public folders, which the manifest points at. With `access_too`: rotate copies them once to
+    the new token's folder and removes the old one; revoke moves them to tracks/<id>/; rotating
+    back publishes them again; a re-run after all that renders nothing."""
+    options = {"skip_instance_cache": True} if dest.startswith("s3://") else {}
+    root = dest.split("://", 1)[1]
+
+    def listing() -> dict[str, bytes]:
+        fs.invalidate_cache()
+        return {name.lstrip("/").removeprefix(f"{root}/"): fs.cat_file(name) for name in fs.find(root)}
+
+    def batch():
+        return run_batch(roster, dest, BatchOptions(cluster=dask_client, base_url="https://cdn.example.org/p/", storage_options=options),
+                         render_fn=fake_render, fingerprint_fn=fake_fingerprint)  # fmt: skip
+
+    def check_manifest(stored: dict[str, bytes]) -> list[dict]:
+        tracks = json.loads(stored["manifest.json"])["tracks"]
+        for track in tracks:
+            for info in track["files"].values():
+                assert len(stored[info["path"]]) == info["bytes"] and hashlib.sha256(stored[info["path"]]).hexdigest() == info["sha256"]
+        return tracks
+
+    def access(stored):
+        return {c["name"]: c for c in json.loads(stored["access.json"])["clients"]}
+
+    report = batch()
+    assert (len(report.rendered), len(report.published)) == (4, 3)
+    stored = listing()
+    mp3s = sorted(n for n in stored if n.endswith(".mp3"))
+    # One object per file: tracks × formats (MP3, and the captions), then each published folder's
+    # page, feed, zip, chapters and cover, and the batch's own five files.
+    assert len(mp3s) == 4 and len([n for n in stored if n.endswith(".vtt")]) == 4
+    assert all(n.startswith("public/") for n in mp3s) and not [n for n in stored if n.startswith("tracks/")]
+    others = {re.sub(r"^public/[A-Za-z0-9_-]{22}/", "", n) for n in stored if not n.endswith((".mp3", ".vtt"))}
+    assert {re.sub(r"^\d\d-.*\.chapters\.json$", "NN.chapters.json", n) for n in others} <= {
+        "manifest.json", "access.json", "links.csv", "public/robots.txt", "public/index.html",
+        "index.html", "feed.xml", "practice.zip", "cover.png", "NN.chapters.json"}  # fmt: skip
+    tracks = check_manifest(stored)
+    assert sorted(info["path"] for t in tracks for k, info in t["files"].items() if k == "mp3") == mp3s
+    ana = access(stored)["Ana"]
+    assert stored[f"public/{ana['token']}/feed.xml"].count(b"<enclosure") == 2
+    if not access_too:
+        return
+
+    cli_options = ["--storage-options", json.dumps(options)]
+    result = CliRunner().invoke(cli, ["access", "rotate", dest, "Ana", *cli_options])
+    assert result.exit_code == 0, result.output
+    rotated = listing()
+    new = access(rotated)["Ana"]["token"]
+    assert new != ana["token"] and not [n for n in rotated if n.startswith(f"public/{ana['token']}/")]
+    assert sorted(n for n in rotated if n.endswith(".mp3")) == sorted(n.replace(ana["token"], new) for n in mp3s)
+    assert f"https://cdn.example.org/p/{new}/feed.xml" in result.output
+    assert f"https://cdn.example.org/p/{new}/01-loving-kindness.mp3".encode() in rotated[f"public/{new}/feed.xml"]
+    check_manifest(rotated)
+
+    bo = access(rotated)["../../x"]
+    result = CliRunner().invoke(cli, ["access", "revoke", dest, "../../x", *cli_options])
+    assert result.exit_code == 0, result.output
+    revoked = listing()
+    assert len([n for n in revoked if n.endswith(".mp3")]) == 4 and not [n for n in revoked if n.startswith(f"public/{bo['token']}/")]
+    assert f"tracks/{bo['id']}/01-loving-kindness.mp3" in revoked
+    check_manifest(revoked)
+    result = CliRunner().invoke(cli, ["access", "list", dest, *cli_options])
+    assert "../../x\trevoked\t-\t-" in result.output
+
+    result = CliRunner().invoke(cli, ["access", "rotate", dest, "../../x", *cli_options])
+    assert result.exit_code == 0, result.output
+    restored = listing()
+    assert len([n for n in restored if n.endswith(".mp3")]) == 4 and not [n for n in restored if n.startswith("tracks/")]
+    check_manifest(restored)
+    again = batch()
+    assert (len(again.rendered), len(again.skipped)) == (0, 4)
+    assert sorted(listing()) == sorted(restored)
+
+
+def test_object_storage_keeps_each_file_once_on_s3(tmp_path, dask_client, monkeypatch):
+    """Listed on a real S3 API (moto's server): one object per file."""
+    with moto_s3(monkeypatch):
+        fs = fsspec.filesystem("s3", skip_instance_cache=True)
+        fs.mkdir("once")
+        storage_once(make_project(tmp_path), "s3://once/deliver", fs, dask_client, access_too=False)
+
+
+def test_access_rotate_and_revoke_move_the_one_object(tmp_path, dask_client, memory):
+    storage_once(make_project(tmp_path), "memory://bucket/deliver", memory, dask_client, access_too=True)
+
+
+@pytest.mark.long
+def test_access_rotate_and_revoke_on_s3(tmp_path, dask_client, monkeypatch):
+    with moto_s3(monkeypatch):
+        fs = fsspec.filesystem("s3", skip_instance_cache=True)
+        fs.mkdir("rotate")
+        storage_once(make_project(tmp_path), "s3://rotate/deliver", fs, dask_client, access_too=True)
+
+
+def test_a_worker_that_joins_later_is_checked_before_it_takes_a_task(monkeypatch):
+    """The batch's WorkerCheck runs on every worker that joins after it is registered: one that
+    matches gets the batch's resource, one that differs (another Attune) gets none and says why;
+    tasks asking for the resource go to checked workers only."""
+    from distributed import Client, LocalCluster, get_worker
+
+    import attune.version
+    from attune.delivery.cluster import NO_DASHBOARD, check_workers
+    from attune.delivery.worker_check import REFUSED_TOPIC, checked_threads
+
+    asks = [("pyttsx3", None, None, None)]
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None, scheduler_kwargs=NO_DASHBOARD) as cluster, Client(cluster) as client:
+        resource, theirs = check_workers(client, asks, StoreSpec("memory://b/x"), None)
+        first = next(iter(theirs))
+        cluster.scale(2)
+        client.wait_for_workers(2, timeout=30)
+        late = next(a for a in client.scheduler_info()["workers"] if a != first)
+        assert client.run_on_scheduler(checked_threads, resource) == 2  # the late joiner was checked and let in
+
+        monkeypatch.setattr(attune.version, "__version__", "0.0.1-other")  # the next worker to join runs another Attune
+        cluster.scale(3)
+        client.wait_for_workers(3, timeout=30)
+        deadline = __import__("time").monotonic() + 30
+        while not client.get_events(REFUSED_TOPIC) and __import__("time").monotonic() < deadline:
+            __import__("time").sleep(0.05)
+        [(_, event)] = client.get_events(REFUSED_TOPIC)
+        assert event["resource"] == resource and event["worker"] not in (first, late)
+        assert event["problem"][0].startswith("differs from this machine: attune 0.0.1-other (here ")
+        assert client.run_on_scheduler(checked_threads, resource) == 2
+        ran_on = {client.submit(lambda i: get_worker().address, i, resources={resource: 1}, pure=False).result() for i in range(12)}
+        assert ran_on <= {first, late}

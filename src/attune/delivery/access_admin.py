@@ -1,8 +1,14 @@
 """Managing access after a batch: list the links, rotate a client's token, revoke a client.
 
-Rotation republishes the client from the kept tracks (`DIR/tracks/`) and the roster the manifest
-names, under a new token, then removes the old folder: nothing is rendered again, the old URLs stop
-working, the other clients keep theirs.
+Rotation republishes the client from the kept tracks and the roster the manifest names, under a new
+token, then removes the old folder: nothing is rendered again, the old URLs stop working, the other
+clients keep theirs.
+
+In a folder the kept tracks are `DIR/tracks/`, and the public folder holds hard links to them. On
+object storage each track file is one object, in the client's public folder (the manifest points at
+it): rotation copies each once, inside the storage (no download, no upload), to the new token's
+folder, rebuilds the page, feed and zip there, then removes the old folder; revocation moves them
+(copy, then delete) to `tracks/<client id>/`, out of public reach, and removes the rest.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from .layout import batch_lock
 from .manifest import MANIFEST_NAME, Manifest
 from .publish import publication_fingerprint, publish_client, unpublish
 from .roster import load_roster
+from .store import StoreSpec, is_url, open_store
 
 
-def _root(folder: Path) -> Path:
+def _root(folder: Path | str) -> Path:
     root = Path(folder).resolve()
     if not (root / "access.json").is_file():
         raise OutputError(
@@ -28,8 +35,20 @@ def _root(folder: Path) -> Path:
     return root
 
 
-def client_links(folder: Path, base_url: str | None = None) -> list[tuple[str, str, str, str]]:
+def _remote(folder: Path | str) -> bool:
+    return is_url(folder) and not StoreSpec(str(folder)).is_local
+
+
+def client_links(folder: Path | str, base_url: str | None = None, storage_options: dict | None = None) -> list[tuple[str, str, str, str]]:
     """(client, state, page, feed) for every client; links under `base_url`, else the last batch's, else paths."""
+    if _remote(folder):
+        from .access_remote import read_access
+
+        store = open_store(StoreSpec(str(folder), dict(storage_options or {})))
+        access = read_access(store)
+        base = check_base_url(base_url) if base_url else access.base_url
+        root = Path(store.display())
+        return [(e.name, e.state, *(client_urls(e, base, root) if e.active else ("-", "-"))) for e in access.clients.values()]
     root = _root(folder)
     access = Access.load(root)
     base = check_base_url(base_url) if base_url else access.base_url
@@ -40,9 +59,13 @@ def client_links(folder: Path, base_url: str | None = None) -> list[tuple[str, s
     return rows
 
 
-def rotate_client(folder: Path, name: str, base_url: str | None = None) -> tuple[str, str]:
+def rotate_client(folder: Path | str, name: str, base_url: str | None = None, storage_options: dict | None = None) -> tuple[str, str]:
     """A new token for `name`, their folder republished under it; returns the new (page, feed).
     Not while a batch writes the folder (it would write access.json back without the new token)."""
+    if _remote(folder):
+        from .access_remote import rotate_remote
+
+        return rotate_remote(open_store(StoreSpec(str(folder), dict(storage_options or {}))), name, base_url)
     root = _root(folder)
     with batch_lock(root):
         return _rotate(root, name, base_url)
@@ -69,9 +92,13 @@ def _rotate(root: Path, name: str, base_url: str | None) -> tuple[str, str]:
     return client_urls(new, base, root)
 
 
-def revoke_client(folder: Path, name: str) -> None:
+def revoke_client(folder: Path | str, name: str, storage_options: dict | None = None) -> None:
     """Unpublish `name`'s folder; later batches do not publish them until they are rotated.
     Not while a batch writes the folder."""
+    if _remote(folder):
+        from .access_remote import revoke_remote
+
+        return revoke_remote(open_store(StoreSpec(str(folder), dict(storage_options or {}))), name)
     root = _root(folder)
     with batch_lock(root):
         _revoke(root, name)

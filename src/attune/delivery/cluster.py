@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -64,6 +65,8 @@ def connect(spec: str, allowed_failures: int | None = None) -> Iterator[Any]:
             "start the scheduler with DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=2 in its environment",
         )
     allowed_failures = DEFAULT_ALLOWED_FAILURES if allowed_failures is None else allowed_failures
+    if kind == "local":
+        method = _start_forkserver()  # first: it imports the renderer while this process imports dask
     try:
         import dask
         import distributed
@@ -75,19 +78,25 @@ def connect(spec: str, allowed_failures: int | None = None) -> Iterator[Any]:
             "distributed.scheduler.worker-saturation": WORKER_SATURATION,
             # The statistical profiler samples every thread's stack every 10 ms: CPU taken from renders.
             "distributed.worker.profile.enabled": False,
+            "distributed.worker.multiprocessing-method": method,
         }
+        with contextlib.suppress(Exception):  # the forkserver's preload is ours (set above), not Dask's own list
+            distributed.utils._forkserver_preload_set = True
+        # Held while the cluster lives: a worker that dies is restarted by its nanny, forked warm too.
         with dask.config.set(config):
+            # env: a forkserver started earlier (by this process's pool) has the environment of then; the workers get today's.
             cluster = distributed.LocalCluster(
-                n_workers=int(value), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL, scheduler_kwargs=NO_DASHBOARD
-            )
+                n_workers=int(value), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL,
+                scheduler_kwargs=NO_DASHBOARD, env=dict(os.environ),
+            )  # fmt: skip
             client = distributed.Client(cluster)
-        try:
-            yield client
-        finally:
-            with contextlib.suppress(Exception):
-                client.close()
-            with contextlib.suppress(Exception):
-                cluster.close()
+            try:
+                yield client
+            finally:
+                with contextlib.suppress(Exception):
+                    client.close()
+                with contextlib.suppress(Exception):
+                    cluster.close()
         return
     try:
         client = distributed.Client(str(value), timeout=CONNECT_TIMEOUT_S)
@@ -100,30 +109,48 @@ def connect(spec: str, allowed_failures: int | None = None) -> Iterator[Any]:
             client.close()
 
 
-def check_workers(client: Any, asks: list[Any], dest: StoreSpec, probe: str | None) -> dict[str, dict[str, Any]]:
-    """Refuse a cluster whose workers would render differently from this machine (their fingerprints
-    would lie), or that cannot see a local destination. Returns each worker's identity."""
+#: What a `local:N` cluster's forkserver imports before it forks any worker: the renderer, warmed up,
+#: and Dask's worker. Each worker starts as a fork of it, warm, instead of importing both itself.
+CLUSTER_PRELOAD = ["attune.delivery.preload", "distributed"]
+
+
+def _start_forkserver() -> str:
+    """Start the forkserver `local:N` workers are forked from (preloaded: `CLUSTER_PRELOAD`), without
+    waiting for it; returns Dask's multiprocessing method ("spawn" where there is no forkserver).
+    Already running (this process's pool started it), it is used as it is: its workers import what
+    it lacks on their first track."""
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    multiprocessing.get_context("forkserver").set_forkserver_preload(CLUSTER_PRELOAD)
+    multiprocessing.forkserver.ensure_running()
+    return "forkserver"
+
+
+def check_workers(client: Any, asks: list[Any], dest: StoreSpec, probe: str | None) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Register the batch's `WorkerCheck` with the scheduler (it warms and checks every worker there,
+    and every worker that joins later, before it takes a task), and refuse a cluster whose workers
+    would render differently from this machine (their fingerprints would lie), or that cannot see a
+    local destination. Returns the resource every task asks for, and each checked worker's identity."""
+    from .worker_check import WorkerCheck, verdict_of
+
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
     except TimeoutError:
         raise SettingsError(f"no worker joined the scheduler within {CONNECT_TIMEOUT_S:g} s", "start workers with `dask worker tcp://HOST:8786`") from None
-    mine = worker_identity(asks)
-    theirs = client.run(worker_identity, asks, dest, probe)
+    plugin = WorkerCheck(worker_identity(asks), asks, dest, probe)
+    client.register_plugin(plugin, name=plugin.name)
+    theirs = {address: v for address, v in client.run(verdict_of, plugin.name).items() if v is not None}
     for address, info in sorted(theirs.items()):
-        if info["attune"] != mine["attune"] or info["engines"] != mine["engines"]:
-            differs = [f"attune {info['attune']} (here {mine['attune']})"] if info["attune"] != mine["attune"] else []
-            if not differs:  # the same Attune, another engine (or engine library)
-                differs = [f"{e}: {info['engines'].get(e)!r} (here {mine['engines'][e]!r})" for e in mine["engines"] if info["engines"].get(e) != mine["engines"][e]]
-            raise SettingsError(
-                f"the worker {address} on {info['host']} differs from this machine: {'; '.join(differs)}",
-                "install the same Attune version and speech engine on every worker (fingerprints would not match otherwise)",
-            )
-        if info["sees_dest"] is False:
-            raise OutputError(
-                f"the worker {address} on {info['host']} cannot see the output folder {dest.url}",
-                "use a folder every worker shares, or an object-storage destination (-o s3://bucket/prefix)",
-            )
-    return theirs
+        if info["problem"] is None:
+            continue
+        message, hint = info["problem"]
+        if message.startswith("cannot see"):
+            raise OutputError(f"the worker {address} on {info['host']} cannot see the output folder {dest.url}", hint)
+        raise SettingsError(f"the worker {address} on {info['host']} {message}", hint)
+    return plugin.resource, theirs
 
 
 def _speech_asks(tasks: Sequence[TrackJob]) -> list[tuple[str, str | None, str | None, str | None]]:
@@ -153,6 +180,7 @@ class DaskExecutor:
         self.names: dict[str, str] = {}
         self.busy: tuple[str, ...] = ()
         self.total = 0
+        self.resource = ""
 
     @contextlib.contextmanager
     def session(self, plan: BatchPlan, needed: bool) -> Iterator[None]:
@@ -164,7 +192,8 @@ class DaskExecutor:
         with contextlib.ExitStack() as stack:
             self.client = stack.enter_context(_client_for(self.cluster, self.allowed_failures))
             probe = stack.enter_context(_probe(self.store))
-            check_workers(self.client, _speech_asks(plan.pending), self.spec, probe)
+            self.resource, _ = check_workers(self.client, _speech_asks(plan.pending), self.spec, probe)
+            stack.callback(_unregister, self.client, self.resource)
             try:
                 yield
             except KeyboardInterrupt:
@@ -180,7 +209,7 @@ class DaskExecutor:
         run_id = self.plan.run_id
         for index, job in enumerate(ordered):
             task = RenderTask(job.key, job.request, bundle(job.request), job.fingerprint, job.spec.title, job.meta, self.spec, run_id,
-                              self.render_fn, self.cache_dir, self.cache_url, self.storage_options)  # fmt: skip
+                              self.render_fn, self.cache_dir, self.cache_url, self.storage_options, self.plan.access[job.client.name].token)  # fmt: skip
             self.queue.append((index, job, task))
         self._submit_more()
 
@@ -188,13 +217,14 @@ class DaskExecutor:
         """Keep one task in flight per worker thread; the rest wait here, in the client. The scheduler
         queues tasks itself (worker-saturation) only for groups larger than twice the threads; a task
         assigned to a worker that dies counts as a failure of its own."""
+        capacity = max(1, self._checked_threads())  # (also hands waiting tasks to workers checked since)
         if not self.queue:
             return
-        capacity = max(1, sum(self.client.nthreads().values()))
         while self.queue and len(self.futures) < capacity:
             index, job, task = self.queue.pop(0)
             key = f"attune-render-{self.plan.run_id}-{index}"
-            self.futures[self.client.submit(render_task, task, key=key, pure=False, priority=self.total - index)] = job
+            future = self.client.submit(render_task, task, key=key, pure=False, priority=self.total - index, resources={self.resource: 1})
+            self.futures[future] = job
             self.names[key] = f"{job.client.name} / {job.spec.file_stem}"
 
     def publish(self, publication: Publication) -> None:
@@ -202,7 +232,7 @@ class DaskExecutor:
         task = PublishTask(plan.roster, bundle_cover(plan.roster.cover), publication.client, publication.access, publication.entries, plan.base_url,
                            self.spec, self.plan.run_id)  # fmt: skip
         key = f"attune-{self.plan.run_id}-publish-{publication.access.id}"
-        self.publishing[self.client.submit(publish_task, task, key=key, pure=False, priority=self.total + 1)] = publication
+        self.publishing[self.client.submit(publish_task, task, key=key, pure=False, priority=self.total + 1, resources={self.resource: 1})] = publication
 
     def outcomes(self) -> Iterator[Outcome]:
         waiting = set(self.futures) | set(self.publishing)
@@ -220,10 +250,34 @@ class DaskExecutor:
                 yield Rendered(job, result)
             self._submit_more()
             waiting = set(self.futures) | set(self.publishing)
-            busy = _busy(self.client, self.names)
+            busy = _busy(self.client, self.names) + self._refused()
             if busy != self.busy:
                 self.busy = busy
                 yield Working(busy)
+
+    def _checked_threads(self) -> int:
+        """Threads of the workers the check let in (the batch's resource), as the scheduler sees them now."""
+        from .worker_check import checked_threads
+
+        try:
+            return int(self.client.run_on_scheduler(checked_threads, self.resource))
+        except Exception:  # a scheduler without Attune installed cannot run it: count from its report
+            try:
+                workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
+            except Exception:
+                return len(self.futures)
+            return int(sum(w.get("resources", {}).get(self.resource, 0) for w in workers))
+
+    def _refused(self) -> tuple[str, ...]:
+        """Workers that joined after the start and were refused by the check (they take nothing), and why."""
+        from .worker_check import REFUSED_TOPIC
+
+        try:
+            events = self.client.get_events(REFUSED_TOPIC)
+        except Exception:
+            return ()
+        refused = {e["worker"]: e for _, e in events if isinstance(e, dict) and e.get("resource") == self.resource}
+        return tuple(f"{a.split('://')[-1]} not used: it {e['problem'][0]}" for a, e in sorted(refused.items()))
 
     def publish_now(self, publication: Publication) -> bool:
         return False  # the cluster is closed (local) or its queued tasks cancelled (remote) by now
@@ -244,6 +298,12 @@ def _client_for(cluster: str | Any, allowed_failures: int | None) -> Iterator[An
             yield client
     else:
         yield cluster
+
+
+def _unregister(client: Any, name: str) -> None:
+    """The batch's check leaves the scheduler with the batch (workers keep their resource, harmlessly)."""
+    with contextlib.suppress(Exception):
+        client.unregister_worker_plugin(name)
 
 
 def _wait(futures: set[Any]) -> tuple[set[Any], set[Any]]:

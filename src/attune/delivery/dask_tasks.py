@@ -21,7 +21,8 @@ from typing import Any
 
 from ..errors import AttuneError
 from .inputs import InputFile, materialise
-from .manifest import TrackEntry
+from .layout import public_path
+from .manifest import TrackEntry, relocated
 from .store import LocalStore, StoreSpec, open_store, scratch_folder
 from .track_job import JobMeta, JobResult, render_entry
 
@@ -44,6 +45,8 @@ class RenderTask:
     #: A shared speech store (`--cache-url`), and its storage options.
     cache_url: str | None = None
     cache_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: The client's token: on object storage the track's files are uploaded once, into their public folder.
+    token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,11 @@ def render_task(task: RenderTask) -> JobResult:
                 use_shared_store(cache_dir, SharedStore(task.cache_url, task.cache_options))
             entry = render_entry(request, task.render_fn, cache_dir, out_root, task.meta, task.title_override, task.fingerprint)
             store = open_store(task.dest, create=False)
-            store.put_files([(out_root / file.path, file.path) for file in entry.files.values()], task.run_id)
+            rendered = entry
+            token = task.token
+            if store.keeps_in_public and token is not None:  # one object per file, in the client's public folder
+                entry = relocated(entry, lambda suffix: public_path(token, task.meta.track, task.meta.client, suffix))
+            store.put_files([(out_root / file.path, moved.path) for file, moved in zip(rendered.files.values(), entry.files.values())], task.run_id)
             return JobResult(entry=entry)
         except AttuneError as exc:
             return JobResult(error=_client_terms(str(exc), scratch))
@@ -103,7 +110,7 @@ def _client_terms(message: str, scratch: Path) -> str:
 def publish_task(task: PublishTask) -> str:
     """Build the client's public folder and put it at `public/<token>/` of the destination; returns
     the folder's URL. Raises what stops it (the client stays unpublished; the batch says why)."""
-    from .publish import publish_client
+    from .publish import publish_client, publish_to_store
 
     store = open_store(task.dest, create=False)
     with scratch_folder(_scratch_parent(), "attune-publish-") as scratch:
@@ -117,16 +124,7 @@ def publish_task(task: PublishTask) -> str:
         if isinstance(store, LocalStore):
             assert store.local_root is not None
             return str(publish_client(roster, task.client, task.access, store.local_root, task.entries, task.base_url))
-        root = (scratch / "root").resolve()
-        for entry in task.entries:
-            for file in entry.files.values():
-                local = root / file.path
-                local.parent.mkdir(parents=True, exist_ok=True)
-                store.get_file(file.path, local)
-        (root / "public").mkdir(exist_ok=True)
-        folder = publish_client(roster, task.client, task.access, root, task.entries, task.base_url)
-        store.replace_tree(folder, f"public/{task.access.token}", task.run_id, last=("feed.xml", "index.html"))
-        return store.display(f"public/{task.access.token}")
+        return publish_to_store(store, roster, task.client, task.access, task.entries, task.base_url, task.run_id, scratch)
 
 
 def worker_identity(asks: Sequence[Any], dest: StoreSpec | None = None, probe: str | None = None) -> dict[str, Any]:

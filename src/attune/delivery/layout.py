@@ -82,6 +82,17 @@ def public_stem(stem: str, client_name: str) -> str:
     return stem
 
 
+def kept_path(client_id: str, track: str, suffix: str) -> str:
+    """Where a track's file (`suffix`: ".mp3", ".vtt"…) is kept: `tracks/<client id>/<track><suffix>`."""
+    return f"{TRACKS}/{client_id}/{track}{suffix}"
+
+
+def public_path(token: str, track: str, client_name: str, suffix: str) -> str:
+    """Where a track's file is published: `public/<token>/<public stem><suffix>`. On object storage
+    the rendered file is kept there, once (`attune.delivery.store.Store.keeps_in_public`)."""
+    return f"{PUBLIC}/{token}/{public_stem(track, client_name)}{suffix}"
+
+
 def temporary_folder(parent: Path, name: str) -> Path:
     """A new hidden folder beside `name` in `parent`, for building a folder that appears complete."""
     folder = parent / f".{name}.part-{secrets.token_hex(4)}"

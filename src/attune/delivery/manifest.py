@@ -8,9 +8,9 @@ foreign manifest reads as empty, so every track renders again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import AttuneError
@@ -95,11 +95,15 @@ class TrackEntry:
     limiter_reduction_db: float | None = None
     #: The sections: (title, start_s) each, for the podcast chapters file.
     chapters: tuple[tuple[str, float], ...] = ()
+    #: The track's key in the layout (`tracks/<client id>/<track>.<format>`) when its files are
+    #: elsewhere: on object storage each file is one object, in the client's public folder, and
+    #: `files` point at it there (None: the files are at the key, as in a local folder).
+    kept: str | None = None
 
     @property
     def key(self) -> str:
-        """The audio file's path relative to the output folder: the track's identity in the manifest."""
-        return self.audio.path
+        """The track's identity in the manifest: its key in the layout (where a local folder keeps its audio)."""
+        return self.kept or self.audio.path
 
     @property
     def audio(self) -> FileEntry:
@@ -121,6 +125,8 @@ class TrackEntry:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["files"] = {kind: {k: v for k, v in asdict(entry).items() if v is not None} for kind, entry in self.files.items()}
+        if self.kept is None:
+            del data["kept"]
         return data
 
     @staticmethod
@@ -134,6 +140,12 @@ class TrackEntry:
         if not entry.files or not isinstance(entry.audio.path, str):
             raise ValueError("a track entry needs an audio file")
         return entry
+
+
+def relocated(entry: TrackEntry, path_of: Callable[[str], str]) -> TrackEntry:
+    """`entry` with each file at `path_of(its suffix)` (".mp3", ".vtt"…), its key kept."""
+    files = {kind: replace(file, path=path_of(PurePosixPath(file.path).suffix)) for kind, file in entry.files.items()}
+    return replace(entry, files=files, kept=entry.key)
 
 
 @dataclass

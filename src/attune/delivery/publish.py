@@ -130,6 +130,26 @@ def publish_client(roster: Roster, client: Client, access: ClientAccess, root: P
     return final
 
 
+def publish_to_store(store: Store, roster: Roster, client: Client, access: ClientAccess, entries: Sequence[TrackEntry], base_url: str | None,
+                     run_id: str, scratch: Path) -> str:  # fmt: skip
+    """Publish a client on object storage, where their track files already are the objects of their
+    public folder (`public/<token>/`, uploaded by the renders): the page, feed, chapters, cover and
+    zip are built in `scratch` (the tracks downloaded for the zip) and uploaded beside them, the
+    page and feed last; what the folder no longer has is removed. Returns the folder's URL."""
+    prefix = f"{PUBLIC}/{access.token}"
+    root = (scratch / "root").resolve()
+    for entry in entries:
+        for file in entry.files.values():
+            local = root / file.path
+            local.parent.mkdir(parents=True, exist_ok=True)
+            store.get_file(file.path, local)
+    (root / PUBLIC).mkdir(exist_ok=True)
+    folder = publish_client(roster, client, access, root, entries, base_url)
+    in_place = {file.path for entry in entries for file in entry.files.values() if file.path.startswith(prefix + "/")}
+    store.replace_tree(folder, prefix, run_id, last=("feed.xml", "index.html"), in_place=in_place)
+    return store.display(prefix)
+
+
 def unpublish(root: Path, token: str) -> None:
     """Remove a client's published folder (revoked, or moved by a rotation)."""
     folder = inside(root, root / PUBLIC / token)

@@ -160,10 +160,15 @@ class BatchRunner:
         if isinstance(problem, str):
             plan.results[key] = failed(client, spec, problem)
             self.manifest.tracks.pop(key, None)
-        elif not self.force and unchanged(self.previous.tracks.get(key), problem, self.store):
+        elif not self.force and unchanged(self.previous.tracks.get(key), problem, self.store) and self._in_place(self.previous.tracks[key], entry):
             plan.results[key] = outcome(client, spec, self.previous.tracks[key], self.store, skipped=True)
         else:
             plan.pending.append(problem)
+
+    def _in_place(self, track: TrackEntry, access: ClientAccess) -> bool:
+        """On object storage a track's files are its client's public folder's objects; under another
+        token (a rotation cut short) the track renders again."""
+        return not self.store.keeps_in_public or track.audio.path.startswith(f"public/{access.token}/")
 
     def _job_or_problem(self, client: Client, entry: ClientAccess, spec: TrackSpec, key: str, settings: TrackSettings) -> TrackJob | str:
         """The track's job, or why it cannot render (its script is missing, a setting is refused)."""

@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -63,6 +63,10 @@ class Store:
     url: str
     #: The resolved folder for a local destination; None for object storage.
     local_root: Path | None = None
+    #: Where a track's files are kept. False (a folder): at `tracks/<id>/`, and the public folder
+    #: holds hard links to them. True (object storage, which has no links): once, as the objects of
+    #: the client's public folder, which the manifest points at (a revoked client's move to `tracks/`).
+    keeps_in_public: bool = False
 
     def display(self, key: str = "") -> str:
         return self.url.rstrip("/") + ("/" + key if key else "")
@@ -101,18 +105,23 @@ class Store:
         """The file is there with the recorded size (and, in a local folder, the recorded sha256)."""
         return self.size(entry.path) == entry.bytes
 
-    def replace_tree(self, folder: Path, prefix: str, run_id: str, last: Sequence[str] = ()) -> None:
+    def copy(self, source: str, target: str) -> None:
+        """A copy of the object `source` at `target`, made by the storage itself (nothing downloaded)."""
+        raise NotImplementedError
+
+    def replace_tree(self, folder: Path, prefix: str, run_id: str, last: Sequence[str] = (), in_place: Collection[str] = ()) -> None:
         """Make the objects under `prefix` those of the local `folder`: every file uploaded whole,
         the names in `last` (the page and the feed, which link to the rest) after all others, then
-        what the folder no longer has removed."""
+        what the folder no longer has removed. Keys in `in_place` are there already (a track's
+        files, uploaded by its render): neither uploaded again nor removed."""
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         rel = {p: p.relative_to(folder).as_posix() for p in files}
-        first = [(p, f"{prefix}/{rel[p]}") for p in files if rel[p] not in last]
+        first = [(p, f"{prefix}/{rel[p]}") for p in files if rel[p] not in last and f"{prefix}/{rel[p]}" not in in_place]
         final = [(p, f"{prefix}/{rel[p]}") for p in files if rel[p] in last]
         before = self.listing(prefix)
         self.put_files(first, run_id)
         self.put_files(final, run_id)
-        self.remove([key for key in before if key not in {k for _, k in first + final}])
+        self.remove([key for key in before if key not in {k for _, k in first + final} and key not in in_place])
 
     def remove_temporaries(self, run_id: str) -> None:
         """Remove the temporary objects this run's tasks left (a worker lost mid-upload)."""
@@ -209,6 +218,8 @@ class LocalStore(Store):
 class FsspecStore(Store):
     """Object storage (or any fsspec file system) under a URL prefix."""
 
+    keeps_in_public = True
+
     def __init__(self, spec: StoreSpec):
         try:
             import fsspec
@@ -258,6 +269,10 @@ class FsspecStore(Store):
 
     def get_file(self, key: str, local: Path) -> None:
         self.fs.get_file(self._path(key), str(local))
+
+    def copy(self, source: str, target: str) -> None:
+        self.fs.copy(self._path(source), self._path(target))  # S3: CopyObject, whole or not at all
+        self.fs.invalidate_cache()
 
     def size(self, key: str) -> int | None:
         self.fs.invalidate_cache()
