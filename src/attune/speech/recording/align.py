@@ -27,7 +27,7 @@ from .recognise import ASR_RATE_HZ, Word, model_identity, recognise, words_from_
 from .take import check_take, decode_take
 
 #: Bump when matching or cutting changes: cached alignments are then made again (words are kept).
-ALIGN_VERSION = 3
+ALIGN_VERSION = 4
 
 
 class RecordingError(ScriptError):
@@ -136,7 +136,8 @@ def align_take(
         # The neighbouring words' middles bound the search: a recogniser often starts a word early, in the pause before it.
         after_prev = _middle(words[m.first_word - 1]) if m.first_word > 0 else 0.0
         before_next = _middle(words[m.last_word + 1]) if m.last_word + 1 < len(words) else env.duration_s
-        start_s, end_s = cuts.speech_edges(env, words[m.first_word].start_s, words[m.last_word].end_s, after_prev, before_next)
+        first, last = words[m.first_word], words[m.last_word]
+        start_s, end_s = cuts.speech_edges(env, (first.start_s, first.end_s), (last.start_s, last.end_s), after_prev, before_next)
         spans.append((cuts.after_false_start(env, start_s, end_s), end_s))
     # Edges in take order, so that each clip's breath room stops short of its neighbours'.
     order = sorted(range(len(spans)), key=lambda k: spans[k][0])
