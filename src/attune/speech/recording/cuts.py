@@ -31,8 +31,8 @@ WINDOW_S = 0.01
 SHORT_PAUSE_S = 0.06
 CLICK_S = 0.04
 #: How far outside the recogniser's word edges the speech edge may be.
-SEARCH_BEFORE_S = 1.0
-SEARCH_AFTER_S = 1.0
+SEARCH_BEFORE_S = 2.0
+SEARCH_AFTER_S = 2.0
 #: Breath room kept before the speech starts and after it ends (faded in and out over it).
 LEAD_S = 0.12
 TAIL_S = 0.2
@@ -120,8 +120,8 @@ def speech_edges(
     env: Envelope, first_word: tuple[float, float], last_word: tuple[float, float], after_prev_s: float, before_next_s: float
 ) -> tuple[float, float]:
     """The sentence's speech start and end (seconds) near the recogniser's first and last words
-    ((start_s, end_s) each), between `after_prev_s` and `before_next_s` (the middles of the
-    neighbouring heard words, or the take's ends)."""
+    ((start_s, end_s) each), between `after_prev_s` and `before_next_s` (the start of the word heard
+    before and the end of the word heard after, or the take's ends)."""
     n = env.quiet.size
 
     def idx(t: float) -> int:
@@ -129,13 +129,13 @@ def speech_edges(
 
     pauses = [(a, b) for a, b in _runs(env.quiet) if b - a >= round(SHORT_PAUSE_S / WINDOW_S) or a == 0 or b == n]
     middle = (idx(first_word[0]) + idx(last_word[1])) // 2
-    # The start: the end of the longest pause from just after the word before to the first word's end.
+    # The start: the end of the pause with most of itself between the start of the word heard before and the first word's end.
     lo = idx(max(after_prev_s, first_word[0] - SEARCH_BEFORE_S, 0.0))
     hi = max(lo + 1, min(idx(first_word[1]), middle))
     pause = _longest_pause(pauses, lo, hi)
     start = pause[1] if pause is not None else idx(first_word[0])
     floor_at = pause[0] if pause is not None else lo
-    # The end: the start of the longest pause from the last word's start to just before the next word.
+    # The end: the start of the pause with most of itself between the last word's start and the end of the word heard next.
     lo_end = max(idx(last_word[0]), middle, start + 1)
     hi_end = max(lo_end + 1, idx(min(before_next_s, last_word[1] + SEARCH_AFTER_S)))
     pause = _longest_pause([(a, b) for a, b in pauses if a >= start], lo_end, hi_end)
