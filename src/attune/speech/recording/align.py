@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...errors import AttuneError, ScriptError, combine
 from ...system.atomic import write_text
@@ -25,6 +26,9 @@ from . import cuts
 from .match import match_sentences
 from .recognise import ASR_RATE_HZ, Word, model_identity, recognise, words_from_json, words_to_json
 from .take import check_take, decode_take
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Bump when matching or cutting changes: cached alignments are then made again (words are kept).
 ALIGN_VERSION = 4
@@ -94,10 +98,10 @@ class _Take:
 
     def __init__(self, path: Path):
         self.path = path
-        self._samples = None
+        self._samples: np.ndarray | None = None
 
     @property
-    def samples(self):
+    def samples(self) -> np.ndarray:
         if self._samples is None:
             self._samples = decode_take(self.path, ASR_RATE_HZ)
         return self._samples
