@@ -8,11 +8,11 @@ plus 10 dB, or 45 dB under its loud speech (the 95th percentile); bursts of soun
 under that threshold: it is still sound while the level smoothed over 50 ms stays 3 dB above the
 room's own (the median of the quiet windows), and an edge moves out over it.
 
-A sentence's speech starts at the end of the longest pause between the middle of the word heard
-before it and the end of its first word (the recogniser often starts a word early, in the pause
-before it, or late, inside it), and ends at the start of the longest pause between the start of its
-last word and the middle of the next word heard. The clip keeps breath room around that (`LEAD_S`,
-`TAIL_S`), never reaching into the neighbouring speech.
+A sentence's speech starts at the end of the pause with most of itself between the start of the word
+heard before it (at most 2 s back) and the end of its first word (the recogniser often starts a word
+early, in the pause before it, or late, inside it), and ends at the start of the pause with most of
+itself between the start of its last word and the end of the next word heard. The clip keeps breath
+room around that (`LEAD_S`, `TAIL_S`), never reaching into the neighbouring speech.
 
 A retake the recogniser heard as one reading ("Or may… Or, may you be free", heard as "Or may you be
 free") is split where it paused: a pause inside a sentence's speech is a retake's when the sound just

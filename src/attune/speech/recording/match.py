@@ -3,8 +3,9 @@
 One sequence alignment of the script's words against the words heard (difflib's longest matching
 blocks, both sequences reversed), so that:
 - a misheard or missing word leaves the rest of its sentence matched (a sentence is found when at
-  least half its words are, in one run with few words between them), and a misheard first or last
-  word still belongs to the reading (the unmatched words heard next to the run are taken in);
+  least half its words are, in one run with few words between them, or LOW_SCORE of them when they
+  sit in order between its neighbours' readings), and a misheard first or last word still belongs to
+  the reading (the unmatched words heard next to the run are taken in, as long as they fit);
 - of two readings of a sentence, the later one wins: reversed, the last reading comes first, and
   difflib takes the first of equally long matches; a false start is shorter than a complete reading
   (each sentence ends in a token nothing matches, so no block runs on into a neighbour);
