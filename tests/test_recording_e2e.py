@@ -140,3 +140,39 @@ def test_every_take_format_decodes_to_the_same_audio(take, tmp_path, suffix, rat
     lag = int(np.argmax(np.correlate(decoded[8000:24000], reference[8000:24000], "full"))) - 15999
     assert abs(lag) <= 0.06 * 16000
     assert np.corrcoef(decoded[max(0, lag) : n][: n - 2000], reference[max(0, -lag) : n][: n - 2000])[0, 1] > 0.95
+
+
+#: A harder take: read fast (170 wpm) with short pauses, the false start two thirds of the sentence and
+#: under half a second before the reading again, 60 Hz hum, five clicks, room tone at 15 dB SNR, -30 LUFS.
+HARD_SENTENCES = [
+    "Let the shoulders soften, and feel the weight of the body.",
+    "Whatever you felt along the way, resistance, softening, or nothing much at all, it was part of the practice.",
+    "Or, may you be free from what hurts you.",
+    "Rest here for a while.",
+]
+
+
+@pytest.fixture(scope="module")
+def hard_take(tmp_path_factory, shared_engine_cache):
+    folder = tmp_path_factory.mktemp("hard-take")
+    built = build_take(
+        HARD_SENTENCES, folder / "hard.m4a", cache_dir=shared_engine_cache, retake=1, rate_wpm=170.0, seed=7,
+        layout={"gaps_s": (0.5, 0.7, 0.45, 0.6), "false_start_share": 0.65, "retake_gap_s": 0.45},
+        faults={"hum_hz": 60.0, "hum_db": -22.0, "snr_db": 15.0, "clicks": 5, "rumble_db": -18.0},
+    )  # fmt: skip
+    script = folder / "hard.yaml"
+    script.write_text("title: Hard\nsections:\n  - name: All\n    text: |\n" + "".join(f"      {s} [pause 1s..]\n" for s in HARD_SENTENCES), encoding="utf-8")
+    return built, script
+
+
+def test_a_fast_take_with_a_long_false_start_and_loud_room_tone_is_cut_within_a_quarter_second(hard_take, tmp_path):
+    take, script = hard_take
+    result = run("align", str(script), str(take.path), "--json", cache_dir=tmp_path)
+    assert result.exit_code == 0, result.output
+    rows = {row["text"]: row for row in json.loads(result.stdout)}
+    edges = [(round(rows[t]["start_s"] - a, 2), round(rows[t]["end_s"] - b, 2)) for t, a, b in take.truth]
+    print("edge errors (s):", edges)
+    assert all(abs(a) <= 0.25 and abs(b) <= 0.25 for a, b in edges), edges
+    # The false start is left out, and said to be.
+    assert rows[HARD_SENTENCES[1]]["start_s"] > take.false_start[1]
+    assert "speech not in the script is left out" in result.stderr

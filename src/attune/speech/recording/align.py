@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...errors import AttuneError, ScriptError, combine
 from ...system.atomic import write_text
@@ -26,8 +27,11 @@ from .match import match_sentences
 from .recognise import ASR_RATE_HZ, Word, model_identity, recognise, words_from_json, words_to_json
 from .take import check_take, decode_take
 
+if TYPE_CHECKING:
+    import numpy as np
+
 #: Bump when matching or cutting changes: cached alignments are then made again (words are kept).
-ALIGN_VERSION = 3
+ALIGN_VERSION = 4
 
 
 class RecordingError(ScriptError):
@@ -89,8 +93,23 @@ def _write_json(path: Path, data) -> None:
         write_text(path, json.dumps(data))
 
 
-def heard_words(take: Path, take_sha256: str, asr_model: str | None, cache_dir: Path | None) -> list[Word]:
+class _Take:
+    """The take decoded for the recogniser once, when first needed."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._samples: np.ndarray | None = None
+
+    @property
+    def samples(self) -> np.ndarray:
+        if self._samples is None:
+            self._samples = decode_take(self.path, ASR_RATE_HZ)
+        return self._samples
+
+
+def heard_words(take: Path | _Take, take_sha256: str, asr_model: str | None, cache_dir: Path | None) -> list[Word]:
     """The words the recogniser hears in `take` (cached by its sha256 and the recogniser)."""
+    take = take if isinstance(take, _Take) else _Take(Path(take))
     identity = model_identity(asr_model)
     key = hashlib.sha256(f"{take_sha256}\n{identity}".encode()).hexdigest()
     path = _cache_root(cache_dir) / "words" / key[:2] / f"{key}.json"
@@ -98,9 +117,44 @@ def heard_words(take: Path, take_sha256: str, asr_model: str | None, cache_dir: 
     if isinstance(stored, dict) and stored.get("identity") == identity:
         with contextlib.suppress(TypeError, ValueError):
             return words_from_json(stored["words"])
-    words = recognise(decode_take(take, ASR_RATE_HZ), asr_model)
+    words = recognise(take.samples, asr_model)
     _write_json(path, {"identity": identity, "take_sha256": take_sha256, "words": words_to_json(words)})
     return words
+
+
+#: A stretch of the take between two found sentences, this long or more, is heard again when a sentence is missing.
+REHEAR_MIN_S = 0.5
+REHEAR_MARGIN_S = 0.3
+
+
+def _heard_again(take: _Take, words: list[Word], texts: Sequence[str], asr_model: str | None):
+    """Match again after hearing, on their own, the stretches between found sentences where one is
+    missing: in a long take the recogniser sometimes drops a sentence (a 30 s window that it cut or
+    heard as silence), and a window of its own brings it back. The words heard there replace the
+    words first heard there. Returns (words, matching)."""
+    matching = match_sentences(texts, words)
+    if not matching.missing:
+        return words, matching
+    found = sorted(matching.found, key=lambda m: m.index)
+    stretches = []
+    for index in matching.missing:
+        before = [m for m in found if m.index < index]
+        after = [m for m in found if m.index > index]
+        lo = words[before[-1].last_word].end_s if before else 0.0
+        hi = words[after[0].first_word].start_s if after else take.samples.size / ASR_RATE_HZ
+        if hi - lo >= REHEAR_MIN_S and (lo, hi) not in stretches:
+            stretches.append((lo, hi))
+    if not stretches:
+        return words, matching
+    kept = list(words)
+    for lo, hi in stretches:
+        a, b = max(0.0, lo - REHEAR_MARGIN_S), hi + REHEAR_MARGIN_S
+        piece = take.samples[round(a * ASR_RATE_HZ) : round(b * ASR_RATE_HZ)]
+        again = [Word(w.text, w.start_s + a, w.end_s + a) for w in recognise(piece, asr_model)]
+        again = [w for w in again if lo <= (w.start_s + w.end_s) / 2 <= hi]
+        kept = [w for w in kept if not lo < (w.start_s + w.end_s) / 2 < hi] + again
+    kept.sort(key=lambda w: w.start_s)
+    return kept, match_sentences(texts, kept)
 
 
 def align_take(
@@ -122,22 +176,28 @@ def align_take(
         with contextlib.suppress(TypeError, ValueError, KeyError):
             aligned = tuple(AlignedSentence(**{**item, "line": lines[item["text"]]}) for item in stored["sentences"])
             return Alignment(take_sha256, aligned, tuple(stored["warnings"]))
-    words = heard_words(take, take_sha256, asr_model, cache_dir)
-    matching = match_sentences(texts, words)
+    decoded = _Take(take)
+    words, matching = _heard_again(decoded, heard_words(decoded, take_sha256, asr_model, cache_dir), texts, asr_model)
     if matching.missing:
         errors: list[AttuneError] = [
             RecordingError(f'"{_first_words(texts[i])}" is not in {label}', "record it, or remove it", path=script_path, line=lines[texts[i]])
             for i in matching.missing
         ]
         raise combine(errors, script_path)
-    env = cuts.envelope(decode_take(take, ASR_RATE_HZ), ASR_RATE_HZ)
+    env = cuts.envelope(decoded.samples, ASR_RATE_HZ)
     spans = []
+    false_starts: list[tuple[float, float, str]] = []
     for m in matching.found:
-        # The neighbouring words' middles bound the search: a recogniser often starts a word early, in the pause before it.
-        after_prev = _middle(words[m.first_word - 1]) if m.first_word > 0 else 0.0
-        before_next = _middle(words[m.last_word + 1]) if m.last_word + 1 < len(words) else env.duration_s
-        start_s, end_s = cuts.speech_edges(env, words[m.first_word].start_s, words[m.last_word].end_s, after_prev, before_next)
-        spans.append((cuts.after_false_start(env, start_s, end_s), end_s))
+        # The neighbouring words bound the search (their times are rough: a recogniser often starts a word early, in the pause before it).
+        after_prev = words[m.first_word - 1].start_s if m.first_word > 0 else 0.0
+        before_next = words[m.last_word + 1].end_s if m.last_word + 1 < len(words) else env.duration_s
+        first, last = words[m.first_word], words[m.last_word]
+        start_s, end_s = cuts.speech_edges(env, (first.start_s, first.end_s), (last.start_s, last.end_s), after_prev, before_next)
+        reading_s = cuts.after_false_start(env, start_s, end_s)
+        if reading_s > start_s:
+            heard = [w.text for w in words[m.first_word : m.last_word + 1] if _middle(w) < reading_s]
+            false_starts.append((start_s, reading_s, " ".join(heard) or "…"))
+        spans.append((reading_s, end_s))
     # Edges in take order, so that each clip's breath room stops short of its neighbours'.
     order = sorted(range(len(spans)), key=lambda k: spans[k][0])
     aligned_by_index = {}
@@ -153,6 +213,9 @@ def align_take(
         f"{label}: {clock(words[x.first_word].start_s)}–{clock(words[x.last_word].end_s)}: speech not in the script is left out "
         f"({excerpt(' '.join(w.text for w in words[x.first_word : x.last_word + 1]))}) — a false start or an aside; nothing to do if so"
         for x in matching.extra
+    ) + tuple(
+        f"{label}: {clock(a)}–{clock(b)}: speech not in the script is left out ({excerpt(heard)}) — a false start before the reading after it; nothing to do if so"
+        for a, b, heard in false_starts
     )
     alignment = Alignment(take_sha256, tuple(aligned_by_index[i] for i in sorted(aligned_by_index)), warnings)
     _write_json(path, {"sentences": [asdict(s) for s in alignment.sentences], "warnings": list(warnings)})

@@ -4,10 +4,20 @@ take's energy, not at the recogniser's rough word edges.
 The energy is measured in 10 ms windows of the take band-passed to 200–7500 Hz (hum and rumble
 weigh little there). A window is quiet when it is under the take's own floor (its 10th percentile)
 plus 10 dB, or 45 dB under its loud speech (the 95th percentile); bursts of sound shorter than 40 ms
-(clicks) count as quiet. A sentence's speech starts where the pause its first recognised word falls in
-ends (if it falls in sound: where the last pause of 0.25 s or more before it ends, or a shorter one),
-and ends where the pause after its last word begins, the same way; the clip keeps breath room around that (`LEAD_S`, `TAIL_S`), never reaching
-into the neighbouring speech.
+(clicks) count as quiet. A quiet edge of a word (a soft `s`, `f` or `h`, a breathy ending) can sit
+under that threshold: it is still sound while the level smoothed over 50 ms stays 3 dB above the
+room's own (the median of the quiet windows), and an edge moves out over it.
+
+A sentence's speech starts at the end of the pause with most of itself between the start of the word
+heard before it (at most 2 s back) and the end of its first word (the recogniser often starts a word
+early, in the pause before it, or late, inside it), and ends at the start of the pause with most of
+itself between the start of its last word and the end of the next word heard. The clip keeps breath
+room around that (`LEAD_S`, `TAIL_S`), never reaching into the neighbouring speech.
+
+A retake the recogniser heard as one reading ("Or may… Or, may you be free", heard as "Or may you be
+free") is split where it paused: a pause inside a sentence's speech is a retake's when the sound just
+before it is heard again just after it (dynamic time warping of the spectral shapes), much closer than
+to the rest of the speech; the reading after the last such pause is the one used.
 """
 
 from __future__ import annotations
@@ -17,30 +27,40 @@ from dataclasses import dataclass
 import numpy as np
 
 WINDOW_S = 0.01
-#: A pause between sentences is at least this long; a gap between words is usually shorter.
-PAUSE_S = 0.25
-SHORT_PAUSE_S = 0.1
+#: Gaps shorter than this are not pauses (a stop consonant's closure is about 50–100 ms).
+SHORT_PAUSE_S = 0.06
 CLICK_S = 0.04
 #: How far outside the recogniser's word edges the speech edge may be.
-SEARCH_BEFORE_S = 1.0
+SEARCH_BEFORE_S = 2.0
+SEARCH_AFTER_S = 2.0
 #: Breath room kept before the speech starts and after it ends (faded in and out over it).
 LEAD_S = 0.12
 TAIL_S = 0.2
+#: A word's soft edge is sound while its level (smoothed over SOFT_SMOOTH_S) is this far over the room's.
+SOFT_EDGE_DB = 3.0
+SOFT_SMOOTH_S = 0.05
+#: …with dips this short between a word's soft parts.
+SOFT_GAP_S = 0.1
 
-
-#: A pause this long inside a sentence's span may follow a false start the recogniser did not hear.
-RETAKE_PAUSE_S = 0.6
-#: The false start's sound matches the start of what follows this much better than its middle.
-RETAKE_MATCH_RATIO = 0.6
+#: A pause this long inside a sentence's speech may follow a false start.
+RETAKE_PAUSE_S = 0.3
+#: A false start is at least this long.
+RETAKE_MIN_S = 0.15
+#: The sound before the pause compared with what follows it: its last RETAKE_TAIL_S.
+RETAKE_TAIL_S = 0.6
+#: The false start's tail matches the sound just after the pause this much better than the rest of the speech.
+RETAKE_MATCH_RATIO = 0.7
 
 
 @dataclass(frozen=True)
 class Envelope:
-    """Which 10 ms windows of the take are quiet, and each window's spectral shape (16 log bands, each
-    band's mean over the take taken off), for telling a false start from the reading after it."""
+    """Which 10 ms windows of the take are quiet (`quiet`), which are at least the soft edge of a word
+    (`soft`), and each window's spectral shape (16 log bands, each band's mean over the take taken
+    off), for telling a false start from the reading after it."""
 
     quiet: np.ndarray
     bands: np.ndarray | None = None
+    soft: np.ndarray | None = None
 
     @property
     def duration_s(self) -> float:
@@ -60,16 +80,23 @@ def envelope(samples: np.ndarray, rate_hz: int) -> Envelope:
     floor_db, loud_db = np.percentile(level_db, [10, 95])
     threshold_db = max(floor_db + 10.0, loud_db - 45.0)
     quiet = level_db < threshold_db
+    room_db = float(np.median(level_db[quiet])) if quiet.any() else floor_db
+    smooth = max(1, round(SOFT_SMOOTH_S / WINDOW_S))
+    smoothed_db = 10 * np.log10(np.convolve(10 ** (level_db / 10), np.ones(smooth) / smooth, mode="same") + 1e-12)
+    soft = smoothed_db > room_db + SOFT_EDGE_DB
     spectrum = np.abs(np.fft.rfft(samples[: usable.shape[0] * window].astype(np.float64).reshape(-1, window) * np.hanning(window), axis=1)) ** 2
-    edges = np.unique(np.geomspace(2, spectrum.shape[1] - 1, 17).astype(int))
-    bands = np.log10(np.add.reduceat(spectrum, edges[:-1], axis=1) + 1e-10)
-    bands -= bands.mean(axis=0)
+    edges = np.unique(np.geomspace(4, spectrum.shape[1] - 1, 17).astype(int))
+    power = np.add.reduceat(spectrum, edges[:-1], axis=1)
+    # Each band in dB-like units over 6 dB above its own room noise (what is under that compares equal), smoothed over 30 ms.
+    room = np.percentile(power, 20, axis=0) * 4.0 + 1e-12
+    bands = np.log10(np.maximum(power, room) / room)
+    bands = (bands + np.roll(bands, 1, axis=0) + np.roll(bands, -1, axis=0)) / 3.0
     # Sound shorter than a click is quiet.
     click = round(CLICK_S / WINDOW_S)
     for start, stop in _runs(~quiet):
         if stop - start < click:
             quiet[start:stop] = True
-    return Envelope(quiet, bands)
+    return Envelope(quiet, bands, soft)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -79,79 +106,100 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
 
 
-def speech_edges(env: Envelope, first_word_s: float, last_word_s: float, after_prev_s: float, before_next_s: float) -> tuple[float, float]:
-    """The sentence's speech start and end (seconds) near the recogniser's `first_word_s..last_word_s`,
-    between `after_prev_s` and `before_next_s` (the middles of the neighbouring heard words).
+def _longest_pause(pauses: list[tuple[int, int]], lo: int, hi: int) -> tuple[int, int] | None:
+    """The pause with the most of itself inside lo..hi (the later of two as long), if any."""
+    best, best_len = None, 0
+    for a, b in pauses:
+        inside = min(b, hi) - max(a, lo)
+        if inside > 0 and inside >= best_len:
+            best, best_len = (a, b), inside
+    return best
 
-    A recogniser's edge that falls in a pause snaps to that pause's edge; one that falls in sound moves
-    out to the nearest pause of PAUSE_S (else SHORT_PAUSE_S) on the outer side."""
+
+def speech_edges(
+    env: Envelope, first_word: tuple[float, float], last_word: tuple[float, float], after_prev_s: float, before_next_s: float
+) -> tuple[float, float]:
+    """The sentence's speech start and end (seconds) near the recogniser's first and last words
+    ((start_s, end_s) each), between `after_prev_s` and `before_next_s` (the start of the word heard
+    before and the end of the word heard after, or the take's ends)."""
     n = env.quiet.size
-    pauses = _runs(env.quiet)
 
     def idx(t: float) -> int:
         return int(np.clip(round(t / WINDOW_S), 0, n))
 
-    def long(min_s: float) -> list[tuple[int, int]]:
-        return [(a, b) for a, b in pauses if b - a >= round(min_s / WINDOW_S)]
-
-    first, last = idx(first_word_s), idx(last_word_s)
-    middle = (first + last) // 2
-    # The start: the end of the pause the recogniser's first edge is in, else of the last one before it.
-    lo = idx(max(min(after_prev_s, first_word_s), first_word_s - SEARCH_BEFORE_S, 0.0))
-    start = next((b for a, b in long(PAUSE_S) if a <= first < b and b <= middle), None)
-    for min_s in (PAUSE_S, SHORT_PAUSE_S):
-        if start is None:
-            ends = [b for a, b in long(min_s) if lo <= b <= first]
-            start = ends[-1] if ends else None
-    if start is None:
-        start = first
-    # The end: the start of the pause the last edge is in, else of the first one after it.
-    hi = idx(min(max(before_next_s, last_word_s), last_word_s + SEARCH_BEFORE_S))
-    end = next((a for a, b in long(PAUSE_S) if a <= last < b and a > start), None)
-    for min_s in (PAUSE_S, SHORT_PAUSE_S):
-        if end is None:
-            starts = [a for a, b in long(min_s) if last <= a <= hi]
-            end = starts[0] if starts else None
-    if end is None:
-        end = last
+    pauses = [(a, b) for a, b in _runs(env.quiet) if b - a >= round(SHORT_PAUSE_S / WINDOW_S) or a == 0 or b == n]
+    middle = (idx(first_word[0]) + idx(last_word[1])) // 2
+    # The start: the end of the pause with most of itself between the start of the word heard before and the first word's end.
+    lo = idx(max(after_prev_s, first_word[0] - SEARCH_BEFORE_S, 0.0))
+    hi = max(lo + 1, min(idx(first_word[1]), middle))
+    pause = _longest_pause(pauses, lo, hi)
+    start = pause[1] if pause is not None else idx(first_word[0])
+    floor_at = pause[0] if pause is not None else lo
+    # The end: the start of the pause with most of itself between the last word's start and the end of the word heard next.
+    lo_end = max(idx(last_word[0]), middle, start + 1)
+    hi_end = max(lo_end + 1, idx(min(before_next_s, last_word[1] + SEARCH_AFTER_S)))
+    pause = _longest_pause([(a, b) for a, b in pauses if a >= start], lo_end, hi_end)
+    end = pause[0] if pause is not None else idx(last_word[1])
+    ceiling_at = pause[1] if pause is not None else hi_end
     if end <= start:
-        start, end = first, max(last, first + 1)
+        start, end = idx(first_word[0]), max(idx(last_word[1]), idx(first_word[0]) + 1)
+    elif env.soft is not None:
+        # Out over a word's soft edges (with dips of up to SOFT_GAP_S between them), not across the pause.
+        gap = round(SOFT_GAP_S / WINDOW_S)
+        base = floor_at + 1
+        for a, b in reversed(_runs(env.soft[base:start])):
+            if start - (base + b) > gap:
+                break
+            start = base + a
+        base = end
+        for a, b in _runs(env.soft[base : max(base, ceiling_at - 1)]):
+            if base + a - end > gap:
+                break
+            end = base + b
     return start * WINDOW_S, end * WINDOW_S
 
 
 def after_false_start(env: Envelope, start_s: float, end_s: float) -> float:
     """Where the sentence's last complete reading starts, when the recogniser heard a false start and
-    the reading after it as one (it may drop a repeated phrase): a pause of RETAKE_PAUSE_S or more
-    inside the span, whose sound before matches the start of the sound after it (by dynamic time
-    warping of the spectral shapes) much better than the middle of it. Else `start_s` unchanged."""
+    the reading after it as one (it often drops a repeated phrase): the end of the last pause of
+    RETAKE_PAUSE_S or more inside the speech whose sound before it (its last RETAKE_TAIL_S) is heard
+    again just after it, by dynamic time warping of the spectral shapes, much closer than anywhere
+    further on. Else `start_s` unchanged."""
     if env.bands is None:
         return start_s
     s, e = round(start_s / WINDOW_S), round(end_s / WINDOW_S)
+    reading = s
     for a, b in _runs(env.quiet[s:e]):
         a, b = a + s, b + s
-        if b - a < round(RETAKE_PAUSE_S / WINDOW_S) or a - s < 20 or a - s > e - b:
+        if b - a < round(RETAKE_PAUSE_S / WINDOW_S) or a - s < round(RETAKE_MIN_S / WINDOW_S) or a - s > e - b:
             continue
-        first = env.bands[s:a]
-        n = first.shape[0]
-        at_start = _dtw_cost(first, env.bands[b : min(e, b + round(1.5 * n))])
-        middle = b + (e - b - n) // 2
-        at_middle = _dtw_cost(first, env.bands[middle : min(e, middle + round(1.5 * n))])
-        if at_start < RETAKE_MATCH_RATIO * at_middle:
-            return b * WINDOW_S
-    return start_s
+        tail = env.bands[max(s, a - round(RETAKE_TAIL_S / WINDOW_S)) : a]
+        # A false start of length L is read again within the first L (and a little) after the pause…
+        soon = min(e, b + (a - s) + round(0.4 / WINDOW_S))
+        again = _subsequence_dtw_cost(tail, env.bands[b:soon])
+        # …and is much closer to it than to other speech: the rest of this sentence, the speech before and after it.
+        around = round(3.0 / WINDOW_S)
+        others = (env.bands[soon:e], env.bands[max(0, s - around) : max(0, s - 5)], env.bands[e + 5 : e + around])
+        elsewhere = min(_subsequence_dtw_cost(tail, other) for other in others)
+        if np.isfinite(elsewhere) and again < RETAKE_MATCH_RATIO * elsewhere:
+            reading = b
+    return reading * WINDOW_S
 
 
-def _dtw_cost(x: np.ndarray, y: np.ndarray) -> float:
-    """Mean distance along the best warping of all of `x` onto a prefix of `y`."""
-    if x.shape[0] == 0 or y.shape[0] == 0:
+def _subsequence_dtw_cost(x: np.ndarray, y: np.ndarray) -> float:
+    """Mean distance along the best warping of all of `x` onto any stretch of `y` (free start and end)."""
+    if x.shape[0] == 0 or y.shape[0] < max(2, x.shape[0] // 2):
         return float("inf")
     d = np.sqrt(((x[:, None, :] - y[None, :, :]) ** 2).sum(axis=2))
     acc = np.full((x.shape[0] + 1, y.shape[0] + 1), np.inf)
-    acc[0, 0] = 0.0
+    acc[0, :] = 0.0
     for i in range(1, x.shape[0] + 1):
         row = acc[i - 1]
+        cur = acc[i]
+        diag_or_up = np.minimum(row[:-1], row[1:]) + d[i - 1]
+        # Horizontal steps (y advancing while x stays) run left to right.
         for j in range(1, y.shape[0] + 1):
-            acc[i, j] = d[i - 1, j - 1] + min(row[j - 1], row[j], acc[i, j - 1])
+            cur[j] = min(diag_or_up[j - 1], cur[j - 1] + d[i - 1, j - 1])
     return float(np.min(acc[-1, 1:]) / x.shape[0])
 
 
