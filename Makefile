@@ -2,21 +2,32 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two installs into one venv. The demo's: Attune with the extras its four renders use (piper: joe;
+# voices: hibari's heart for --voice female; record: the own-voice take's recogniser and denoiser).
+# The tests': everything (test tools, dask, s3 too), a superset, so it stands for the demo's as well.
+# Either may come first: `make test` after `make demo` adds what is missing to the same venv.
+DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast test-long lint bench setup clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[piper,voices,record]'
+	touch $(DEMO_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,piper,voices,dask,s3,record]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
 setup: $(STAMP)
 
 # One practice with each engine, so a newcomer hears the difference, and one from a recorded take
 # (src/attune/takes/own-voice-take.ogg, made by tools/make_demo_take.py): the own-voice feature.
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/attune doctor
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving.mp3 --captions
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving-piper.mp3 --captions --engine piper --voice joe
