@@ -2,21 +2,32 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two installs into one venv. The demo's: Attune with the extras its four renders use (piper: joe;
+# voices: hibari's heart for --voice female; record: the own-voice take's recogniser and denoiser).
+# The tests': everything (test tools, dask, s3 too), a superset, so it stands for the demo's as well.
+# Either may come first: `make test` after `make demo` adds what is missing to the same venv.
+DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast test-long lint bench setup clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[piper,voices,record]'
+	touch $(DEMO_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,piper,voices,dask,s3,record]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
 setup: $(STAMP)
 
 # One practice with each engine, so a newcomer hears the difference, and one from a recorded take
 # (src/attune/takes/own-voice-take.ogg, made by tools/make_demo_take.py): the own-voice feature.
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/attune doctor
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving.mp3 --captions
 	$(BIN)/attune render arriving --length 5m --background drone -o output/arriving-piper.mp3 --captions --engine piper --voice joe
@@ -24,13 +35,14 @@ demo: $(STAMP)
 	$(BIN)/attune render src/attune/takes/own-voice.yaml --length 4m --background drone -o output/own-voice.mp3 --captions
 
 # Lint (ruff) and types (mypy) first, then the suite on two workers (pytest-xdist): the 2-core
-# machine renders two tracks at once.
+# machine renders two tracks at once. `--dist loadfile` keeps each test file on one worker, so a
+# module's shared fixture (a real render, a cleaned take, a built wheel) is made once, not once per worker.
 test: lint
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The inner loop: no real speech engine, no browser, no hour-long renders.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not engine and not browser and not long"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not engine and not browser and not long"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
