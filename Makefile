@@ -35,14 +35,13 @@ demo: $(DEMO_STAMP)
 	$(BIN)/attune render src/attune/takes/own-voice.yaml --length 4m --background drone -o output/own-voice.mp3 --captions
 
 # Lint (ruff) and types (mypy) first, then the suite on two workers (pytest-xdist): the 2-core
-# machine renders two tracks at once. `--dist loadfile` keeps each test file on one worker, so a
-# module's shared fixture (a real render, a cleaned take, a built wheel) is made once, not once per worker.
+# machine renders two tracks at once.
 test: lint
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2
 
 # The inner loop: no real speech engine, no browser, no hour-long renders.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not engine and not browser and not long"
+	$(BIN)/python -m pytest -q -n 2 -m "not engine and not browser and not long"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
