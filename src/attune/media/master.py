@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,10 +74,13 @@ def master(mixer: Mixer, outputs: Sequence[Output], target_lufs: float | None, p
     pending = list(outputs)
     for attempt in range(MAX_MASTERING_PASSES):
         _encode(mixer, pending, progress, "encoding" if attempt == 0 else "re-encoding")
-        for index, output in enumerate(pending):
-            if progress:
-                progress("measuring", index / len(pending))
-            output.measured = _measure(output, mixer.plan)
+        if progress:
+            progress("measuring", 0.0)
+        # Every file at once: each decode is its own ffmpeg and the meters' filters release the GIL,
+        # so with several formats the decodes and meters share both cores instead of queueing.
+        with ThreadPoolExecutor(max_workers=len(pending)) as pool:
+            for output, measured in zip(pending, pool.map(lambda o: _measure(o, mixer.plan), pending)):
+                output.measured = measured
         if progress:
             progress("measuring", 1.0)
         pending = [output for output in pending if _correct(output, target_lufs)]
