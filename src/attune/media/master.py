@@ -79,8 +79,8 @@ def master(mixer: Mixer, outputs: Sequence[Output], target_lufs: float | None, p
         # Every file at once: each decode is its own ffmpeg and the meters' filters release the GIL,
         # so with several formats the decodes and meters share both cores instead of queueing.
         with ThreadPoolExecutor(max_workers=len(pending)) as pool:
-            for output, measured in zip(pending, pool.map(lambda o: _measure(o, mixer.plan), pending)):
-                output.measured = measured
+            for output, measurement in zip(pending, pool.map(lambda o: _measure(o, mixer.plan), pending)):
+                output.measured = measurement
         if progress:
             progress("measuring", 1.0)
         pending = [output for output in pending if _correct(output, target_lufs)]
