@@ -2,7 +2,7 @@
 (interleaved runs, medians) and prints the ratio against its floor.
 
     render   the render against a bare ffmpeg encode of its own PCM; memory; warm re-render
-    formats  --format mp3,m4a against --format mp3
+    formats  --format mp3,m4a,opus against one ffmpeg encoding its PCM to the three; --format mp3 against one LAME encode
     batch    --jobs 2 against --jobs 1
     cluster  --cluster local:2 against --jobs 2; the cost of a worker loss; the scheduler's overhead per task
     file_bed peak RSS of a 20-minute sound-file bed against a drone

@@ -47,3 +47,15 @@ def test_a_file_that_does_not_decode_is_an_audio_error(tmp_path):
     bad.write_bytes(b"not audio" * 100)
     with pytest.raises(AudioError, match=r"ffmpeg could not decode the file it wrote"):
         measure_file(bad, [])
+
+
+def test_a_cancelled_measurement_stops_and_leaves_no_decoder_running(tmp_path):
+    # The render measures its files on threads; when it is interrupted it sets the event, and each
+    # measurement stops at its next block (its ffmpeg killed), instead of decoding to the end.
+    import threading
+
+    path = write_wav(tmp_path / "t.wav", np.zeros((2 * SR, 2), dtype=np.float32), SR)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(AudioError, match=r"the measurement was stopped"):
+        measure_file(path, [], cancel=cancel)

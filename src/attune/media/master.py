@@ -11,7 +11,10 @@ the ceiling.
 from __future__ import annotations
 
 import contextlib
+import functools
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,10 +76,19 @@ def master(mixer: Mixer, outputs: Sequence[Output], target_lufs: float | None, p
     pending = list(outputs)
     for attempt in range(MAX_MASTERING_PASSES):
         _encode(mixer, pending, progress, "encoding" if attempt == 0 else "re-encoding")
-        for index, output in enumerate(pending):
-            if progress:
-                progress("measuring", index / len(pending))
-            output.measured = _measure(output, mixer.plan)
+        if progress:
+            progress("measuring", 0.0)
+        # Every file at once: each decode is its own ffmpeg and the meters' filters release the GIL,
+        # so with several formats the decodes and meters share both cores instead of queueing.
+        # An interrupt (or a failed file) stops the other decodes within a block, not at their end.
+        cancel = threading.Event()
+        with ThreadPoolExecutor(max_workers=len(pending)) as pool:
+            try:
+                for output, measurement in zip(pending, pool.map(functools.partial(_measure, plan=mixer.plan, cancel=cancel), pending)):
+                    output.measured = measurement
+            except BaseException:
+                cancel.set()
+                raise
         if progress:
             progress("measuring", 1.0)
         pending = [output for output in pending if _correct(output, target_lufs)]
@@ -113,11 +125,11 @@ def _encode(mixer: Mixer, outputs: Sequence[Output], progress: Progress | None, 
                 progress(stage, min(written / total, 1.0))
 
 
-def _measure(output: Output, plan: Plan) -> Measurement:
+def _measure(output: Output, plan: Plan, cancel: threading.Event | None = None) -> Measurement:
     """Decode the file at its own rate (Opus: 48 kHz) and measure it; the speech spans scale with the rate."""
     rate = output.format.sample_rate
     spans = [(round(a * rate / plan.sample_rate), round(b * rate / plan.sample_rate)) for a, b in plan.speech_spans()]
-    measured = measure_file(output.path, spans, sample_rate=rate)
+    measured = measure_file(output.path, spans, sample_rate=rate, cancel=cancel)
     if abs(measured.duration_s - plan.duration_s) > LENGTH_TOLERANCE_S:
         raise AudioError(
             f"the encoded {output.format.name} file decodes to {measured.duration_s:.3f}s, not the planned {plan.duration_s:.3f}s",

@@ -11,6 +11,7 @@ import contextlib
 import math
 import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +43,12 @@ class Measurement:
         return self.n_frames / self.sample_rate
 
 
-def measure_file(path: Path, speech_spans: Sequence[tuple[int, int]], *, sample_rate: int = 44100, channels: int = 2) -> Measurement:
+def measure_file(
+    path: Path, speech_spans: Sequence[tuple[int, int]], *, sample_rate: int = 44100, channels: int = 2, cancel: threading.Event | None = None
+) -> Measurement:
     """Decode `path` to float at `sample_rate` and measure it; `speech_spans` are (start, end) frames at that rate.
+
+    `cancel`, when set (by the thread that waits for this one, interrupted), stops the decode within a block.
 
     Memory stays flat: the file is read through a pipe in blocks of 65,536 frames.
     """
@@ -79,6 +84,9 @@ def measure_file(path: Path, speech_spans: Sequence[tuple[int, int]], *, sample_
         try:
             carry = b""
             while True:
+                if cancel is not None and cancel.is_set():
+                    proc.kill()
+                    raise AudioError("the measurement was stopped", "render again", path=str(path))
                 data = proc.stdout.read(_BLOCK_FRAMES * frame_bytes)
                 if not data:
                     break
