@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -239,14 +240,21 @@ def test_ctrl_c_of_a_cluster_batch_then_a_re_run(tmp_path, cache):
     argv = [sys.executable, "-m", "attune", "batch", str(tmp_path / "roster.yaml"), "-o", str(out), "--cluster", "local:2", "--cache-dir", str(cache)]
     proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    said: list[bytes] = []
+    reader = threading.Thread(target=lambda: said.extend(iter(proc.stderr.readline, b"")), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 90
-        while not list((out / "tracks").glob("*/01-short.mp3")) or not encoding_in_scratch(proc.pid):
-            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        # Ana's track is finished when the batch has said so (its file appears a moment before the
+        # batch has collected it), and Bo's is being encoded.
+        while b"Ana / 01-short: rendered" not in b"".join(said) or not encoding_in_scratch(proc.pid):
+            assert proc.poll() is None and time.monotonic() < deadline, b"".join(said)
             time.sleep(0.05)
-        # Ana's track is in place and Bo's is being encoded: Ctrl-C, as a terminal sends it (the whole group).
+        # Ctrl-C, as a terminal sends it (the whole group).
         os.killpg(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+        stderr = b"".join(said)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
