@@ -125,7 +125,7 @@ class PackagedSynthesizer:
     #: Bump when the pace measurement changes (2: the 100-word passage).
     PACE_VERSION = 2
     #: Scales (1 / speed) the pace is measured at: slow enough for 100 wpm, fast enough for 200.
-    PACE_SCALES = (0.8, 1.3, 2.0)
+    PACE_SCALES: tuple[float, ...] = (0.8, 1.3, 2.0)
     #: The speed moves the pace in steps: PACE_SCALES are the middles of the steps, and the worker
     #: stretches the voice's frames from the nearest one (`pace.step_for_pace`).
     STEPPED_PACE = False
