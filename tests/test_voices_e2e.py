@@ -183,3 +183,18 @@ def test_check_names_a_voice_that_does_not_speak_the_scripts_language(tmp_path):
     assert warned.exit_code == 0 and f"Warning: {expected}" in warned.stderr, warned.output
     strict = runner.invoke(cli, ["check", "--strict", str(script)])
     assert strict.exit_code == 1 and f"Error: {expected}" in strict.stderr, strict.output
+
+
+def test_plan_names_a_voice_that_does_not_speak_the_scripts_language(tmp_path, shared_engine_cache):
+    script = tmp_path / "respira.yaml"
+    script.write_text("title: Respira\nlanguage: es\nsections:\n  - text: Respira despacio. [pause 2s]\n", encoding="utf-8")
+    # espeak-ng's English (cheap to speak): the same naming as any engine's voice.
+    expected = f"{script}:2: the voice en-us (pyttsx3) speaks en-us, not the script's language es — voices that fit: es-ES (pico, es-ES)"
+    runner = CliRunner()
+    args = ["plan", str(script), "--engine", "pyttsx3", "--voice", "en-us", "--cache-dir", str(shared_engine_cache)]
+    warned = runner.invoke(cli, args)
+    assert warned.exit_code == 0 and f"Warning: {expected}" in warned.stderr, warned.output
+    assert "Respira despacio." in warned.stdout  # the plan itself is still shown
+    strict = runner.invoke(cli, [*args, "--strict"])
+    assert strict.exit_code == 1 and f"Error: {expected}" in strict.stderr, strict.output
+    assert "Respira despacio." not in strict.stdout
