@@ -82,6 +82,14 @@ class OutputError(AttuneError):
     """An output path that cannot be written."""
 
 
+class NoSpaceError(OutputError):
+    """The disk (or a file-size limit) ran out while an output was being written; nothing was left half-written."""
+
+
+class BusyError(OutputError):
+    """Another run holds the output (a batch's folder, a render's track) until it finishes."""
+
+
 class SettingsError(AttuneError):
     """A command-line or roster setting with a bad value (a background kind, a loudness target…)."""
 

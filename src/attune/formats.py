@@ -70,6 +70,15 @@ FORMAT_NAMES = tuple(FORMATS)
 BY_SUFFIX = {f.suffix: f for f in FORMATS.values()}
 
 
+def estimated_bytes(fmt: Format, bitrate: str | None, duration_s: float) -> int:
+    """About what `duration_s` of audio takes in `fmt`: the bitrate's worth for lossy formats (Attune
+    encodes at a constant or constrained rate), 16-bit stereo PCM for WAV, about 60% of it for FLAC."""
+    pcm_bytes = fmt.sample_rate * 2 * 2 * duration_s
+    if fmt.lossless:
+        return int(pcm_bytes if fmt.name == "wav" else 0.6 * pcm_bytes)
+    return int(int(str(bitrate or fmt.default_bitrate).lower().rstrip("k")) * 1000 / 8 * duration_s)
+
+
 def get_format(name: str) -> Format:
     try:
         return FORMATS[name]

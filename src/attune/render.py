@@ -23,7 +23,8 @@ from .audio.beds import BED_REFERENCE_LUFS, make_bed
 from .audio.bells import bell_strike
 from .audio.meter import LoudnessMeter
 from .audio.mix import BELL_RELATIVE_DB, Mixer, db_to_gain, voice_lufs
-from .formats import Format, outputs_for
+from .errors import BusyError
+from .formats import Format, estimated_bytes, outputs_for
 from .library import resolve_script
 from .media.captions import Cue, write_vtt
 from .media.cover import check_cover
@@ -45,6 +46,8 @@ from .speech.speakers import Speakers
 from .speech.voicing import shape
 from .system.atomic import atomic_path, check_writable
 from .system.ffmpeg import ffmpeg_exe
+from .system.lock import Held, hold
+from .system.space import check_space, is_no_space, no_space
 from .timebase import SAMPLE_RATE
 
 #: Progress callbacks receive (stage, fraction done); stages: "speaking", "encoding", "re-encoding", "measuring", "sections".
@@ -230,7 +233,58 @@ def default_stem(script_path: Path, sections: Sequence[str] = ()) -> Path:
 def render(
     request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None, progress: Progress | None = None, strict: bool = False
 ) -> RenderResult:
-    """Render `request` to its files (default `output/<script-stem>.mp3`) and return what was written."""
+    """Render `request` to its files (default `output/<script-stem>.mp3`) and return what was written.
+
+    One render at a time per track: a second render into the same output (its stem: every format,
+    the captions, the sections) fails at once, naming the first by its pid, rather than race it.
+    A full disk is one `NoSpaceError` naming the folder and about what the files need."""
+    targets = outputs_for(request.output_path, request.settings.formats, default_stem(request.script_path, request.sections))
+    with claim_output(targets[0][1]):
+        try:
+            return _render(request, cache_dir=cache_dir, synthesizer=synthesizer, progress=progress, strict=strict)
+        except OSError as exc:  # out of room elsewhere than the outputs (the speech cache): named by its folder
+            if not is_no_space(exc):
+                raise
+            raise no_space(Path(exc.filename).parent if exc.filename else targets[0][1].parent, None) from None
+
+
+@contextlib.contextmanager
+def claim_output(path: Path) -> Iterator[None]:
+    """Hold the lock of the track at `path` (`.STEM.lock` beside it) while it renders."""
+    check_writable(path)
+    stem = path.with_suffix("")
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(hold(stem.with_name(f".{stem.name}.lock"), "render"))
+        except Held as busy:
+            raise BusyError(f"another render is writing this track ({busy.holder.describe()})", "wait for it to finish, or render to another -o",
+                            path=str(path)) from None  # fmt: skip
+        yield
+
+
+def needed_bytes(targets: Sequence[tuple[Format, Path]], bitrates: Sequence[str | None], duration_s: float, cover: Path | None, split: bool) -> int:
+    """About what the files of a render take: each format at its rate, the cover in each file's tags,
+    tags and captions; twice with the sections split (each section is a file of its own too)."""
+    audio = sum(estimated_bytes(fmt, bitrate, duration_s) for (fmt, _), bitrate in zip(targets, bitrates))
+    cover_bytes = Path(cover).stat().st_size if cover is not None and Path(cover).is_file() else 0
+    return audio * (2 if split else 1) + len(targets) * (cover_bytes + 64_000)
+
+
+@contextlib.contextmanager
+def _full_disk_reported(folder: Path, need: int, what: str) -> Iterator[None]:
+    """A write that runs out of room becomes one NoSpaceError naming the folder (entered first, so
+    it reports after every temporary file has been removed and the earlier files are as they were)."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_no_space(exc):
+            raise
+        raise no_space(folder, need, what=what) from None
+
+
+def _render(
+    request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None, progress: Progress | None = None, strict: bool = False
+) -> RenderResult:
     targets = outputs_for(request.output_path, request.settings.formats, default_stem(request.script_path, request.sections))
     bitrates = [fmt.bitrate(request.settings.bitrate) for fmt, _ in targets]  # each format checks its own range
     for _, path in targets:
@@ -261,7 +315,10 @@ def render(
         Path(request.cover) if request.cover is not None else None,
         tuple(Chapter(name, a / SAMPLE_RATE, b / SAMPLE_RATE) for name, a, b in chapters),
     )
+    need, names = needed_bytes(targets, bitrates, plan.duration_s, request.cover, request.split_sections), ", ".join(p.name for _, p in targets)
+    check_space(targets[0][1].parent, need, what=names)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_full_disk_reported(targets[0][1].parent, need, names))
         outputs = [Output.start(fmt, stack.enter_context(atomic_path(path)), path, bitrate, gain_db, chapters)
                    for (fmt, path), bitrate in zip(targets, bitrates)]  # fmt: skip
         tmp_vtt = stack.enter_context(atomic_path(captions_path)) if captions_path else None

@@ -13,6 +13,7 @@ from ..errors import OutputError
 from ..system.atomic import write_text
 from .access import LINKS_NAME, Access, client_urls, links_csv
 from .feed import check_base_url
+from .layout import batch_lock
 from .manifest import MANIFEST_NAME, Manifest
 from .publish import publication_fingerprint, publish_client, unpublish
 from .roster import load_roster
@@ -40,8 +41,14 @@ def client_links(folder: Path, base_url: str | None = None) -> list[tuple[str, s
 
 
 def rotate_client(folder: Path, name: str, base_url: str | None = None) -> tuple[str, str]:
-    """A new token for `name`, their folder republished under it; returns the new (page, feed)."""
+    """A new token for `name`, their folder republished under it; returns the new (page, feed).
+    Not while a batch writes the folder (it would write access.json back without the new token)."""
     root = _root(folder)
+    with batch_lock(root):
+        return _rotate(root, name, base_url)
+
+
+def _rotate(root: Path, name: str, base_url: str | None) -> tuple[str, str]:
     access = Access.load(root)
     old = access.get(name)
     base = check_base_url(base_url) if base_url else access.base_url
@@ -63,8 +70,14 @@ def rotate_client(folder: Path, name: str, base_url: str | None = None) -> tuple
 
 
 def revoke_client(folder: Path, name: str) -> None:
-    """Unpublish `name`'s folder; later batches do not publish them until they are rotated."""
+    """Unpublish `name`'s folder; later batches do not publish them until they are rotated.
+    Not while a batch writes the folder."""
     root = _root(folder)
+    with batch_lock(root):
+        _revoke(root, name)
+
+
+def _revoke(root: Path, name: str) -> None:
     access = Access.load(root)
     old = access.get(name)
     access.revoke(name)

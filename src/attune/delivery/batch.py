@@ -25,11 +25,12 @@ from ..request import request_fingerprint
 from ..settings import TrackSettings
 from ..system.paths import default_cache_dir
 from .feed import check_base_url
+from .layout import batch_lock
 from .publish import roster_with_cover
 from .report import BatchReport, Progress, TrackOutcome, format_summary
-from .roster import load_roster
+from .roster import Roster, load_roster
 from .runner import MANIFEST_SAVE_INTERVAL_S, BatchRunner, track_request
-from .store import LocalStore, StoreSpec, is_url, open_store
+from .store import LocalStore, Store, StoreSpec, is_url, open_store
 
 __all__ = ["MANIFEST_SAVE_INTERVAL_S", "BatchOptions", "BatchReport", "Progress", "TrackOutcome", "format_summary", "run_batch", "track_request"]
 
@@ -109,6 +110,17 @@ def run_batch(
     here = options.cache_dir if options.cluster is None and options.cache_dir is not None else default_cache_dir()
     roster = roster_with_cover(roster, Path(here).resolve())
     store = open_store(StoreSpec(str(out_dir), dict(options.storage_options)))  # a folder is created and proved writable here
+    with batch_lock(store.local_root) as lock_fd:
+        if lock_fd is not None:  # holding DIR, nothing else writes it: what a killed batch left half-made goes now
+            store.tidy("", 0.0)
+        return _run(roster, store, out_dir, options, lock_fd, progress, render_fn, fingerprint_fn)
+
+
+def _run(
+    roster: Roster, store: Store, out_dir: Path | str, options: BatchOptions, lock_fd: int | None, progress: Callable[[Progress], None] | None,
+    render_fn: Callable[..., Any] | None, fingerprint_fn: Callable[[Any], str] | None,
+) -> BatchReport:  # fmt: skip
+    """The batch over an open store, DIR held (`lock_fd`, shared with the workers; None on object storage)."""
     executor: Any
     if options.cluster is None:
         # Decided here, not in the workers: a forkserver's workers see the environment (and folder) of
@@ -116,7 +128,7 @@ def run_batch(
         cache_dir = Path(options.cache_dir).resolve() if options.cache_dir is not None else default_cache_dir()
         from .process_pool import LocalExecutor
 
-        executor = LocalExecutor(options.jobs, store, cache_dir, render_fn)
+        executor = LocalExecutor(options.jobs, store, cache_dir, render_fn, lock_fd=lock_fd)
     else:
         from .cluster import DaskExecutor
 

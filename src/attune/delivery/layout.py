@@ -9,6 +9,7 @@ DIR/tracks/<client id>/      kept: the rendered tracks, from which the public fo
 DIR/manifest.json            kept: everything rendered, with checksums and figures
 DIR/access.json              kept, mode 0600: client → token, state, dates
 DIR/links.csv                kept: client, page URL, feed URL
+DIR/.attune-batch.lock       while a batch runs: its lock, naming it (pid, host, start)
 ```
 
 Every path is checked to stay inside DIR.
@@ -19,13 +20,17 @@ from __future__ import annotations
 import contextlib
 import secrets
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import OutputError
+from ..errors import BusyError, OutputError
 from ..slugs import slugify
+from ..system.lock import Held, hold
 
 PUBLIC = "public"
 TRACKS = "tracks"
+#: Held (flock) by the batch writing DIR, and by its worker processes, which share it.
+BATCH_LOCK = ".attune-batch.lock"
 ROBOTS = "User-agent: *\nDisallow: /\n"
 #: The page at `public/` itself, so that a host which lists folders shows nothing of the tokens.
 PUBLIC_INDEX = (
@@ -92,7 +97,29 @@ def remove_empty_folders(root: Path) -> None:
 
 
 def is_temporary(path: Path) -> bool:
-    """A temporary file or folder of Attune's: `.NAME.….part` files (atomic writes), and the
-    `.TOKEN.part-…`, `.TOKEN.old-…`, `.TOKEN.gone-…` folders of a publication in progress."""
+    """A temporary file or folder of Attune's: `.NAME.….part` files (atomic writes), the
+    `.TOKEN.part-…`, `.TOKEN.old-…`, `.TOKEN.gone-…` folders of a publication in progress, and a
+    track's render lock `.STEM.lock` (the batch's own lock is not one)."""
     name = path.name
-    return name.startswith(".") and (name.endswith(".part") or any(mark in name for mark in (".part-", ".old-", ".gone-")))
+    if not name.startswith(".") or name == BATCH_LOCK:
+        return False
+    return name.endswith((".part", ".lock")) or any(mark in name for mark in (".part-", ".old-", ".gone-"))
+
+
+@contextlib.contextmanager
+def batch_lock(root: Path | None) -> Iterator[int | None]:
+    """Hold DIR's batch lock for the block (yields its descriptor, for the workers to share); a
+    second batch into DIR gets one BusyError naming the first (its pid, when it started). Object
+    storage (`root` None) has no lock: one batch at a time there is the caller's to keep."""
+    if root is None:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            fd = stack.enter_context(hold(root / BATCH_LOCK, "batch"))
+        except Held as busy:
+            pid = busy.holder.pid
+            stop = f" (or stop it: kill {pid})" if pid is not None and busy.holder.alive else ""
+            raise BusyError(f"another batch is writing to this folder ({busy.holder.describe()})", f"wait for it to finish{stop}, then run again",
+                            path=str(root)) from None  # fmt: skip
+        yield fd

@@ -14,8 +14,11 @@ import contextlib
 import dataclasses
 import multiprocessing
 import multiprocessing.context
+import multiprocessing.reduction
 import os
+import select
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -38,11 +41,55 @@ def _worker_stop(signum, frame) -> None:
     os._exit(130)
 
 
-def _worker_init() -> None:
+class SharedFd:
+    """A descriptor handed to a worker process as it starts (pickled as a duplicate, through the
+    forkserver): the worker holds the batch's lock too, so the lock lasts while any worker writes."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __reduce__(self):
+        return (_adopt_fd, (multiprocessing.reduction.DupFd(self.fd),))
+
+
+def _adopt_fd(dup) -> SharedFd:
+    return SharedFd(dup.detach())
+
+
+#: The batch lock's descriptor in a worker (kept open for the worker's life).
+_held: SharedFd | None = None
+
+
+def _watch_batch(pid: int) -> None:
+    """In a worker: wait for the batch's process to end (a pidfd where there is one, else a poll),
+    then stop this worker as the batch would have (SIGTERM: a render unwinds, removing its
+    temporary files). The pool's own pipes cannot tell: every worker holds both of their ends."""
+    try:
+        fd = os.pidfd_open(pid)
+        select.select([fd], [], [])
+    except (AttributeError, OSError):  # no pidfd (macOS, an old kernel), or the batch is already gone
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+            time.sleep(0.25)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker_init(batch_pid: int | None = None, lock: SharedFd | None = None) -> None:
     """Pool workers ignore Ctrl-C (the terminal sends it to the whole group); the parent stops them
-    with SIGTERM instead, so that each can clean up and none prints a traceback."""
+    with SIGTERM instead, so that each can clean up and none prints a traceback. Each shares the
+    batch's lock, and stops by itself when the batch's process is gone (even killed by SIGKILL), so
+    no worker renders on unattended, or holds the lock for long."""
+    global _held
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stop)
+    _held = lock
+    if batch_pid is not None:
+        threading.Thread(target=_watch_batch, args=(batch_pid,), name="attune-watch-batch", daemon=True).start()
 
 
 def _run_job_in_worker(job: Job) -> JobResult:
@@ -90,12 +137,13 @@ def pool_context() -> multiprocessing.context.BaseContext:
 class WorkerPool:
     """`workers` processes from `pool_context()`, each rendering one job at a time."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, lock_fd: int | None = None):
         if multiprocessing.current_process().daemon:
             # A Dask worker (or any daemonic process) may not have children of its own: it renders itself.
             raise AttuneError("the local process pool cannot start inside a daemonic process such as a Dask worker", "render with --jobs 1 there, or use --cluster")
         self.workers = workers
-        self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_worker_init)
+        initargs = (os.getpid(), SharedFd(lock_fd) if lock_fd is not None else None)
+        self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_worker_init, initargs=initargs)
         self.futures: dict[concurrent.futures.Future, Any] = {}
 
     def submit(self, job: Job, tag: Any) -> None:
@@ -129,9 +177,10 @@ class LocalExecutor:
     """The batch on this machine: in this process (`--jobs 1`, or one track to render), in roster
     order, or in worker processes, longest first. Clients are published here, as they complete."""
 
-    def __init__(self, jobs: int | None, store: Store, cache_dir: Path, render_fn: Callable[..., Any] | None = None):
+    def __init__(self, jobs: int | None, store: Store, cache_dir: Path, render_fn: Callable[..., Any] | None = None, *, lock_fd: int | None = None):
         assert store.local_root is not None
         self.jobs, self.root, self.cache_dir, self.render_fn = jobs, store.local_root, cache_dir, render_fn
+        self.lock_fd = lock_fd
         self.queue: collections.deque[TrackJob] = collections.deque()
         self.done: collections.deque[Outcome] = collections.deque()
         self.pool: WorkerPool | None = None
@@ -143,7 +192,7 @@ class LocalExecutor:
         if workers <= 1:
             yield
             return
-        pool = WorkerPool(workers)
+        pool = WorkerPool(workers, self.lock_fd)
         self.pool = pool
         try:
             yield

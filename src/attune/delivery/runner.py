@@ -18,9 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import AttuneError, Interrupted, OutputError
+from ..errors import AttuneError, Interrupted, NoSpaceError, OutputError
+from ..formats import estimated_bytes, get_format
 from ..request import RenderRequest
 from ..settings import TrackSettings
+from ..system.space import is_no_space, no_space
 from .access import ACCESS_MODE, ACCESS_NAME, LINKS_NAME, Access, ClientAccess, links_csv
 from .executor import BatchPlan, Executor, Publication, Published, Rendered, Starting, TrackJob, Working
 from .layout import TRACKS
@@ -57,6 +59,33 @@ def outcome(client: Client, spec: TrackSpec, entry: TrackEntry, store: Store, *,
 
 def failed(client: Client, spec: TrackSpec, error: str) -> TrackOutcome:
     return TrackOutcome(client=client.name, track=spec.file_stem, ok=False, skipped=False, error=error, audio=None, title=spec.title)
+
+
+class _OutOfSpace(Exception):
+    """A track could not be written for want of room: the batch stops."""
+
+    def __init__(self, job: TrackJob):
+        super().__init__(job.key)
+        self.job = job
+
+
+def _estimate(job: TrackJob, cover_bytes: int) -> int:
+    """About what a track's files take, the cover in each (0 when its length is the script's own, not known here)."""
+    settings = job.request.settings
+    length_s = settings.length_s
+    if not length_s:
+        return 0
+    with contextlib.suppress(AttuneError, ValueError):
+        return sum(estimated_bytes(get_format(name), settings.bitrate, length_s) + cover_bytes for name in (settings.formats or (settings.format,))) + 64_000
+    return 0
+
+
+def _known(name: str) -> bool:
+    try:
+        get_format(name)
+    except AttuneError:
+        return False
+    return True
 
 
 def unchanged(entry: TrackEntry | None, job: TrackJob, store: Store) -> bool:
@@ -169,7 +198,9 @@ class BatchRunner:
             self._publish_the_rest(plan)
             published, _, waiting = self._finish(plan)
             raise Interrupted(interrupted_message(published, waiting)) from None
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, _OutOfSpace) or is_no_space(exc):
+                raise self._stopped_for_space(plan, exc.job if isinstance(exc, _OutOfSpace) else None) from None
             with contextlib.suppress(Exception):
                 self._save_manifest(plan)
             with contextlib.suppress(Exception):
@@ -197,6 +228,8 @@ class BatchRunner:
         else:
             self.manifest.tracks.pop(job.key, None)
             plan.results[job.key] = failed(client, spec, result.error or "unknown error")
+        if result.no_space:  # the next tracks would fail the same way: stop, keep what is finished
+            raise _OutOfSpace(job)
         if time.monotonic() - self.last_saved >= MANIFEST_SAVE_INTERVAL_S:
             self._save_manifest(plan)
             self.last_saved = time.monotonic()
@@ -247,9 +280,36 @@ class BatchRunner:
 
     # -- finishing -----------------------------------------------------------------------------
 
+    def _stopped_for_space(self, plan: BatchPlan, job: TrackJob | None) -> NoSpaceError:
+        """The disk is full (a track, a publication or the manifest could not be written): the
+        workers have stopped. Publish the clients whose tracks all finished and save the manifest,
+        where there is still room (each write is atomic: what does not fit leaves the one before),
+        remove every temporary file, and say what is kept and about what the rest needs."""
+        with contextlib.suppress(Exception):
+            self._publish_the_rest(plan)
+        try:
+            self._finish(plan)
+        except Exception:  # no room even for the manifest: the one before stays, and a re-run renders what it does not list
+            with contextlib.suppress(Exception):
+                self.store.tidy(self.run_id, self.started)
+        published = [c.name for c in self.roster.clients if c.name in self.published]
+        waiting = [c.name for c in plan.active if c.name not in self.published]
+        left = [j for j in plan.pending if j.key not in plan.results or (job is not None and j.key == job.key)]
+        cover_bytes = self.roster.cover.stat().st_size if self.roster.cover is not None and self.roster.cover.is_file() else 0
+        need = sum(_estimate(j, cover_bytes) for j in left)
+        what = f"the {len(left)} track{'s' if len(left) != 1 else ''} not rendered" if left else "the batch's files"
+        done = [f"stopped at {job.client.name} / {job.spec.file_stem}"] if job is not None else []
+        done.append(f"finished tracks are kept; published {len(published)} client{'s' if len(published) != 1 else ''} whose tracks all finished"
+                    + (f" ({', '.join(published)})" if published else ""))  # fmt: skip
+        if waiting:
+            done.append(f"not published: {', '.join(waiting)}")
+        folder = self.store.local_root or Path(self.store.display())
+        return no_space(folder, need or None, what=what, done="; ".join(done), again="run the batch again: it renders only what is missing")
+
     def _finish(self, plan: BatchPlan) -> tuple[list[str], list[str], list[str]]:
         """Save the manifest, write the public root and the links, remove what this run left half-made.
         Returns the clients published, those with no recording ready, and those still waiting."""
+        self._drop_uncollected(plan)
         self._save_manifest(plan)
         write_public_root(self.store)
         self.store.write_text(LINKS_NAME, links_csv(self.access, Path(self.store.display()), self.base_url, published=self._is_published))
@@ -261,6 +321,23 @@ class BatchRunner:
         ]  # fmt: skip
         waiting = [c.name for c in plan.active if c.name not in self.published and c.name not in nothing_ready]
         return published, nothing_ready, waiting
+
+    def _drop_uncollected(self, plan: BatchPlan) -> None:
+        """A batch that stopped early (interrupted, out of room) may not have collected a track its
+        worker finished writing just before it was stopped: its files are then on disk but not (or
+        not as recorded) in the manifest. They go, so the manifest and the files agree (and the room
+        comes back); the next run renders the track again, as it would have anyway."""
+        for job in plan.pending:
+            if job.key in plan.results:
+                continue
+            entry = self.manifest.tracks.get(job.key)
+            if entry is not None and entry.files and all(self.store.intact(file) for file in entry.files.values()):
+                continue  # still the files it records: the earlier render, untouched
+            self.manifest.tracks.pop(job.key, None)
+            stem = job.key.rsplit(".", 1)[0]
+            settings = job.request.settings
+            names = {job.key, f"{stem}.vtt"} | {f"{stem}{get_format(name).suffix}" for name in (settings.formats or (settings.format,)) if _known(name)}
+            self.store.remove([name for name in sorted(names) if self.store.exists(name)])
 
     def _is_published(self, token: str) -> bool:
         return self.store.exists(f"public/{token}/index.html")

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import AttuneError, OutputError
+from ..errors import AttuneError, NoSpaceError, OutputError
+from ..system.space import is_no_space, no_space
 from .layout import inside
 from .manifest import FileEntry, TrackEntry, rounded_figure
 
@@ -50,6 +51,8 @@ class JobResult:
 
     entry: TrackEntry | None = None
     error: str | None = None
+    #: The track failed because the disk (or a file-size limit) ran out: the batch stops.
+    no_space: bool = False
 
     @property
     def ok(self) -> bool:
@@ -61,7 +64,11 @@ def run_job(job: Job) -> JobResult:
     try:
         return JobResult(entry=render_entry(job.request, job.render_fn, job.cache_dir, job.out_root, job.meta, job.title_override, job.fingerprint))
     except AttuneError as exc:
-        return JobResult(error=str(exc))
+        return JobResult(error=str(exc), no_space=isinstance(exc, NoSpaceError))
+    except OSError as exc:
+        if is_no_space(exc):
+            return JobResult(error=str(no_space(Path(job.request.output_path).parent, None)), no_space=True)
+        return JobResult(error=f"internal error: {type(exc).__name__}: {exc}")
     except Exception as exc:  # one track's bug must not stop the batch; it is reported as such
         return JobResult(error=f"internal error: {type(exc).__name__}: {exc}")
 

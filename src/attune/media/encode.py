@@ -22,10 +22,11 @@ from typing import IO
 
 import numpy as np
 
-from ..errors import AudioError
+from ..errors import AudioError, NoSpaceError
 from ..formats import FORMATS, Format
 from ..system import procs
 from ..system.ffmpeg import ffmpeg_exe
+from ..system.space import ffmpeg_ran_out
 
 try:
     import fcntl
@@ -140,6 +141,8 @@ class Encoder:
         proc.wait()
         stderr.seek(0)
         tail = stderr.read().decode("utf-8", "replace").strip().splitlines()
+        if ffmpeg_ran_out(proc.returncode, "\n".join(tail[-3:])):
+            raise NoSpaceError(f"no space left to write {self.path.name}", path=str(self.path.parent))
         raise AudioError(
             f"ffmpeg failed to encode {self.format.name} ({tail[-1] if tail else f'exit code {proc.returncode}'})",
             "check free disk space, then run `attune doctor`",
