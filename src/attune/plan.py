@@ -83,6 +83,8 @@ class Plan:
     #: `(line, "start"|"end")` of each `[bell]` at the script's edge that the opening or closing bell
     #: was also asked at: one bell rings there (the caller warns).
     doubled_bells: tuple[tuple[int, str], ...] = ()
+    #: The script's and the voice choice's warnings (`FILE:LINE: what — how`), for `plan` to print as `render` does.
+    warnings: tuple[str, ...] = ()
 
     @property
     def duration_s(self) -> float:

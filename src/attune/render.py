@@ -436,8 +436,10 @@ def _split(
     return written, playlists
 
 
-def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None) -> Plan:
-    """The plan `render` would follow for `request` (synthesising only speech not yet cached)."""
-    loaded = load(request)
+def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthesizer: Synthesizer | None = None, strict: bool = False) -> Plan:
+    """The plan `render` would follow for `request` (synthesising only speech not yet cached), with the
+    script's warnings `render` would print (a voice that does not speak its language: `strict`, an error)."""
+    loaded = load(request, strict)
     with _speech_cache(synthesizer, cache_dir, loaded[1].engine or DEFAULT_ENGINE) as speech:
-        return prepare(request, speech, loaded=loaded).plan
+        plan = prepare(request, speech, loaded=loaded).plan
+    return replace(plan, warnings=tuple(str(w) for w in loaded[0].warnings))

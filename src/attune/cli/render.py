@@ -110,7 +110,8 @@ def render(
 @with_options(voice_options)
 @interval_bells_option
 @with_options(recording_options)
-def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, interval_bells_s, recording, clean, asr_model):
+@click.option("--strict", is_flag=True, help="Make a voice that does not speak the script's `language:` an error, not a warning.")
+def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars, bells, cache_dir, interval_bells_s, recording, clean, asr_model, strict):
     """Show the timeline of SCRIPT without writing audio (speech is synthesised into the cache).
 
     \b
@@ -125,9 +126,11 @@ def plan(script, length, as_json, engine, voice, speaker, rate_wpm, pitch, vars,
         recording=recording, clean=clean, asr_model=asr_model,
     )
     request = RenderRequest(Path(script), settings=settings)
-    result = plan_script(request, cache_dir=cache_dir)
+    result = plan_script(request, cache_dir=cache_dir, strict=strict)
     from ..library import resolve_script
 
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     for warning in result.doubled_bell_warnings(str(resolve_script(request.script_path))):
         click.echo(f"Warning: {warning}", err=True)
     if as_json:

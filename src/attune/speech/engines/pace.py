@@ -3,9 +3,11 @@
 pyttsx3 on espeak-ng is the reference: it speaks `SPOKEN_WPM_PER_RATE_WPM` words per minute of spoken
 span for each `--rate` word per minute. Every other engine has a tempo knob (Piper's `length_scale`,
 hibari's and SVOX Pico's `speed`), written here as a scale (bigger: slower; a speed is 1 / scale). A
-voice's pace is measured at three scales on `PACE_TEXTS` (words per minute of spoken span, the same
+voice's pace is measured at a few scales on `PACE_TEXTS` (words per minute of spoken span, the same
 measure for every engine), kept in the speech cache (`speech/<engine>-pace.json`), and a rate is read
-off that curve (`scale_for_pace`). The voices inside pip packages come measured (`pace_table`).
+off that curve (`scale_for_pace`). The voices inside pip packages come measured (`pace_table`). hibari's speed moves its pace in steps (each phoneme lasts whole
+frames, so a small change of speed moves many phonemes at once, up to 25%): its pace is measured in
+the middle of its steps, and the nearest is stretched the rest of the way (`step_for_pace`).
 """
 
 from __future__ import annotations
@@ -23,18 +25,28 @@ from ...errors import OutputError, SpeechError
 from ...script.text import count_words
 from ...system.atomic import write_text
 
-#: pyttsx3 on espeak-ng speaks 1.265 words per minute of spoken span for each `--rate` word per minute
-#: (measured with espeakng-loader 0.2.4's espeak-ng, `en-us`, on PACE_TEXTS: 125.8, 177.7 and 253.2 at
-#: 100, 140 and 200 wpm). Every engine is set to the same spoken pace, so `--rate 140` sounds as fast in each.
-SPOKEN_WPM_PER_RATE_WPM = 1.265
-#: The sentences a voice's natural pace is measured on (68 words of calm instruction, long and short).
+#: pyttsx3 on espeak-ng speaks 1.221 words per minute of spoken span for each `--rate` word per minute
+#: (measured with espeakng-loader 0.2.4's espeak-ng, voice `gmw/en`, on PACE_TEXTS: 121.9, 171.7 and
+#: 243.6 at 100, 140 and 200 wpm; within 0.5% of this at each). Every engine is set to the same spoken
+#: pace, so `--rate 140` sounds as fast in each.
+SPOKEN_WPM_PER_RATE_WPM = 1.221
+#: The sentences a voice's natural pace is measured on: 100 words of calm instruction, long and short.
+#: Engines differ in how they pace a sentence (a comma's pause, a short line's ending, by about 8% per
+#: sentence), so the passage must be like a practice, not like one sentence: these ten were chosen from
+#: 40 of meditation instruction so that every engine's pace against espeak-ng's on them is its pace on
+#: all 40 (within 0.4% for Piper's joe, hibari's heart and Pico's en-US at 100, 140 and 200 wpm; the six
+#: sentences used before were 4.4% off for joe). Sentences the tests and benches hold out are not here.
 PACE_TEXTS = (
-    "Let your attention settle on the breath, wherever you feel it most clearly.",
-    "Notice the gentle rise and fall of the belly as you breathe.",
-    "There is nothing you need to do right now, and nowhere else to be.",
-    "When the mind wanders, simply notice where it went, and come back.",
-    "Soften the shoulders, and let the hands rest where they are.",
-    "Each breath is a chance to begin again, with kindness.",
+    "Take a moment to arrive here.",
+    "Now move your awareness slowly up through the legs.",
+    "You might notice tingling, warmth, or perhaps nothing at all.",
+    "Gently widen your attention to include the whole body, breathing.",
+    "Let the breath find its own rhythm, without any effort from you.",
+    "Notice the small pause at the end of each out-breath.",
+    "Relax the muscles around the eyes, the cheeks, and the mouth.",
+    "As you breathe in, imagine the breath filling the chest with light.",
+    "Slowly bring some movement back into the fingers and toes.",
+    "Now let go of any technique, and simply sit.",
 )
 PACE_WORDS = sum(count_words(t) for t in PACE_TEXTS)
 
@@ -54,6 +66,14 @@ def scale_for_pace(curve: Sequence[tuple[float, float]], target_wpm: float) -> f
     return math.exp(x0 + (y - y0) * (x1 - x0) / (y1 - y0))
 
 
+def step_for_pace(curve: Sequence[tuple[float, float]], target_wpm: float) -> tuple[float, float]:
+    """For an engine whose tempo knob moves the pace in steps (hibari): the measured (scale, wpm)
+    point nearest `target_wpm` (in log pace), and the time stretch that takes it there (the factor
+    its frames are lengthened by: above 1 slower, below 1 faster)."""
+    scale, wpm = min(curve, key=lambda point: abs(math.log(point[1] / target_wpm)))
+    return scale, wpm / target_wpm
+
+
 def target_spoken_wpm(rate_wpm: float) -> float:
     """The spoken pace (words per minute of spoken span) that `--rate rate_wpm` means."""
     return rate_wpm * SPOKEN_WPM_PER_RATE_WPM
@@ -65,6 +85,18 @@ def wpm_of(spoken_s: Sequence[float], what: str) -> float:
     if total_s <= 0:
         raise SpeechError(f"{what} spoke nothing while its pace was measured", "run `attune doctor`")
     return PACE_WORDS * 60.0 / total_s
+
+
+def spoken_wpm(cache, voice, texts: Sequence[str]) -> float:
+    """Words per minute of spoken span of `texts` as `cache` (a SpeechCache) speaks them with `voice`:
+    the clips a render lays out, each measured from its first to its last sounding window. The
+    measure the benches and tests hold every engine to."""
+    from ...timebase import SAMPLE_RATE
+    from ..clips import spoken_span_s
+
+    keys = cache.ensure(list(texts), voice)
+    spoken_s = sum(spoken_span_s(cache.load(keys[text]), SAMPLE_RATE) for text in dict.fromkeys(texts))
+    return sum(count_words(text) for text in dict.fromkeys(texts)) * 60.0 / spoken_s
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ from ..voices import VoiceInfo
 from ..wishes import language_fits, parse_wish
 from ..worker import START_TIMEOUT_S, WorkerClient
 from .base import VoiceSettings
-from .pace import PACE_TEXTS, PaceStore, scale_for_pace, target_spoken_wpm, wpm_of
+from .pace import PACE_TEXTS, PaceStore, scale_for_pace, step_for_pace, target_spoken_wpm, wpm_of
 from .pace_table import known_curves
 
 #: Seconds a worker may take to load a voice, on top of a sentence's own time limit.
@@ -123,10 +123,13 @@ class PackagedSynthesizer:
     MODULE = ""
     DIST = ""
     INSTALL_HINT = "pip install 'attune[voices]'"
-    #: Bump when the pace measurement changes.
-    PACE_VERSION = 1
+    #: Bump when the pace measurement changes (2: the 100-word passage).
+    PACE_VERSION = 2
     #: Scales (1 / speed) the pace is measured at: slow enough for 100 wpm, fast enough for 200.
-    PACE_SCALES = (0.8, 1.3, 2.0)
+    PACE_SCALES: tuple[float, ...] = (0.8, 1.3, 2.0)
+    #: The speed moves the pace in steps: PACE_SCALES are the middles of the steps, and the worker
+    #: stretches the voice's frames from the nearest one (`pace.step_for_pace`).
+    STEPPED_PACE = False
 
     def __init__(self, cache_dir: Path | None = None, parallelism: int | None = None, worker_argv: Sequence[str] | None = None):
         if package_version(self.DIST) is None:
@@ -190,9 +193,14 @@ class PackagedSynthesizer:
         key = f"{files_digest(entry.files)}:{voice.pitch}:pace{self.PACE_VERSION}"
         return self._paces.curve(key, self.PACE_SCALES, measure, self.parallelism, abort=self._pool.cancel)
 
-    def speed(self, voice: VoiceSettings) -> float:
-        """The engine's speed at which the voice speaks at pyttsx3's pace for `voice.rate_wpm`."""
-        return 1.0 / scale_for_pace(self.pace(voice), target_spoken_wpm(voice.rate_wpm))
+    def tempo(self, voice: VoiceSettings) -> dict[str, float]:
+        """The engine's speed (and, for a stepped engine, the stretch of its frames) at which the voice
+        speaks at pyttsx3's pace for `voice.rate_wpm`."""
+        target_wpm = target_spoken_wpm(voice.rate_wpm)
+        if self.STEPPED_PACE:
+            scale, stretch = step_for_pace(self.pace(voice), target_wpm)
+            return {"speed": 1.0 / scale, "stretch": stretch}
+        return {"speed": 1.0 / scale_for_pace(self.pace(voice), target_wpm)}
 
     # -- speech ------------------------------------------------------------------------------------
 
@@ -215,7 +223,7 @@ class PackagedSynthesizer:
         from ..clips import excerpt  # numpy: not loaded by the light callers of the voice table
 
         entry = self._voice(voice)
-        payload = {"op": "synth", "text": text, "speed": self.speed(voice), "pitch": self.worker_pitch(voice.pitch), "path": str(wav_path)}
+        payload = {"op": "synth", "text": text, **self.tempo(voice), "pitch": self.worker_pitch(voice.pitch), "path": str(wav_path)}
         self._call(entry, payload, WorkerClient.speak_timeout_s(text), f"speaking {excerpt(text)}")
 
     def cancel(self) -> None:

@@ -2,7 +2,7 @@
 
 Protocol (see `attune.speech.worker`): one JSON object per line on stdin, one reply per line on stdout.
     {"op": "hello"}                                   -> {"ok": true, "versions": {...}}
-    {"op": "synth", "text", "voice", "language", "model", "speed", "pitch", "path"}
+    {"op": "synth", "text", "voice", "language", "model", "speed", "pitch", "path"[, "stretch"]}
                                                       -> {"ok": true, "sample_rate_hz": N} | {"ok": false, "error", "kind"}
     {"op": "pace", "texts", "voice", "language", "model", "speed", "pitch"}
                                                       -> {"ok": true, "spoken_s": [...]} (seconds of spoken span per text)
@@ -17,8 +17,9 @@ from typing import Any
 
 from attune.speech.engines.protocol import Stop, open_protocol, serve
 
-#: (text, speed, pitch) -> (float32 samples in -1..1, sample rate)
-Speaker = Callable[[str, float, "float | None"], tuple[Any, int]]
+#: (text, speed, pitch, stretch) -> (float32 samples in -1..1, sample rate). `stretch` (1: none) is the
+#: factor a stepped engine (hibari) lengthens its frames by after its speed's step.
+Speaker = Callable[[str, float, "float | None", float], tuple[Any, int]]
 
 
 def run(hello: Callable[[], dict], load: Callable[[dict], Speaker], install_hint: str) -> int:
@@ -56,12 +57,12 @@ def run(hello: Callable[[], dict], load: Callable[[dict], Speaker], install_hint
 
             spoken = []
             for text in request["texts"]:
-                samples, rate_hz = speak(text, speed, pitch)
+                samples, rate_hz = speak(text, speed, pitch, 1.0)
                 spoken.append(spoken_span_s(samples, rate_hz))
             return {"ok": True, "spoken_s": spoken}
         import numpy as np
 
-        samples, rate_hz = speak(request["text"], speed, pitch)
+        samples, rate_hz = speak(request["text"], speed, pitch, float(request.get("stretch") or 1.0))
         pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
         with wave.open(request["path"], "wb") as out:
             out.setnchannels(1)

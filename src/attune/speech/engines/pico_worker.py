@@ -26,7 +26,7 @@ def _load(request: dict):
     tts, voice = NanoTTS(), str(request["voice"])
     tts.speak("a", voice=voice)  # an unknown or broken voice fails here, as a voice problem
 
-    def speak(text: str, speed: float, pitch: float | None):
+    def speak(text: str, speed: float, pitch: float | None, stretch: float):
         clean = text.replace("<", " ").replace(">", " ")
         pcm = tts.speak(clean, voice=voice, speed=speed, pitch=pitch)
         return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, 16000

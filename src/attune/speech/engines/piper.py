@@ -41,7 +41,8 @@ NAME = "piper"
 _MODULE = "attune.speech.engines.piper_worker"
 
 #: Bump when the pace measurement changes: old measurements (and clips made with them) are then unused.
-PACE_VERSION = 4
+#: (5: the 100-word passage.)
+PACE_VERSION = 5
 #: The length scales the pace is measured at, relative to the voice's own: 200 wpm is near 0.9 for
 #: most voices, 140 wpm near 1.4, 100 wpm near 2.1.
 PACE_SCALES = (0.8, 1.3, 2.1)

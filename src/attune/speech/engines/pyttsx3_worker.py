@@ -88,6 +88,12 @@ def main() -> int:
         if errors:
             return {"ok": False, "error": errors[-1]}
         _settle(espeak)
+        if espeak is not None:
+            # espeak-ng applies parameters through its command queue, and a process's first utterance
+            # sometimes came out at pyttsx3's initial 200 wpm (one run in five): the rate is set again
+            # on the library itself, settled, right before speaking.
+            espeak.SetParameter(espeak.RATE, round(request["rate_wpm"]), 0)
+            _settle(espeak)
         # One retry: a cut-off utterance leaves no file; a second attempt on a settled engine
         # succeeds. The parent still validates the audio and never accepts silence.
         for attempt_timeout_s in (min(10.0, float(request.get("timeout_s", 30)) / 3), float(request.get("timeout_s", 30))):
