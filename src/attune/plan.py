@@ -80,10 +80,9 @@ class Plan:
     sample_rate: int = SAMPLE_RATE
     #: The lengths this script fits, as every command shows them (`fits_text`): "between 7s and 11s".
     fits: str = ""
-    #: `(line, "start"|"end")` of each `[bell]` at the script's edge that the opening or closing bell
-    #: was also asked at: one bell rings there (the caller warns).
+    #: `(line, "start"|"end")` of each edge `[bell]` also asked as the opening/closing bell: one rings (the caller warns).
     doubled_bells: tuple[tuple[int, str], ...] = ()
-    #: The script's and the voice choice's warnings (`FILE:LINE: what — how`), for `plan` to print as `render` does.
+    #: The script's and the voice choice's warnings (`FILE:LINE: what — how`), printed by `plan` as by `render`.
     warnings: tuple[str, ...] = ()
 
     @property
@@ -184,8 +183,7 @@ class _Slot:
     elastic: bool = False
     voice: str | None = None
     bed: str | None = None
-    #: Interval bells in this pause: seconds between them, and whether they count from the pause's
-    #: start (`[bells every …]`) or from the track's (`interval_bells:`).
+    #: Interval bells in this pause: seconds apart, counted from its start (`[bells every …]`) or the track's (`interval_bells:`).
     interval_s: float = 0.0
     from_pause: bool = False
 
