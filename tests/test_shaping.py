@@ -21,7 +21,7 @@ sections:
       Welcome here, and settle in. [pause 12s]
   - name: Body scan
     rate: 100
-    voice: es
+    voice: roa/es
     background: binaural
     background_db: -12
     text: |
@@ -70,7 +70,7 @@ def test_a_section_engine_goes_through_the_engine_factory(shaped, tmp_path, fake
     made = []
     monkeypatch.setattr(attune.settings, "ENGINES", ("pyttsx3", "other"))
     monkeypatch.setattr(attune.render, "shared_synthesizer", lambda name, cache_dir=None: made.append(name) or other)
-    shaped.write_text(SHAPED.replace("    voice: es\n", "    engine: other\n"), encoding="utf-8")
+    shaped.write_text(SHAPED.replace("    voice: roa/es\n", "    engine: other\n"), encoding="utf-8")
     result = render(RenderRequest(shaped, tmp_path / "out.wav"), synthesizer=fake_synth, cache_dir=tmp_path / "cache")
     assert made == ["other"]
     assert fake_synth.calls == ["Welcome here, and settle in."] and other.calls == ["Welcome here, and settle in."]

@@ -198,3 +198,22 @@ def test_plan_names_a_voice_that_does_not_speak_the_scripts_language(tmp_path, s
     strict = runner.invoke(cli, [*args, "--strict"])
     assert strict.exit_code == 1 and f"Error: {expected}" in strict.stderr, strict.output
     assert "Respira despacio." not in strict.stdout
+
+
+def test_a_sections_own_voice_in_a_teachers_words_is_chosen_as_the_tracks_is(tmp_path, shared_engine_cache):
+    script = tmp_path / "two.yaml"
+    script.write_text(
+        "title: Two voices\nsections:\n  - name: One\n    text: Breathe in. [pause 2s]\n"
+        "  - name: Two\n    voice: female\n    text: Breathe out. [pause 2s]\n"
+        "  - name: Tres\n    voice: es\n    text: Respira. [pause 2s]\n",
+        encoding="utf-8",
+    )
+    result = render(RenderRequest(script, tmp_path / "out.wav"), cache_dir=shared_engine_cache)
+    speech = [event for event in result.plan.events if event.kind == "speech"]
+    voices = [event.voice for event in speech]
+    assert voices[0].startswith("pyttsx3 ")  # the track's default engine, as before
+    assert voices[1].startswith("hibari heart ")  # `female`: the best installed neural female voice
+    assert voices[2].startswith("pico es-ES ")  # `es`: a neural Spanish voice
+    audio, sr = decode(result.output_path)
+    for event in speech:  # each section heard where the plan puts it
+        assert rms_dbfs(audio[int((event.start_s + 0.05) * sr) : int((event.start_s + event.duration_s - 0.05) * sr)]) > -35
