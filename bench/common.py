@@ -102,3 +102,15 @@ def ffmpeg() -> str:
 def row(label: str, seconds: float, ratio: float | None = None, note: str = "") -> str:
     ratio_text = f"   {ratio:.2f}x" if ratio is not None else ""
     return f"  {label:<34}{seconds:8.2f} s{ratio_text}{('   ' + note) if note else ''}"
+
+
+def timed(argv: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system of the process and every child it waited for)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        assert proc.stderr is not None
+        raise SystemExit(f"failed: {' '.join(argv)}\n{proc.stderr.read().decode()}")
+    return wall, usage.ru_utime + usage.ru_stime

@@ -15,21 +15,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import ATTUNE, ffmpeg, long_script, run
+from common import ATTUNE, ffmpeg, long_script, run, timed
 
 FORMATS = ("mp3", "m4a", "opus")
 
-
-def _timed(argv: list[str], env: dict) -> tuple[float, float]:
-    """(wall s, CPU s of the command and all it waited for)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        assert proc.stderr is not None
-        raise SystemExit(f"failed: {' '.join(argv)}\n{proc.stderr.read().decode()}")
-    return wall, usage.ru_utime + usage.ru_stime
 
 
 def _floor_argv(wav: Path, out: Path, formats: tuple[str, ...]) -> list[str]:
@@ -63,7 +52,7 @@ def bench(work: Path, env: dict, runs: int, quick: bool, results: dict) -> None:
     cpus: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, argv in commands.items():
-            wall, cpu = _timed(argv, env)
+            wall, cpu = timed(argv, env)
             walls[name].append(wall)
             cpus[name].append(cpu)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ATTUNE
+from common import ATTUNE, timed
 
 OPENINGS = ["Notice", "Feel", "Allow", "Sense", "Welcome", "Soften", "Rest with", "Gently meet"]
 OBJECTS = ["the breath in the belly", "the weight of the hands", "the warmth of the face", "the sounds around you", "the ground beneath you"]
@@ -70,19 +70,6 @@ def _script(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(body) + "\n")
     return path
 
-
-def timed(argv: list[str], env: dict) -> tuple[float, float]:
-    """(wall seconds, CPU seconds: user + system of the process and every child it waited for)."""
-    import subprocess
-
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        assert proc.stderr is not None
-        raise SystemExit(f"failed: {' '.join(argv)}\n{proc.stderr.read().decode()}")
-    return wall, usage.ru_utime + usage.ru_stime
 
 
 def _tempo(engine: str, work: Path) -> tuple[str, str, float]:
