@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import time
 from pathlib import Path
 
 from common import ATTUNE, ffmpeg, long_script, run, timed

@@ -25,7 +25,6 @@ import os
 import shutil
 import statistics
 import sys
-import time
 from pathlib import Path
 
 from common import ATTUNE, timed
