@@ -23,6 +23,9 @@ from ..settings import DEFAULT_ENGINE, TrackSettings
 from .catalog import best_voice, known_names, neural_voices, would_give
 from .wishes import Wish, language_fits, norm_language, parse_wish, same_language
 
+#: The engines without a pitch control: a pitch written for pyttsx3 is left out under them.
+NO_PITCH = ("piper", "hibari")
+
 
 def wish_of(settings: TrackSettings, language: str | None, *, pitch_blocks: bool = True) -> Wish | None:
     """The wish the settings say in a teacher's words, or None (an engine named, a pitch that says the
@@ -55,9 +58,9 @@ def choose(
     if wish is None:
         return settings, []
     full = wish.with_language(language) if not wish.names else wish
-    voice = best_voice(full, exclude=("piper", "hibari") if need_pitch else ())
+    voice = best_voice(full, exclude=NO_PITCH if need_pitch else ())
     if voice is not None:
-        pitch = None if voice.engine in ("piper", "hibari") else settings.pitch
+        pitch = None if voice.engine in NO_PITCH else settings.pitch
         return settings.with_changes(engine=voice.engine, voice=voice.spec, pitch=pitch), []
     if wish.names:
         return settings, []  # a name an extra would add: pyttsx3 reports it as unknown, with the list

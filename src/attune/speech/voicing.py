@@ -18,12 +18,9 @@ from ..script import Script, Section, Speech
 from ..script.text import sentence_lines
 from ..settings import RECORDING_ENGINE, TrackSettings, piper_pitch_refused
 from .cache import SpeechCache
-from .choice import choose
+from .choice import NO_PITCH, choose
 from .engines.base import VoiceSettings
 from .speakers import Speakers
-
-#: The engines without a pitch control: a script's pitch (written for pyttsx3) is left out under an engine chosen above it.
-NO_PITCH = ("piper", "hibari")
 
 
 @dataclass(frozen=True)
