@@ -9,8 +9,6 @@ before any network; `--rate` is the same pace in every engine.
 
 from __future__ import annotations
 
-import statistics
-
 import pytest
 from click.testing import CliRunner
 
@@ -22,9 +20,7 @@ from attune.render import render
 from attune.request import RenderRequest
 from attune.settings import TrackSettings
 from attune.speech.cache import SpeechCache
-from attune.speech.clips import spoken_span_s
 from attune.speech.engines import shared_synthesizer
-from attune.timebase import SAMPLE_RATE
 from helpers.audio import decode, ffmpeg_ebur128, rms_dbfs, speech_spans_s, voice_ebur128
 
 pytestmark = pytest.mark.engine
@@ -137,41 +133,51 @@ def test_voices_sample_writes_one_clip_per_voice_levelled_alike(tmp_path, shared
     assert max(levels) - min(levels) < 1.0, levels
 
 
+#: Sentences for the pace test that no engine was calibrated on: not the pace passage
+#: (`pace.PACE_TEXTS`), not the 40 it was chosen from, not bench/voices.py's held-out 24; written once,
+#: then measured, never edited to fit. 14 sentences, 140 words.
 PACE_SENTENCES = [
     "Bring your attention to the soles of the feet.",
     "Let the jaw soften, and the forehead become smooth.",
     "When you are ready, open your eyes and return to the room.",
+    "There is nowhere else you need to be right now.",
+    "Sense the weight of your body, held by the chair beneath you.",
+    "If your mind is busy, that is fine; simply notice it.",
+    "Breathe in through the nose, and let the belly rise.",
+    "Pause for a moment at the top of the breath.",
+    "As you breathe out, let a little more tension go.",
+    "Now turn towards the sensations in your hands, one finger at a time.",
+    "Some areas may feel warm, others cool, others numb.",
+    "Whatever you find, let it be exactly as it is.",
+    "Rest here, with kindness towards yourself.",
+    "Slowly, gently, begin to stretch, and take your time.",
 ]
 
 
-#: How far each engine's pace may be from the engines' median. The aim is 5% (3% with margin). With
-#: the 100-word pace passage and hibari paced in steps and stretched, bench/voices.py measured against
-#: pyttsx3 on 24 held-out sentences: joe -0.8/-2.2/+1.2%, heart 0.0/-0.1/+1.0%, Pico en-US +2.3/+3.7/+5.8%
-#: at 100/140/200 wpm (on bench/piper.py's 40: Pico +1.7/+1.7/+3.3%); Pico at 200 is the one over 5%.
-PACE_TOLERANCE = {100.0: 0.05, 140.0: 0.05, 200.0: 0.07}
+#: The issue's bound: at each rate, the fastest engine's pace over the slowest's at most 1.05. Measured
+#: on these sentences on a cold cache (shipped paces, every clip synthesised), after Pico's fresh-memory
+#: fix and nine-speed curve: spread 1.4% at 100 wpm, 2.2% at 140, 2.9% at 200 (Pico slowest at 200,
+#: 247.8 against Piper's 255.1). Before the fix, bench/voices.py had Pico +5.8% at 200.
+PACE_SPREAD = 0.05
 
 
 @pytest.mark.long
 def test_rate_is_the_same_pace_in_every_engine(shared_engine_cache):
-    """Words per minute of spoken span, on sentences none was calibrated on, at 100, 140 and 200 wpm:
-    every engine within PACE_TOLERANCE of the engines' median. (`make test-long`: 36 clips, four engines.)"""
-    from attune.script import count_words
+    """Words per minute of spoken span (the clips a render lays out), on sentences none was calibrated
+    on, at 100, 140 and 200 wpm: the fastest of pyttsx3, Piper's joe, hibari's heart and Pico's en-US
+    within 5% of the slowest. (`make test-long`: 42 clips per engine, four engines.)"""
+    from attune.speech.engines.pace import spoken_wpm
 
-    words = sum(count_words(t) for t in PACE_SENTENCES)
     voices = {"pyttsx3": None, "piper": None, "hibari": None, "pico": "en-US"}
     table: dict[float, dict[str, float]] = {}
-    for rate in (100.0, 140.0, 200.0):
-        for engine, spec in voices.items():
-            cache = SpeechCache(shared_synthesizer(engine, cache_dir=shared_engine_cache), shared_engine_cache)
-            voice = cache.voice_settings(spec, rate, None, None, "en")
-            keys = cache.ensure(PACE_SENTENCES, voice)
-            spoken_s = sum(spoken_span_s(cache.load(k), SAMPLE_RATE) for k in keys.values())
-            table.setdefault(rate, {})[engine] = words * 60.0 / spoken_s
+    for engine, spec in voices.items():
+        cache = SpeechCache(shared_synthesizer(engine, cache_dir=shared_engine_cache), shared_engine_cache)
+        for rate in (100.0, 140.0, 200.0):
+            table.setdefault(rate, {})[engine] = spoken_wpm(cache, cache.voice_settings(spec, rate, None, None, "en"), PACE_SENTENCES)
     for rate, paces in table.items():
-        median = statistics.median(paces.values())
-        print(f"{rate:g} wpm: " + ", ".join(f"{e} {p:.1f}" for e, p in paces.items()))
-        for engine, pace in paces.items():
-            assert abs(pace / median - 1) <= PACE_TOLERANCE[rate], (rate, engine, paces)
+        spread = max(paces.values()) / min(paces.values()) - 1
+        print(f"{rate:g} wpm: " + ", ".join(f"{e} {p:.1f}" for e, p in paces.items()) + f"; spread {spread:.1%}")
+        assert spread <= PACE_SPREAD, (rate, paces)
 
 
 def test_check_names_a_voice_that_does_not_speak_the_scripts_language(tmp_path):
@@ -217,3 +223,30 @@ def test_a_sections_own_voice_in_a_teachers_words_is_chosen_as_the_tracks_is(tmp
     audio, sr = decode(result.output_path)
     for event in speech:  # each section heard where the plan puts it
         assert rms_dbfs(audio[int((event.start_s + 0.05) * sr) : int((event.start_s + event.duration_s - 0.05) * sr)]) > -35
+
+
+def test_pico_speaks_a_sentence_the_same_whatever_it_spoke_before(tmp_path):
+    """py-nanotts's Pico reads memory it has not written: before the worker fixed glibc's mmap
+    threshold, this sentence at speed 1.0 came out 67,840 samples on a fresh worker and 60,288 after
+    a sentence at another speed (pace measured in one worker, renders in another: Pico +5.8% at
+    200 wpm). Same request, same samples, whatever came before."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from attune.speech.clips import read_wav_mono
+    from attune.speech.engines.pico import PicoSynthesizer
+
+    synth = PicoSynthesizer(cache_dir=tmp_path, parallelism=1)  # one worker: every request in the same process
+    text = "Gently widen your attention to include the whole body, breathing."
+    try:
+        voice = synth.voice_settings("en-US", 140.0, None, None, "en")
+        heard = []
+        for rate in (140.0, 90.0, 260.0, 140.0):
+            path = tmp_path / f"{len(heard)}.wav"
+            synth.synthesize(text, replace(voice, rate_wpm=rate), path)
+            heard.append(read_wav_mono(path)[0])
+    finally:
+        synth.close()
+    assert heard[0].size == heard[3].size and np.array_equal(heard[0], heard[3])
+    assert heard[1].size > heard[0].size > heard[2].size  # the speeds between were really spoken

@@ -90,7 +90,10 @@ def main() -> int:
             diff = max(abs(a[1] - b[1]) / b[1] for a, b in zip(curve, old, strict=True))
             worst = max(worst, diff)
             print(f"{engine_id} {key}: {' '.join(f'{b:.1f}' for _, b in curve)} wpm, shipped differs by {100 * diff:.2f}%")
-        table[engine_id] = {**table.get(engine_id, {}), **curves}
+        stale = sorted(set(table.get(engine_id, {})) - set(curves))
+        if stale:  # an older pace version or a voice no longer packaged: nothing looks it up
+            print(f"{engine_id}: dropped {len(stale)} stale curve(s): {', '.join(k.rsplit(':', 1)[-1] for k in stale)}", file=sys.stderr)
+        table[engine_id] = curves
     if args.check:
         return 0 if worst <= CHECK_TOLERANCE else 1
     TABLE_PATH.write_text(dumps(table), encoding="utf-8")

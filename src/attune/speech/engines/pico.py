@@ -20,8 +20,16 @@ class PicoSynthesizer(PackagedSynthesizer):
     NAME = NAME
     MODULE = "attune.speech.engines.pico_worker"
     DIST = "py-nanotts"
-    #: Pico's speed is 0.2–5.0 (its `<speed level>` in percent).
-    PACE_SCALES = (0.8, 1.3, 2.0)
+    #: Pico's speed is 0.2–5.0 (its `<speed level>` in whole percent). Its pace follows the speed
+    #: smoothly (about speed^0.9: en-US speaks the pace passage at 96, 186, 347 and 486 wpm at speeds
+    #: 0.5, 1, 2 and 3, measured on fresh memory, see `pico_worker`), but not as one power law, so the
+    #: curve is measured at nine speeds a factor 1.25 apart (log-linear between them is then within
+    #: 0.5%), from 0.5 to 3.1: the whole `--rate` range, 80–400 wpm (98–488 spoken), is read between
+    #: two measured points, never extrapolated. (Before: 3 speeds, 0.5–1.25, so every rate above about
+    #: 190 wpm was read off the extension of the last segment.)
+    PACE_SCALES = tuple(round(1.0 / speed, 4) for speed in (0.5, 0.63, 0.8, 1.0, 1.25, 1.6, 2.0, 2.5, 3.1))
+    #: 3: measured on fresh memory (`pico_worker`), at nine speeds; the samples themselves changed too.
+    PACE_VERSION = 3
 
     @classmethod
     def description(cls) -> str:
