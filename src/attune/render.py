@@ -38,7 +38,7 @@ from .script import Script, load_script
 from .script.select import section_stem, select_sections
 from .settings import DEFAULT_ENGINE, TrackSettings
 from .slugs import slugify
-from .speech.choice import settle
+from .speech.choice import settle_all
 from .speech.engines import shared_synthesizer
 from .speech.engines.base import Synthesizer, VoiceSettings
 from .speech.engines.espeak import find_espeak
@@ -176,10 +176,10 @@ def load(request: RenderRequest, strict: bool = False) -> tuple[Script, TrackSet
     script = load_script(resolve_script(request.script_path), request.settings.vars)
     if request.sections:
         script = select_sections(script, request.sections)
-    settings, warnings = settle(request.settings, script, strict=strict)
+    settings, warnings = settle_all(request.settings, script, strict=strict)  # the track's voice and each section's
     if warnings:
         script = replace(script, warnings=(*script.warnings, *warnings))
-    return script, settings.resolved()
+    return script, settings
 
 
 def prepare(request: RenderRequest, speech: Speakers, progress: Progress | None = None, loaded: tuple[Script, TrackSettings] | None = None) -> Prepared:

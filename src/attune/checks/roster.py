@@ -14,6 +14,7 @@ from pathlib import Path
 from ..errors import AttuneError
 from ..script import load_script
 from ..settings import DEFAULT_ENGINE, TrackSettings
+from ..speech.choice import engine_named, section_voice, settle_all
 from .script import FileCheck, check_backgrounds, fit
 
 
@@ -65,6 +66,14 @@ def _resolve(voices: _Voices, settings: TrackSettings, language: str | None) -> 
 
         resolve_speaker(resolve_piper_voice(settings.voice, language), settings.speaker)
         return
+    if settings.engine in ("hibari", "pico"):  # a table of voices that takes a teacher's words, as the render does
+        from ..speech.engines import _packaged
+        from ..speech.engines.packaged import find_table_voice, package_version
+
+        engine_class = _packaged(settings.engine)
+        if engine_class is not None and package_version(engine_class.DIST):  # else: "not installed", below
+            find_table_voice(settings.engine, engine_class.table(), settings.voice, language)
+            return
     listing, variants = voices.of(settings.engine or DEFAULT_ENGINE)
     spec = settings.voice
     if spec and "+" in spec and variants is _ESPEAK_VARIANTS_UNKNOWN:
@@ -122,13 +131,17 @@ def check_roster(path: Path, cache_dir: Path | None = None, overrides: TrackSett
                 continue
             result.warnings += [where + str(w) for w in script.warnings]
             track_settings = overrides.over(spec.settings) if overrides is not None else spec.settings
-            settings = track_settings.over(script.settings).resolved()
             try:
+                # The voices as the render chooses them (`choice.settle_all`): the same warnings as `plan`.
+                settings, said = settle_all(track_settings, script)
                 _resolve(voices, settings, script.language)
+                named = engine_named(track_settings, script)
                 for section in script.sections:
                     if section.settings.voice is not None or section.settings.engine is not None:
-                        _resolve(voices, section.settings.over(settings), script.language)
+                        _resolve(voices, section_voice(section, settings, script, engine_named=named)[0], script.language)
+                result.warnings += [where + str(w) for w in said]  # about voices that exist: an unknown one is the error alone
             except AttuneError as exc:
+                settings = track_settings.over(script.settings).resolved()
                 if spec.settings.voice is None and exc.path is None:
                     exc.path, exc.line = script.path, script.voice_line
                 result.problems.append(where + str(exc))

@@ -21,7 +21,7 @@ from ..library import resolve_script
 from ..plan import BELL_FRAMES, Plan, SectionSound, estimated_clip_frames, make_plan, section_sentences
 from ..script import Bell, Pause, Script, Speech, count_words, load_script
 from ..settings import DEFAULT_ENGINE, DEFAULT_RATE_WPM, TrackSettings
-from ..speech.choice import settle
+from ..speech.choice import settle_all
 
 
 def _count(n: int, noun: str) -> str:
@@ -173,8 +173,9 @@ def check_script(path: Path, vars: Mapping[str, str] | None = None, cache_dir: P
         parts.append(_count(intervals, "interval bell") + at)
     if fitted.plan is not None:
         parts.append(f"fits {fitted.plan.fits}{fitted.note()}")
-    # The voice the render would choose, and whether it speaks the script's language (`--strict`: an error).
-    _, voice_warnings = settle(overrides or TrackSettings(), script)
+    # The voices the render would choose (the track's, each section's own), and whether they speak the
+    # script's language (`--strict`: an error); a wish the named engine cannot grant is an error here too.
+    _, voice_warnings = settle_all(overrides or TrackSettings(), script)
     warnings = [str(w) for w in (*script.warnings, *voice_warnings)] + (fitted.plan.doubled_bell_warnings(script.path) if fitted.plan is not None else [])
     result = FileCheck(str(path), ", ".join(parts), warnings=warnings, notes=[str(n) for n in script.notes])
     if settings.length_s is not None:

@@ -35,11 +35,16 @@ from .options import engine_option, interval_bells_option, recording_options, tr
 @click.option("--force", is_flag=True, help="Render every track again, even when its inputs are unchanged.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Speech cache folder (on a cluster: on every worker).")
 @click.option("--dry-run", is_flag=True, help="Check the roster and every track (as `attune check` does) and render nothing.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail on warnings too (a voice that does not speak a script's `language:`): the roster is checked first, and nothing renders.",
+)
 @engine_option("Speech engine for every track, over the roster's `engine:` (pyttsx3 or piper).")
 @interval_bells_option
 @voices_dir_flag
 @with_options(recording_options)
-def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, engine, interval_bells_s,
+def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_failures, base_url, force, cache_dir, dry_run, strict, engine, interval_bells_s,
           recording, clean, asr_model):  # fmt: skip
     """Render every client's tracks in ROSTER and publish each client behind a private link.
 
@@ -51,19 +56,20 @@ def batch(roster, out_dir, jobs, cluster, storage_options, cache_url, allowed_fa
       attune batch clients.yaml -o deliver/ --base-url https://example.org/practice/
       attune batch clients.yaml -o deliver/ --cluster local:2
       attune batch clients.yaml -o s3://bucket/practice --cluster tcp://10.0.0.5:8786 --base-url https://cdn.example.org/practice/public/
-      attune batch examples/clients.yaml --dry-run
+      attune batch examples/clients.yaml --dry-run --strict
     """
     given = track_settings(engine=engine, interval_bells_s=interval_bells_s, recording=recording, clean=clean, asr_model=asr_model)
     overrides = given if given != track_settings() else None
-    if dry_run:
+    if not dry_run and out_dir is None:
+        raise click.UsageError("Missing option '-o' / '--output'")
+    if dry_run or strict:
         from ..checks.roster import check_roster
         from .check import report as print_report
 
-        if print_report(check_roster(Path(roster), cache_dir, overrides), strict=False):
+        if print_report(check_roster(Path(roster), cache_dir, overrides), strict=strict):
             sys.exit(1)
-        return
-    if out_dir is None:
-        raise click.UsageError("Missing option '-o' / '--output'")
+        if dry_run:
+            return
     from ..delivery.batch import BatchOptions, format_summary, run_batch
     from ..delivery.store import is_url
 

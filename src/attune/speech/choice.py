@@ -10,6 +10,14 @@ the default engine.
 
 `check_language` then compares the voice's language with the script's `language:`: a mismatch is a
 warning (an error with `strict`), at the line of `language:`, listing the voices that would fit.
+
+Precedence, the same in render, batch, plan and check: an engine named explicitly (`--engine`, a
+roster's `defaults:` or track, the script's `engine:`, a section's own `engine:`) is never replaced
+by a voice asked in a teacher's words; the words then choose among that engine's voices (`female`
+under pyttsx3 is espeak-ng's `en-us+f3`, under Pico its en-US; a wish the named engine cannot grant,
+`female` under Piper, whose voices declare no gender, is an error naming the engine). Only where no
+engine is named anywhere do the words choose the engine. A section's own voice is chosen this way
+(`section_voice`) and its language checked at the section's line.
 Light: settings, package files and JSON configs only.
 """
 
@@ -18,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import VoiceError
-from ..script.model import Script, ScriptWarning
+from ..script.model import Script, ScriptWarning, Section
 from ..settings import DEFAULT_ENGINE, TrackSettings
 from .catalog import best_voice, known_names, neural_voices, would_give
 from .wishes import Wish, language_fits, norm_language, parse_wish, same_language
@@ -69,6 +77,64 @@ def choose(
     return settings.with_changes(engine="pyttsx3", voice=fallback), [warning]
 
 
+def in_named_engine(settings: TrackSettings, language: str | None, *, path: str | None = None, line: int | None = None) -> TrackSettings:
+    """`settings` (an engine named) with a voice asked by gender (`female`, `en-GB male`) turned into
+    that engine's voice: espeak-ng's nearest (`en-us+f3`), Piper's best that grants it (else a
+    VoiceError naming the engine); hibari and Pico take the words themselves, and every engine takes
+    a language code, a voice id or a name as it always has."""
+    engine = settings.engine or DEFAULT_ENGINE
+    wish = wish_of(settings.with_changes(engine=None), None, pitch_blocks=False) if settings.voice is not None else None
+    # A name that is no language code too (Pico's voices are called `en-US`, which every engine takes).
+    names = {n for n in wish.names if parse_wish(n, ()) is None} if wish is not None else set()
+    if names:
+        owners = {v.engine for v in neural_voices() if {n.lower() for n in (v.name, v.spec, *v.aliases)} & names}
+        if owners and engine not in owners:  # `heart` under pyttsx3: say whose voice it is
+            other = sorted(owners)[0]
+            raise VoiceError(
+                f"the voice {settings.voice} is {other}'s, but the engine {engine} is named for it",
+                f"write `engine: {other}` beside the voice, or drop the engine named above it",
+                path=path,
+                line=line,
+            )
+    if wish is None or wish.gender is None or wish.names or engine not in ("pyttsx3", "piper"):
+        return settings
+    full = wish.with_language(language)
+    if engine == "pyttsx3":
+        return settings.with_changes(voice=espeak_voice(full, language))
+    voice = next((v for v in neural_voices(include_missing=False) if v.engine == "piper" and v.grants(full)), None)
+    if voice is None:
+        raise VoiceError(
+            f"no installed Piper voice is {full.describe()}, and the engine piper is named for this voice",
+            "name a Piper voice (`attune voices --engine piper`), or an engine that has one (`engine: hibari`)"
+            + (" beside the section's voice" if line is not None else ""),
+            path=path,
+            line=line,
+        )
+    return settings.with_changes(voice=voice.spec)
+
+
+def section_voice(
+    section: Section, track: TrackSettings, script: Script, *, engine_named: bool, strict: bool = False
+) -> tuple[TrackSettings, list[ScriptWarning]]:
+    """A section's settings over the track's (resolved, with its voice chosen), with its own voice
+    chosen as the track's is: by the words when no engine is named above it (`engine_named`: a flag,
+    a roster or the script named one), else within the engine named; and the warnings about it: a
+    fallback to espeak-ng, a voice that does not speak the script's language (at the section's line;
+    `strict`: an error). A section that names neither a voice nor an engine speaks the track's voice."""
+    own = section.settings
+    merged = own.over(track)
+    warnings: list[ScriptWarning] = []
+    if (own.voice is None and own.engine is None) or merged.recording is not None:
+        return merged, warnings
+    if own.voice is not None and own.engine is None and not engine_named:
+        merged, warnings = choose(merged.with_changes(engine=None), script.language, path=script.path, line=section.line)
+    elif own.voice is not None:
+        merged = in_named_engine(merged, script.language, path=script.path, line=section.line)
+    engine = merged.engine or DEFAULT_ENGINE
+    warnings += check_language(engine, merged.voice, script.language, path=script.path, line=section.line, strict=strict, section=section.name)
+    return merged, warnings
+
+
 def voice_language(engine: str, voice: str | None) -> str | None:
     """The language the voice `voice` of `engine` speaks, when it can be told without starting the engine."""
     if voice is None:
@@ -91,8 +157,11 @@ def voice_language(engine: str, voice: str | None) -> str | None:
     return base if wish is not None and wish.languages and not wish.gender else None
 
 
-def check_language(engine: str, voice: str | None, language: str | None, *, path: str | None, line: int | None, strict: bool) -> list[ScriptWarning]:
-    """A warning (with `strict`, a VoiceError) when the voice speaks another language than the script."""
+def check_language(
+    engine: str, voice: str | None, language: str | None, *, path: str | None, line: int | None, strict: bool, section: str | None = None
+) -> list[ScriptWarning]:
+    """A warning (with `strict`, a VoiceError) when the voice speaks another language than the script
+    (`section`: the section whose own voice it is, named in the message)."""
     if not language:
         return []
     speaks = voice_language(engine, voice)
@@ -100,7 +169,7 @@ def check_language(engine: str, voice: str | None, language: str | None, *, path
         return []
     fitting = [f"{v.name} ({v.engine}, {v.language})" for v in neural_voices(include_missing=False) if language_fits(v.language, language)]
     listing = ", ".join(fitting[:6]) if fitting else f"none neural here ({would_give(Wish(languages=(language,)))}); espeak-ng: --engine pyttsx3 --voice {norm_language(language)}"
-    message = f"the voice {voice} ({engine}) speaks {speaks}, not the script's language {language}"
+    message = f"{f'section {section}: ' if section else ''}the voice {voice} ({engine}) speaks {speaks}, not the script's language {language}"
     hint = f"voices that fit: {listing}; or drop the voice and Attune picks one"
     if strict:
         raise VoiceError(message, hint, path=path, line=line)
@@ -112,10 +181,10 @@ def chosen(above: TrackSettings, script: Script) -> tuple[TrackSettings, list[Sc
     espeak-ng only for the script's own voice: a voice asked above it is chosen, the pitch left out where it cannot be."""
     settings = above.over(script.settings)
     from_script = above.voice is None and settings.voice is not None
-    return choose(
-        settings, script.language, path=script.path if from_script else None, line=script.voice_line if from_script else None,
-        pitch_blocks=above.voice is None, need_pitch=above.pitch is not None,
-    )  # fmt: skip
+    path, line = (script.path, script.voice_line) if from_script else (None, None)
+    if settings.engine is not None:  # named: the words choose among its voices
+        return in_named_engine(settings, script.language, path=path, line=line), []
+    return choose(settings, script.language, path=path, line=line, pitch_blocks=above.voice is None, need_pitch=above.pitch is not None)
 
 
 def settle(above: TrackSettings, script: Script, *, strict: bool = False) -> tuple[TrackSettings, list[ScriptWarning]]:
@@ -126,3 +195,19 @@ def settle(above: TrackSettings, script: Script, *, strict: bool = False) -> tup
     engine = settings.engine or DEFAULT_ENGINE
     warnings += check_language(engine, settings.voice, script.language, path=script.path, line=script.language_line, strict=strict)
     return settings, warnings
+
+
+def engine_named(above: TrackSettings, script: Script) -> bool:
+    """Whether an engine is named explicitly over the sections: by a flag, a roster, or the script."""
+    return above.engine is not None or script.settings.engine is not None
+
+
+def settle_all(above: TrackSettings, script: Script, *, strict: bool = False) -> tuple[TrackSettings, list[ScriptWarning]]:
+    """`settle`, then every section's own voice chosen and checked as `render` speaks it
+    (`section_voice`): the track's settings (resolved) and every warning, in script order."""
+    settings, warnings = settle(above, script, strict=strict)
+    resolved = settings.resolved()
+    named = engine_named(above, script)
+    for section in script.sections:
+        warnings += section_voice(section, resolved, script, engine_named=named, strict=strict)[1]
+    return resolved, warnings

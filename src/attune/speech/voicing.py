@@ -18,7 +18,7 @@ from ..script import Script, Section, Speech
 from ..script.text import sentence_lines
 from ..settings import RECORDING_ENGINE, TrackSettings, piper_pitch_refused
 from .cache import SpeechCache
-from .choice import NO_PITCH, choose
+from .choice import NO_PITCH, engine_named, section_voice
 from .engines.base import VoiceSettings
 from .speakers import Speakers
 
@@ -76,15 +76,13 @@ def shape(
     sounds: list[SectionSound] = []
     plans: list[tuple[str, VoiceSettings, list[tuple[str, int]]]] = []
     track_voice: VoiceSettings | None = None
-    chosen_warnings: list[str] = []
     above = above or TrackSettings()
+    named = engine_named(above, script)
     for section in script.sections:
         own = section.settings
-        merged = own.over(settings)
-        if own.voice is not None and own.engine is None and above.engine is None and script.settings.engine is None and merged.recording is None:
-            # A section's voice in a teacher's words (`female`, `es`, `en-GB`) is chosen as the track's is.
-            merged, said = choose(merged.with_changes(engine=None), script.language, path=script.path, line=section.line)
-            chosen_warnings += [str(w) for w in said]
+        # A section's voice in a teacher's words (`female`, `es`, `en-GB`) is chosen as the track's is
+        # (its warnings were said when the script was loaded: `choice.settle_all`).
+        merged = section_voice(section, settings, script, engine_named=named)[0]
         engine = RECORDING_ENGINE if merged.recording is not None else merged.engine or speakers.engine
         cache = speakers.cache(engine)
         pitch = merged.pitch
@@ -121,7 +119,7 @@ def shape(
         sounds.append(SectionSound(voice=voice_label(engine, voice), bed=key))
     # Speak: one pass per voice, every sentence once; an engine that prepares (a take is aligned) sees them all first.
     wanted: dict[tuple[str, VoiceSettings], list[str]] = {}
-    warnings: list[str] = chosen_warnings
+    warnings: list[str] = []
     for engine, voice, lines in plans:
         wanted.setdefault((engine, voice), []).extend(text for text, _ in lines)
     for engine, voice in wanted:
