@@ -15,6 +15,30 @@ from helpers.fakes import FakeSynthesizer
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: The costly modules, in CPU seconds (tests/helpers/… and ffmpeg children included), measured with one
+#: `pytest -n 2` of the whole suite (2026-12-03); every other module costs under 3 s. They are collected
+#: first, costliest first: with `--dist loadgroup --no-loadscope-reorder` (`make test`) each worker takes
+#: the next test when it is free, so the run ends on short tests on both workers, not on a long module on one.
+COSTLY_MODULES_S = {
+    "test_sound_e2e.py": 45, "test_recording_e2e.py": 26, "test_clean.py": 19, "test_interrupt.py": 18, "test_library.py": 17,
+    "test_formats_e2e.py": 12, "test_faults_batch.py": 9, "test_cluster.py": 9, "test_render.py": 9, "test_engine_contract.py": 8,
+    "test_packaging.py": 7, "test_render_e2e.py": 7, "test_beds.py": 5, "test_faults_disk.py": 5, "test_voices_e2e.py": 5,
+    "test_imports.py": 5, "test_podcast_rules.py": 4, "test_cli_errors.py": 4, "test_podcast_apps.py": 4, "test_other_tools.py": 3,
+}  # fmt: skip
+#: Modules whose tests share a costly module fixture (a take and its clean-up, one render into every format,
+#: a batch, a wheel): one worker runs all of a module's tests (an `xdist_group`), so the fixture is built once.
+SHARED_FIXTURE_MODULES = {"test_recording_e2e.py", "test_clean.py", "test_formats_e2e.py", "test_podcast_apps.py", "test_packaging.py"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the `xdist_group` marks
+def pytest_collection_modifyitems(config, items):
+    """Costly modules first (each module's tests stay together and in order, so module fixtures are
+    set up once per worker), and a group for each module whose tests share a costly fixture."""
+    for item in items:
+        if item.path.name in SHARED_FIXTURE_MODULES:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+    items.sort(key=lambda item: -COSTLY_MODULES_S.get(item.path.name, 0))
+
 
 @pytest.fixture(scope="session")
 def repo() -> Path:
