@@ -35,15 +35,14 @@ demo: $(DEMO_STAMP)
 	$(BIN)/attune render src/attune/takes/own-voice.yaml --length 4m --background drone -o output/own-voice.mp3 --captions
 
 # Lint (ruff) and types (mypy) first, then the suite on two workers (pytest-xdist): the 2-core
-# machine renders two tracks at once. Each worker takes the next test (or `xdist_group`) when it is
-# free, in the order tests/conftest.py collects them (costly modules first), so both end together.
-XDIST := -n 2 --dist loadgroup --no-loadscope-reorder
+# machine renders two tracks at once. Each worker takes the next test when it is free, costly modules
+# first (tests/conftest.py schedules them), so both workers end together.
 test: lint
-	$(BIN)/python -m pytest -q $(XDIST)
+	$(BIN)/python -m pytest -q -n 2
 
 # The inner loop: no real speech engine, no browser, no hour-long renders.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q $(XDIST) -m "not engine and not browser and not long"
+	$(BIN)/python -m pytest -q -n 2 -m "not engine and not browser and not long"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -42,10 +42,7 @@ sections:
 BACKGROUNDS = ["none", "drone", "binaural", "pink-noise", "brown-noise", "white-noise", "soft-rain.ogg"]
 #: Every background in CI; `make test` leaves drone and white noise (synthesised like the other
 #: beds, which it renders) to the `long` marker to stay under two minutes.
-BACKGROUND_PARAMS = [
-    pytest.param(b, marks=pytest.mark.long if b in ("drone", "white-noise") else pytest.mark.xdist_group("sound-none") if b == "none" else ())
-    for b in BACKGROUNDS
-]
+BACKGROUND_PARAMS = [pytest.param(b, marks=pytest.mark.long if b in ("drone", "white-noise") else ()) for b in BACKGROUNDS]
 #: The renders' length: the shortest this script fits is 1m16s. At 80 s the pauses still hold 16 and 27 s
 #: windows away from their edges, the track is as sparse (speech and bells are a fifth of it), and the
 #: figures are those of 120 s (measured: voice -16.0 LUFS, beds -38.0 ± 0.6 LUFS in the pauses, track
@@ -128,7 +125,6 @@ def test_every_background_keeps_the_voice_at_the_target(rendered, background, tm
         assert min(speech) - max(rms_dbfs(p) for p in pauses) >= 10
 
 
-@pytest.mark.xdist_group("sound-none")  # measures the render of background "none", as the test above and the bell's do
 def test_bells_sit_4_db_under_the_voice(rendered):
     result, out = rendered("none")
     audio, sr = decode(out)
@@ -195,7 +191,6 @@ def test_binaural_beat_is_in_the_left_and_right_spectra(rendered):
     assert right == pytest.approx(186.0, abs=0.5)
 
 
-@pytest.mark.xdist_group("sound-none")
 def test_bell_rings_and_decays(rendered):
     result, out = rendered("none")
     bell = result.plan.events[0]
