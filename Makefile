@@ -35,7 +35,8 @@ demo: $(DEMO_STAMP)
 	$(BIN)/attune render src/attune/takes/own-voice.yaml --length 4m --background drone -o output/own-voice.mp3 --captions
 
 # Lint (ruff) and types (mypy) first, then the suite on two workers (pytest-xdist): the 2-core
-# machine renders two tracks at once.
+# machine renders two tracks at once. Each worker takes the next test when it is free, costly modules
+# first (tests/conftest.py schedules them), so both workers end together.
 test: lint
 	$(BIN)/python -m pytest -q -n 2
 

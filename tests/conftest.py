@@ -15,6 +15,43 @@ from helpers.fakes import FakeSynthesizer
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: The costly modules, in CPU seconds (ffmpeg and other children included), measured with one `pytest -n 2`
+#: of the whole suite (2026-12-03); every other module costs under 3 s. They are collected first, costliest
+#: first, and pytest-xdist deals the tests one at a time to whichever worker is free (the scheduler below),
+#: so the run ends on short tests on both workers, not on a long module on one.
+COSTLY_MODULES_S = {
+    "test_sound_e2e.py": 45, "test_recording_e2e.py": 26, "test_clean.py": 19, "test_interrupt.py": 18, "test_library.py": 17,
+    "test_formats_e2e.py": 12, "test_faults_batch.py": 9, "test_cluster.py": 9, "test_render.py": 9, "test_engine_contract.py": 8,
+    "test_packaging.py": 7, "test_render_e2e.py": 7, "test_beds.py": 5, "test_faults_disk.py": 5, "test_voices_e2e.py": 5,
+    "test_imports.py": 5, "test_podcast_rules.py": 4, "test_cli_errors.py": 4, "test_podcast_apps.py": 4, "test_other_tools.py": 3,
+}  # fmt: skip
+#: Modules whose tests share a costly module fixture (a take and its clean-up, one render into every format,
+#: a batch, a wheel): all of a module's tests go to one worker, so the fixture is built once.
+SHARED_FIXTURE_MODULES = {"test_recording_e2e.py", "test_clean.py", "test_formats_e2e.py", "test_podcast_apps.py", "test_packaging.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Costly modules first; each module's tests stay together and in order, so a module fixture is
+    set up once on each worker that runs the module."""
+    items.sort(key=lambda item: -COSTLY_MODULES_S.get(item.path.name, 0))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """One test at a time to the first free worker, in collection order, except that the tests of a
+    SHARED_FIXTURE_MODULES module go to one worker together. (`--dist loadgroup` would do this with
+    `xdist_group` marks, but pytest-xdist 3.8 marks a group by rewriting `item._nodeid`, which pytest 9
+    no longer reads, so every test of a group was its own unit.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module.rsplit("/", 1)[-1] in SHARED_FIXTURE_MODULES else nodeid
+
+    config.option.loadscopereorder = False  # keep the collection order: costly modules first
+    return SharedFixtureScheduling(config, log)
+
 
 @pytest.fixture(scope="session")
 def repo() -> Path:

