@@ -35,7 +35,7 @@ def script_file(tmp_path):
 
 def spy(monkeypatch, fake_measurements=()):
     """Record every encode's (gain, ceiling) in dB; replace the first measurements with `fake_measurements` edits."""
-    encodes, real_encode, real_measure = [], attune.media.master._encode, attune.media.master.measure_file
+    encodes, real_encode, real_measure = [], attune.media.master._encode, attune.media.master.measured_stream
     edits = list(fake_measurements)
 
     def encode(mixer, outputs, *rest):
@@ -47,7 +47,7 @@ def spy(monkeypatch, fake_measurements=()):
         return dataclasses.replace(measured, **edits.pop(0)) if edits else measured
 
     monkeypatch.setattr(attune.media.master, "_encode", encode)
-    monkeypatch.setattr(attune.media.master, "measure_file", measure)
+    monkeypatch.setattr(attune.media.master, "measured_stream", measure)
     return encodes
 
 
