@@ -105,3 +105,21 @@ def test_a_file_that_decodes_to_the_wrong_length_is_an_error(script_file, tmp_pa
 def test_loudness_target_range(script_file, tmp_path, target):
     with pytest.raises(attune.errors.SettingsError, match=r"use a value from -40 to -14"):
         render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(loudness_lufs=target)), synthesizer=FakeSynthesizer())
+
+
+def test_an_opus_file_over_the_limit_is_turned_down_in_its_header_not_encoded_again(script_file, tmp_path, monkeypatch):
+    # Said to peak at -1.0 dBTP: 0.2 dB over the limit and margin, so the header's output gain is set
+    # to -0.25 dB (1/256 dB steps, rounded down) and the file is decoded and measured again.
+    import struct
+
+    encodes = spy(monkeypatch, [{"true_peak_dbtp": -1.0}])
+    out = tmp_path / "a.opus"
+    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
+    assert len(encodes) == 1
+    head = out.read_bytes()[:200]
+    gain_q78 = struct.unpack("<h", head[head.index(b"OpusHead") + 16 :][:2])[0]
+    assert gain_q78 == -64  # -0.25 dB
+    independent = ffmpeg_ebur128(out)  # ffmpeg applies the header's gain, as every Opus decoder must
+    assert result.true_peak_dbtp == pytest.approx(independent["true_peak_dbtp"], abs=0.3)
+    assert independent["true_peak_dbtp"] <= -1.0
+    assert result.voice_lufs == pytest.approx(-16.25, abs=0.3)

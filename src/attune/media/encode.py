@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
+import struct
 import subprocess
 import tempfile
 import threading
@@ -238,3 +240,28 @@ def encoder_gain_db(fmt: str, bitrate: str | None, sample_rate: int = 44100) -> 
         raise AudioError(f"ffmpeg could not encode a test tone to {fmt}", "run `attune doctor`")
     middle = out[out.size // 4 : 3 * out.size // 4]
     return float(20 * np.log10(np.sqrt(np.mean(middle.astype(np.float64) ** 2)) / (0.1 / np.sqrt(2))))
+
+
+#: An Ogg Opus file's output gain (OpusHead, RFC 7845 §5.1) is a signed Q7.8 number of dB.
+OPUS_GAIN_STEP_DB = 1 / 256
+
+
+def set_opus_output_gain(path: Path, gain_db: float) -> float:
+    """Set the output gain in an Ogg Opus file's header, which every decoder must apply (RFC 7845
+    §5.1: ffmpeg, libopusfile, browsers do): a level change without encoding again. Rounded down to
+    the header's 1/256 dB step; returns the gain set. The page's checksum is recomputed (by mutagen)."""
+    import mutagen.ogg
+
+    steps = math.floor(gain_db / OPUS_GAIN_STEP_DB)
+    if not -32768 <= steps <= 32767:
+        raise AudioError(f"an Opus output gain of {gain_db:.1f} dB is out of range", "this is a bug in Attune; please report it")
+    with open(path, "r+b") as handle:
+        page = mutagen.ogg.OggPage(handle)
+        head = page.packets[0] if page.packets else b""
+        if page.offset != 0 or not head.startswith(b"OpusHead") or len(head) < 19:
+            raise AudioError(f"{path.name} does not start with an Opus header", "this is a bug in Attune; please report it", path=str(path))
+        page.packets[0] = head[:16] + struct.pack("<h", steps) + head[18:]
+        data = page.write()
+        handle.seek(0)
+        handle.write(data)
+    return steps * OPUS_GAIN_STEP_DB
