@@ -40,7 +40,9 @@ class Clock:
 
 
 def _wrap(clock: Clock, owner, name: str, label: str) -> None:
-    real = getattr(owner, name)
+    real = getattr(owner, name, None)
+    if real is None:  # a stage this version of Attune does not have
+        return
 
     def timed(*args, **kwargs):
         with clock.time(label):
@@ -86,7 +88,7 @@ def breakdown(script: Path, length: str, formats: str, background: str = "drone"
     def procs_start(argv, **kwargs):
         proc = real_procs_start(argv, **kwargs)
         if "pipe:1" in argv and "-i" in argv:
-            started.setdefault(proc.pid, f"decode {Path(argv[argv.index('-i') + 1]).suffix.lstrip('.')}")
+            started.setdefault(proc.pid, "decode a written file")
         return proc
 
     measure.procs.start = procs_start  # type: ignore[assignment]
@@ -94,10 +96,9 @@ def breakdown(script: Path, length: str, formats: str, background: str = "drone"
     _wrap(clock, master, "limit_block", "limit (limit_block, every output)")
     _wrap(clock, encode.Encoder, "write", "write to the encoders' pipes")
     _wrap(clock, encode.Encoder, "__exit__", "wait for the encoders to finish")
-    _wrap(clock, master, "_measure", "measure the files (each, summed)")
+    _wrap(clock, master, "_measure", "decode and measure each file (summed)")
+    _wrap(clock, master, "_turn_down_in_header", "Opus header gain and its measurement")
     _wrap(clock, master, "_encode", "mixing passes (_encode)")
-    if hasattr(master, "_measure_all"):
-        _wrap(clock, master, "_measure_all", "measure the files (wall)")
     stages: dict[str, float] = defaultdict(float)
     last = [time.perf_counter(), "prepare"]
 
@@ -111,12 +112,15 @@ def breakdown(script: Path, length: str, formats: str, background: str = "drone"
     out.mkdir(exist_ok=True)
     rusage0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
+    failed = None
     try:
         result = render(
             RenderRequest(script, out / f"track.{names[0]}", TrackSettings(length_s=parse_duration(length), background=background, formats=names)),
             cache_dir=cache_dir,
             progress=progress,
         )
+    except Exception as exc:  # the breakdown is printed either way
+        failed, result = exc, None
     finally:
         os.waitpid = real_waitpid  # type: ignore[assignment]
     wall = time.perf_counter() - start
@@ -139,7 +143,9 @@ def breakdown(script: Path, length: str, formats: str, background: str = "drone"
         per[what].append(cpu)
     for what, cpus in per.items():
         print(f"  ffmpeg {what:<37}{sum(cpus):8.2f} s CPU   ({len(cpus)} runs)")
-    for written in result.outputs:
+    if failed is not None:
+        print(f"  the render FAILED: {failed}")
+    for written in result.outputs if result is not None else ():
         print(f"  {written.format}: {written.encodes} encode(s), peak {written.true_peak_dbtp:.2f} dBTP, voice {written.voice_lufs} LUFS")
     return {
         "wall_s": wall,
@@ -149,7 +155,8 @@ def breakdown(script: Path, length: str, formats: str, background: str = "drone"
         "timed_wall_s": dict(clock.wall),
         "timed_cpu_s": dict(clock.cpu),
         "ffmpeg_cpu_by_job_s": {k: sum(v) for k, v in per.items()},
-        "encodes": {w.format: w.encodes for w in result.outputs},
+        "encodes": {w.format: w.encodes for w in result.outputs} if result is not None else None,
+        "failed": str(failed) if failed is not None else None,
     }
 
 

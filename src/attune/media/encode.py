@@ -155,7 +155,7 @@ class Encoder:
             for block in read_blocks(proc.stdout, measure.channels):
                 if self._reader_error is None:
                     measure.add(block)
-        except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits for this one
+        except BaseException as exc:  # handed to the thread that waits for this one
             self._reader_error = exc
             with contextlib.suppress(OSError):
                 proc.stdout.read()  # drain to the end, so ffmpeg never blocks on us
