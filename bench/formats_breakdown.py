@@ -97,7 +97,7 @@ def breakdown(script: Path, length: str, formats: str, background: str = "drone"
     _wrap(clock, encode.Encoder, "write", "write to the encoders' pipes")
     _wrap(clock, encode.Encoder, "__exit__", "wait for the encoders to finish")
     _wrap(clock, master, "_measure", "decode and measure each file (summed)")
-    _wrap(clock, master, "_turn_down_in_header", "Opus header gain and its measurement")
+    _wrap(clock, master, "_correct_in_header", "Opus header gain and its measurement")
     _wrap(clock, master, "_encode", "mixing passes (_encode)")
     stages: dict[str, float] = defaultdict(float)
     last = [time.perf_counter(), "prepare"]

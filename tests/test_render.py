@@ -123,3 +123,16 @@ def test_an_opus_file_over_the_limit_is_turned_down_in_its_header_not_encoded_ag
     assert result.true_peak_dbtp == pytest.approx(independent["true_peak_dbtp"], abs=0.3)
     assert independent["true_peak_dbtp"] <= -1.0
     assert result.voice_lufs == pytest.approx(-16.25, abs=0.3)
+
+
+def test_an_opus_voice_off_target_is_raised_in_its_header_when_the_peak_has_room(script_file, tmp_path, monkeypatch):
+    # Said to measure 0.4 LU low with its peak at -3.0 dBTP: one header gain of +0.4 dB puts the voice
+    # on the target and leaves the peak under the limit, so there is no second encode.
+    import struct
+
+    encodes = spy(monkeypatch, [{"voice_lufs": -16.4, "true_peak_dbtp": -3.0}])
+    out = tmp_path / "a.opus"
+    render(RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
+    assert len(encodes) == 1
+    head = out.read_bytes()[:200]
+    assert struct.unpack("<h", head[head.index(b"OpusHead") + 16 :][:2])[0] == 102  # floor(0.4 * 256)
