@@ -126,13 +126,26 @@ def test_an_opus_file_over_the_limit_is_turned_down_in_its_header_not_encoded_ag
 
 
 def test_an_opus_voice_off_target_is_raised_in_its_header_when_the_peak_has_room(script_file, tmp_path, monkeypatch):
-    # Said to measure 0.4 LU low with its peak at -3.0 dBTP: one header gain of +0.4 dB puts the voice
-    # on the target and leaves the peak under the limit, so there is no second encode.
+    # The first encode is made 0.5 dB too quiet, as heavy limiting would leave it: one header gain of
+    # about +0.5 dB puts the voice back on the target, and the peak (limited to -3.5 dBTP, so about
+    # -3.4 as decoded) stays under the limit, so there is no second encode.
     import struct
 
-    encodes = spy(monkeypatch, [{"voice_lufs": -16.4, "true_peak_dbtp": -3.0}])
+    encodes, real_encode = [], attune.media.master._encode
+
+    def encode(mixer, outputs, *rest):
+        for output in outputs:
+            output.gain_db -= 0.5 if not encodes else 0.0
+            encodes.append(output.gain_db)
+        return real_encode(mixer, outputs, *rest)
+
+    monkeypatch.setattr(attune.media.master, "_encode", encode)
     out = tmp_path / "a.opus"
-    render(RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
+    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
     assert len(encodes) == 1
     head = out.read_bytes()[:200]
-    assert struct.unpack("<h", head[head.index(b"OpusHead") + 16 :][:2])[0] == 102  # floor(0.4 * 256)
+    gain_db = struct.unpack("<h", head[head.index(b"OpusHead") + 16 :][:2])[0] / 256
+    assert gain_db == pytest.approx(0.5, abs=0.15)  # the measured shortfall, whatever the limiter did too
+    assert result.voice_lufs == pytest.approx(-16.0, abs=0.05)  # measured again, on the file with its header
+    assert voice_ebur128(out, speech_spans_s(result.plan), tmp_path) == pytest.approx(-16.0, abs=0.5)
+    assert ffmpeg_ebur128(out)["true_peak_dbtp"] <= -1.0
