@@ -127,8 +127,8 @@ def test_an_opus_file_over_the_limit_is_turned_down_in_its_header_not_encoded_ag
 
 def test_an_opus_voice_off_target_is_raised_in_its_header_when_the_peak_has_room(script_file, tmp_path, monkeypatch):
     # The first encode is made 0.5 dB too quiet, as heavy limiting would leave it: one header gain of
-    # about +0.5 dB puts the voice back on the target, and the peak (limited to -3.5 dBTP, so about
-    # -3.4 as decoded) stays under the limit, so there is no second encode.
+    # about +0.5 dB puts the voice back on the target, and the peak (held 0.5 dB under the -2.5 dBTP
+    # ceiling's) stays under the limit, so there is no second encode.
     import struct
 
     encodes, real_encode = [], attune.media.master._encode

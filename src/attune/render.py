@@ -31,7 +31,7 @@ from .library import resolve_script
 from .media.captions import Cue, write_vtt
 from .media.cover import check_cover
 from .media.encode import encoder_gain_db
-from .media.master import Output, first_ceiling_dbtp, master
+from .media.master import Output, master
 from .media.playlist import PlaylistEntry, write_m3u8
 from .media.tags import Chapter, Tags, write_file_tags
 from .plan import Plan, make_plan
@@ -323,7 +323,7 @@ def _render(
     gain_db = target_lufs - reference
     # The limiter holds a peaky voice's peaks, and the voice loses loudness with them: each ceiling's
     # gain makes up for it before the first encode, not after it was measured in the written file.
-    gains_db = {c: gain_through_limiter(plan, speech.load, gain_db, c, target_lufs) for c in {first_ceiling_dbtp(fmt, bitrate) for (fmt, _), bitrate in zip(targets, bitrates)}} if voice_raw_lufs is not None else {}
+    gains_db = {c: gain_through_limiter(plan, speech.load, gain_db, c, target_lufs) for c in {fmt.ceiling_dbtp for fmt, _ in targets}} if voice_raw_lufs is not None else {}
     chapters = plan.chapter_frames(at_interval_bells=request.bell_chapters)
     tags = Tags(
         title,
@@ -338,7 +338,7 @@ def _render(
     check_space(targets[0][1].parent, need, what=names)
     with contextlib.ExitStack() as stack:
         stack.enter_context(_full_disk_reported(targets[0][1].parent, need, names))
-        outputs = [Output.start(fmt, stack.enter_context(atomic_path(path)), path, bitrate, gains_db.get(first_ceiling_dbtp(fmt, bitrate), gain_db), chapters)
+        outputs = [Output.start(fmt, stack.enter_context(atomic_path(path)), path, bitrate, gains_db.get(fmt.ceiling_dbtp, gain_db), chapters)
                    for (fmt, path), bitrate in zip(targets, bitrates)]  # fmt: skip
         tmp_vtt = stack.enter_context(atomic_path(captions_path)) if captions_path else None
         master(_mixer(prepared, plan, speech, reference), outputs, target_lufs if voice_raw_lufs is not None else None, progress)
@@ -440,7 +440,7 @@ def _split(
             stem = path.with_suffix("")
             final = stem.with_name(f"{stem.name}-{number:0{width}d}-{slugify(name, fallback='section')}{fmt.suffix}")
             check_writable(final)
-            outputs.append(Output.start(fmt, stack.enter_context(atomic_path(final)), final, bitrate, gains_db.get(first_ceiling_dbtp(fmt, bitrate), gain_db)))
+            outputs.append(Output.start(fmt, stack.enter_context(atomic_path(final)), final, bitrate, gains_db.get(fmt.ceiling_dbtp, gain_db)))
         master(_mixer(prepared, sub, speech, reference_lufs), outputs, target_lufs if sub.speech_spans() else None)
         section_title = f"{title}: {name}"
         section_tags = replace(tags, title=section_title, track=(number, len(chapters)), chapters=())

@@ -46,12 +46,6 @@ LENGTH_TOLERANCE_S = 0.001
 #: MP4 edit list; measured: 688 frames at 44.1 kHz): at most one AAC frame and its priming.
 LOOPBACK_PADDING_FRAMES = {"m4a": 2048, "m4b": 2048}
 
-#: (kbit/s, dBTP): at or under that bitrate, the first encode's ceiling. Opus at 64k overshoots
-#: limited peaks most: measured on the 23-minute bench track (speech over a drone), the decoded peak
-#: was -1.13 dBTP from a -2.5 ceiling (over the -1.2 limit, so turned down or encoded again) and
-#: -1.39 from -3.5 (under it); at 96k, -2.74 from -3.5, so higher rates keep the format's -2.5.
-LOW_RATE_CEILINGS = {"opus": (64, -3.5)}
-
 #: Progress callbacks receive (stage, fraction done).
 Progress = Callable[[str, float], None]
 
@@ -80,16 +74,8 @@ class Output:
     def start(fmt: Format, path: Path, final: Path, bitrate: str | None, gain_db: float, chapters: Sequence[tuple[str, int, int]] = ()) -> Output:
         """An output whose gain brings the mix to the target through this codec, with its ceiling."""
         codec_db = encoder_gain_db(fmt.name, fmt.bitrate(bitrate))
-        return Output(fmt, path, final, fmt.bitrate(bitrate), gain_db - codec_db, first_ceiling_dbtp(fmt, fmt.bitrate(bitrate)) - codec_db, chapters)
+        return Output(fmt, path, final, fmt.bitrate(bitrate), gain_db - codec_db, fmt.ceiling_dbtp - codec_db, chapters)
 
-
-def first_ceiling_dbtp(fmt: Format, bitrate: str | None) -> float:
-    """The limiter's ceiling for a format's first encode at `bitrate`: the format's own, or lower where
-    its codec is known to overshoot more at that rate (LOW_RATE_CEILINGS)."""
-    low = LOW_RATE_CEILINGS.get(fmt.name)
-    if low is not None and bitrate is not None and int(bitrate.rstrip("k")) <= low[0]:
-        return min(fmt.ceiling_dbtp, low[1])
-    return fmt.ceiling_dbtp
 
 
 def master(mixer: Mixer, outputs: Sequence[Output], target_lufs: float | None, progress: Progress | None = None) -> None:
@@ -176,9 +162,8 @@ def _correct_in_header(output: Output, plan: Plan, target_lufs: float | None) ->
 
     Opus at low bitrates does not keep the waveform of limited peaks (measured on the 23-minute
     bench track at 64k: the decoded peak 1.4 dB over a -2.5 dBTP limiter ceiling, and 2.1 dB over
-    -3.5, so a lower ceiling buys only a quarter of its dB), while a gain moves every peak and the
-    voice by exactly its dB; and its low-rate ceiling (LOW_RATE_CEILINGS) limits the voice more, which a
-    gain up gives back (measured on a 50-second test track: the voice 0.4 LU low, its peak at -2.3)."""
+    -3.5, so a lower ceiling buys only a quarter of its dB, and there it took 0.5 LU off the voice,
+    which then needed a second encode), while a gain moves every peak and the voice by exactly its dB."""
     measured = output.measured
     if output.format.name != "opus" or measured is None:
         return
