@@ -4,7 +4,8 @@ The same 23-minute track (speech cached, drone bed). The floor for three formats
 process encoding Attune's own `--format wav` of the render to MP3, M4A and Opus with the codec
 settings Attune uses (`attune.media.encode.codec_args`); the floor for MP3 alone is a bare LAME
 encode of the same PCM. Interleaved runs, medians and spread; wall and CPU (user+sys of the
-process and its children). Targets: three formats <= 1.25x, MP3 alone <= 1.10x.
+process and its children). Targets: three formats <= 1.25x, MP3 alone <= 1.10x. Then (without
+--quick) where a render's time goes, stage by stage (`bench/formats_breakdown.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 from common import ATTUNE, ffmpeg, long_script, run, timed
 
 FORMATS = ("mp3", "m4a", "opus")
-
 
 
 def _floor_argv(wav: Path, out: Path, formats: tuple[str, ...]) -> list[str]:
@@ -64,6 +64,11 @@ def bench(work: Path, env: dict, runs: int, quick: bool, results: dict) -> None:
             ratio = med[name] / med[floor]
             note = f"   (target <= {target:.2f}x; CPU {cpu[ours] / cpu[floor]:.2f}x)" if name == ours else ""
             print(f"  {name:<34}{med[name]:10.2f} s{_spread(walls[name]):>14}{cpu[name]:10.2f} s{ratio:7.2f}x{note}")
+    if not quick:  # where the time goes, stage by stage (one more render of each, in this process)
+        from formats_breakdown import breakdown
+
+        for formats in ("mp3", ",".join(FORMATS)):
+            results[f"formats_breakdown_{formats}"] = breakdown(script, "23m", formats, "drone", Path(env["ATTUNE_CACHE_DIR"]))
     results.update(
         formats_floor_mp3_s=med[names[0]],
         formats_mp3_s=med[names[1]],

@@ -343,7 +343,7 @@ def test_interrupt_while_ffmpeg_starts_leaves_no_part(tmp_path, cache, monkeypat
     class SignalledPopen(subprocess.Popen):
         def __init__(self, args, *a, **kw):
             super().__init__(args, *a, **kw)
-            if str(args[-1]).endswith(".part"):  # the encoder, writing the temporary file
+            if "pipe:0" in args and any(str(a).endswith(".part") for a in args):  # the encoder, fed on stdin, writing the temporary file
                 started.append(self)
                 os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, after the fork, before Popen returns
 

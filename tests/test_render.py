@@ -35,7 +35,7 @@ def script_file(tmp_path):
 
 def spy(monkeypatch, fake_measurements=()):
     """Record every encode's (gain, ceiling) in dB; replace the first measurements with `fake_measurements` edits."""
-    encodes, real_encode, real_measure = [], attune.media.master._encode, attune.media.master.measure_file
+    encodes, real_encode, real_measure = [], attune.media.master._encode, attune.media.master.measured_stream
     edits = list(fake_measurements)
 
     def encode(mixer, outputs, *rest):
@@ -47,7 +47,7 @@ def spy(monkeypatch, fake_measurements=()):
         return dataclasses.replace(measured, **edits.pop(0)) if edits else measured
 
     monkeypatch.setattr(attune.media.master, "_encode", encode)
-    monkeypatch.setattr(attune.media.master, "measure_file", measure)
+    monkeypatch.setattr(attune.media.master, "measured_stream", measure)
     return encodes
 
 
@@ -105,6 +105,50 @@ def test_a_file_that_decodes_to_the_wrong_length_is_an_error(script_file, tmp_pa
 def test_loudness_target_range(script_file, tmp_path, target):
     with pytest.raises(attune.errors.SettingsError, match=r"use a value from -40 to -14"):
         render(RenderRequest(script_file, tmp_path / "a.mp3", settings=TrackSettings(loudness_lufs=target)), synthesizer=FakeSynthesizer())
+
+
+def test_an_opus_file_over_the_limit_is_turned_down_in_its_header_not_encoded_again(script_file, tmp_path, monkeypatch):
+    # Said to peak at -1.0 dBTP: 0.2 dB over the limit and margin, so the header's output gain is set
+    # to -0.25 dB (1/256 dB steps, rounded down) and the file is decoded and measured again.
+    import struct
+
+    encodes = spy(monkeypatch, [{"true_peak_dbtp": -1.0}])
+    out = tmp_path / "a.opus"
+    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
+    assert len(encodes) == 1
+    head = out.read_bytes()[:200]
+    gain_q78 = struct.unpack("<h", head[head.index(b"OpusHead") + 16 :][:2])[0]
+    assert gain_q78 == -64  # -0.25 dB
+    independent = ffmpeg_ebur128(out)  # ffmpeg applies the header's gain, as every Opus decoder must
+    assert result.true_peak_dbtp == pytest.approx(independent["true_peak_dbtp"], abs=0.3)
+    assert independent["true_peak_dbtp"] <= -1.0
+    assert result.voice_lufs == pytest.approx(-16.25, abs=0.3)
+
+
+def test_an_opus_voice_off_target_is_raised_in_its_header_when_the_peak_has_room(script_file, tmp_path, monkeypatch):
+    # The first encode is made 0.5 dB too quiet, as heavy limiting would leave it: one header gain of
+    # about +0.5 dB puts the voice back on the target, and the peak (held 0.5 dB under the -2.5 dBTP
+    # ceiling's) stays under the limit, so there is no second encode.
+    import struct
+
+    encodes, real_encode = [], attune.media.master._encode
+
+    def encode(mixer, outputs, *rest):
+        for output in outputs:
+            output.gain_db -= 0.5 if not encodes else 0.0
+            encodes.append(output.gain_db)
+        return real_encode(mixer, outputs, *rest)
+
+    monkeypatch.setattr(attune.media.master, "_encode", encode)
+    out = tmp_path / "a.opus"
+    result = render(RenderRequest(script_file, out, settings=TrackSettings(length_s=45.0)), synthesizer=FakeSynthesizer())
+    assert len(encodes) == 1
+    head = out.read_bytes()[:200]
+    gain_db = struct.unpack("<h", head[head.index(b"OpusHead") + 16 :][:2])[0] / 256
+    assert gain_db == pytest.approx(0.5, abs=0.15)  # the measured shortfall, whatever the limiter did too
+    assert result.voice_lufs == pytest.approx(-16.0, abs=0.05)  # measured again, on the file with its header
+    assert voice_ebur128(out, speech_spans_s(result.plan), tmp_path) == pytest.approx(-16.0, abs=0.5)
+    assert ffmpeg_ebur128(out)["true_peak_dbtp"] <= -1.0
 
 
 def test_a_peaky_voice_is_brought_to_the_target_through_the_limiter_in_one_encode(script_file, tmp_path, monkeypatch):

@@ -52,7 +52,7 @@ from .system.lock import Held, hold
 from .system.space import check_space, is_no_space, no_space
 from .timebase import SAMPLE_RATE
 
-#: Progress callbacks receive (stage, fraction done); stages: "speaking", "encoding", "re-encoding", "measuring", "sections".
+#: Progress callbacks receive (stage, fraction done); stages: "speaking", "encoding" (each file measured as it is encoded), "re-encoding", "sections".
 Progress = Callable[[str, float], None]
 
 

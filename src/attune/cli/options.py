@@ -69,7 +69,7 @@ def progress_printer():
         return None, None
     bar = click.progressbar(length=1000, label="speaking ", file=sys.stderr, show_eta=False)
     bar.__enter__()
-    weights = {"speaking": (0, 50), "encoding": (50, 900), "re-encoding": (50, 900), "measuring": (900, 1000)}
+    weights = {"speaking": (0, 50), "encoding": (50, 1000), "re-encoding": (50, 1000)}
     state = {"pos": 0}
 
     def update(stage: str, fraction: float) -> None:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
+import struct
 import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -27,6 +30,7 @@ from ..formats import FORMATS, Format
 from ..system import procs
 from ..system.ffmpeg import ffmpeg_exe
 from ..system.space import ffmpeg_ran_out
+from .measure import StreamMeasure, decoded_pcm_args, read_blocks
 
 try:
     import fcntl
@@ -92,8 +96,10 @@ class Encoder:
         sample_rate: int = 44100,
         channels: int = 2,
         chapters: Sequence[tuple[str, int, int]] = (),
+        measure: StreamMeasure | None = None,
     ):
         self.format = fmt if isinstance(fmt, Format) else FORMATS[fmt]
+        self.measure = measure
         self.path = Path(path)
         self._metadata: IO[str] | None = None
         inputs = ["-f", "f32le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0"]
@@ -109,22 +115,50 @@ class Encoder:
             mapping = ["-map_metadata", "-1"]
         self.argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *inputs, *mapping, "-fflags", "+bitexact",
                      *codec_args(self.format, self.format.bitrate(bitrate)), str(path)]  # fmt: skip
+        if measure is not None:
+            # A loopback decoder: the packets just encoded, decoded again in the same process (the
+            # same decoder that reads the file: bit-identical samples, measured in tests) and sent
+            # to our meters while the encode runs, so the file is measured without reading it back.
+            self.argv += ["-dec", "0:0", "-filter_complex", "[dec:0]anull[decoded]", "-map", "[decoded]",
+                          *decoded_pcm_args(measure.sample_rate, measure.channels), "pipe:1"]  # fmt: skip
         self._proc: subprocess.Popen | None = None
         self._stderr: IO[bytes] | None = None
+        self._reader: threading.Thread | None = None
+        self._reader_error: BaseException | None = None
 
     def __enter__(self) -> Encoder:
         self._stderr = tempfile.TemporaryFile()
         try:
-            self._proc = procs.start(self.argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True)
+            stdout = subprocess.PIPE if self.measure is not None else subprocess.DEVNULL
+            self._proc = procs.start(self.argv, stdin=subprocess.PIPE, stdout=stdout, stderr=self._stderr, start_new_session=True)
         except OSError as exc:
             self._close_files()
             raise AudioError(f"could not start ffmpeg: {exc}", "run `attune doctor`") from None
-        if hasattr(fcntl, "F_SETPIPE_SZ") and self._proc.stdin is not None:  # Linux: a 1 MiB pipe instead of 64 KiB
+        if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux: 1 MiB pipes instead of 64 KiB
             # Two blocks of mix fit in the pipe, so audio passes to ffmpeg in larger pieces:
             # measured, 0.17 s less CPU and 0.3 s less time for a 5-minute render.
-            with contextlib.suppress(OSError):  # above the system's pipe-max-size: keep the default
-                fcntl.fcntl(self._proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):  # above the system's pipe-max-size: keep the default
+                        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        if self.measure is not None:
+            self._reader = threading.Thread(target=self._read_decoded, name=f"measure {self.path.name}", daemon=True)
+            self._reader.start()
         return self
+
+    def _read_decoded(self) -> None:
+        """The reader thread: every decoded block into the meters, until ffmpeg closes its output.
+        It never stops reading before then (ffmpeg would block on a full pipe, and then the writer)."""
+        proc, measure = self._proc, self.measure
+        assert proc is not None and proc.stdout is not None and measure is not None
+        try:
+            for block in read_blocks(proc.stdout, measure.channels):
+                if self._reader_error is None:
+                    measure.add(block)
+        except BaseException as exc:  # handed to the thread that waits for this one
+            self._reader_error = exc
+            with contextlib.suppress(OSError):
+                proc.stdout.read()  # drain to the end, so ffmpeg never blocks on us
 
     def write(self, block: np.ndarray) -> None:
         if self._proc is None or self._proc.stdin is None:
@@ -139,6 +173,7 @@ class Encoder:
         if proc is None or stderr is None:  # pragma: no cover - only called while running
             raise AudioError("ffmpeg failed to encode", "run `attune doctor`")
         proc.wait()
+        self._join_reader()
         stderr.seek(0)
         tail = stderr.read().decode("utf-8", "replace").strip().splitlines()
         if ffmpeg_ran_out(proc.returncode, "\n".join(tail[-3:])):
@@ -147,6 +182,14 @@ class Encoder:
             f"ffmpeg failed to encode {self.format.name} ({tail[-1] if tail else f'exit code {proc.returncode}'})",
             "check free disk space, then run `attune doctor`",
         )
+
+    def _join_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.join()
+            self._reader = None
+        if self._proc is not None and self._proc.stdout is not None:
+            with contextlib.suppress(OSError):
+                self._proc.stdout.close()
 
     def _close_files(self) -> None:
         for handle in (self._metadata, self._stderr):
@@ -162,13 +205,17 @@ class Encoder:
             if exc_type is not None:
                 proc.kill()
                 proc.wait()
+                self._join_reader()
                 return
             if proc.stdin is not None:
                 with contextlib.suppress(BrokenPipeError):
                     proc.stdin.close()
+            self._join_reader()
             proc.wait()
             if proc.returncode != 0:
                 self._fail()
+            if self._reader_error is not None:
+                raise self._reader_error
         finally:
             self._close_files()
 
@@ -193,3 +240,28 @@ def encoder_gain_db(fmt: str, bitrate: str | None, sample_rate: int = 44100) -> 
         raise AudioError(f"ffmpeg could not encode a test tone to {fmt}", "run `attune doctor`")
     middle = out[out.size // 4 : 3 * out.size // 4]
     return float(20 * np.log10(np.sqrt(np.mean(middle.astype(np.float64) ** 2)) / (0.1 / np.sqrt(2))))
+
+
+#: An Ogg Opus file's output gain (OpusHead, RFC 7845 §5.1) is a signed Q7.8 number of dB.
+OPUS_GAIN_STEP_DB = 1 / 256
+
+
+def set_opus_output_gain(path: Path, gain_db: float) -> float:
+    """Set the output gain in an Ogg Opus file's header, which every decoder must apply (RFC 7845
+    §5.1: ffmpeg, libopusfile, browsers do): a level change without encoding again. Rounded down to
+    the header's 1/256 dB step; returns the gain set. The page's checksum is recomputed (by mutagen)."""
+    import mutagen.ogg
+
+    steps = math.floor(gain_db / OPUS_GAIN_STEP_DB)
+    if not -32768 <= steps <= 32767:
+        raise AudioError(f"an Opus output gain of {gain_db:.1f} dB is out of range", "this is a bug in Attune; please report it")
+    with open(path, "r+b") as handle:
+        page = mutagen.ogg.OggPage(handle)
+        head = page.packets[0] if page.packets else b""
+        if page.offset != 0 or not head.startswith(b"OpusHead") or len(head) < 19:
+            raise AudioError(f"{path.name} does not start with an Opus header", "this is a bug in Attune; please report it", path=str(path))
+        page.packets[0] = head[:16] + struct.pack("<h", steps) + head[18:]
+        data = page.write()
+        handle.seek(0)
+        handle.write(data)
+    return steps * OPUS_GAIN_STEP_DB

@@ -12,9 +12,10 @@ import math
 import subprocess
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -43,6 +44,75 @@ class Measurement:
         return self.n_frames / self.sample_rate
 
 
+class StreamMeasure:
+    """The meters of one decoded stream, fed block by block: the whole track, the voice (the parts of
+    each block inside `speech_spans`, in frames at the stream's rate) and the true peak.
+
+    `limit_frames`, when given, is where the stream is taken to end: frames after it are counted in
+    `frames_seen` but not measured (an encoder's loopback decoder passes on the AAC padding that the
+    file's edit list trims).
+    """
+
+    def __init__(self, speech_spans: Sequence[tuple[int, int]], sample_rate: int, channels: int = 2, limit_frames: int | None = None):
+        self.sample_rate, self.channels = sample_rate, channels
+        self._track, self._voice = LoudnessMeter(sample_rate, channels), LoudnessMeter(sample_rate, channels)
+        self._peak = TruePeakMeter(channels)
+        self._spans = sorted(speech_spans)
+        self._span_index = 0
+        self._limit = limit_frames
+        self.frames = 0
+        self.frames_seen = 0
+
+    def add(self, block: np.ndarray) -> None:
+        self.frames_seen += len(block)
+        if self._limit is not None:
+            block = block[: max(self._limit - self.frames, 0)]
+        if not len(block):
+            return
+        frame = self.frames
+        self._track.add(block)
+        self._peak.add(block)
+        end = frame + len(block)
+        spans = self._spans
+        # The parts of this block inside speech events, in order.
+        while self._span_index < len(spans) and spans[self._span_index][1] <= frame:
+            self._span_index += 1
+        k = self._span_index
+        while k < len(spans) and spans[k][0] < end:
+            a, b = max(spans[k][0], frame), min(spans[k][1], end)
+            if a < b:
+                self._voice.add(block[a - frame : b - frame])
+            k += 1
+        self.frames = end
+
+    def result(self) -> Measurement:
+        voice_lufs = None
+        if self._spans:
+            voice_lufs = self._voice.integrated_lufs()
+            if not math.isfinite(voice_lufs):
+                voice_lufs = self._voice.ungated_lufs()
+            if not math.isfinite(voice_lufs):
+                voice_lufs = None
+        return Measurement(voice_lufs, self._track.integrated_lufs(), self._peak.true_peak_dbtp(), self.frames, self.sample_rate)
+
+
+def read_blocks(stream: IO[bytes], channels: int, cancel: threading.Event | None = None) -> Iterator[np.ndarray]:
+    """Float32 frames from a pipe, in blocks of up to 65,536 frames (a frame split between reads is carried over)."""
+    frame_bytes = 4 * channels
+    carry = b""
+    while True:
+        if cancel is not None and cancel.is_set():
+            return
+        data = stream.read(_BLOCK_FRAMES * frame_bytes)
+        if not data:
+            return
+        data = carry + data
+        usable = len(data) // frame_bytes * frame_bytes
+        carry = data[usable:]
+        if usable:
+            yield np.frombuffer(data[:usable], dtype="<f4").reshape(-1, channels)
+
+
 def measure_file(
     path: Path, speech_spans: Sequence[tuple[int, int]], *, sample_rate: int = 44100, channels: int = 2, cancel: threading.Event | None = None
 ) -> Measurement:
@@ -52,29 +122,8 @@ def measure_file(
 
     Memory stays flat: the file is read through a pipe in blocks of 65,536 frames.
     """
-    argv = [
-        ffmpeg_exe(),
-        "-nostdin",
-        "-hide_banner",
-        "-v",
-        "error",
-        "-i",
-        str(path),
-        "-map",
-        "0:a:0",
-        "-f",
-        "f32le",
-        "-ac",
-        str(channels),
-        "-ar",
-        str(sample_rate),
-        "pipe:1",
-    ]
-    track, voice, peak = LoudnessMeter(sample_rate, channels), LoudnessMeter(sample_rate, channels), TruePeakMeter(channels)
-    spans = sorted(speech_spans)
-    span_index = 0
-    frame = 0
-    frame_bytes = 4 * channels
+    argv = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-i", str(path), "-map", "0:a:0", *decoded_pcm_args(sample_rate, channels), "pipe:1"]
+    meters = StreamMeasure(speech_spans, sample_rate, channels)
     with tempfile.TemporaryFile() as stderr:
         try:
             proc = procs.start(argv, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
@@ -82,33 +131,11 @@ def measure_file(
             raise AudioError(f"could not start ffmpeg to measure {path.name}: {exc}", "run `attune doctor`") from None
         assert proc.stdout is not None
         try:
-            carry = b""
-            while True:
-                if cancel is not None and cancel.is_set():
-                    proc.kill()
-                    raise AudioError("the measurement was stopped", "render again", path=str(path))
-                data = proc.stdout.read(_BLOCK_FRAMES * frame_bytes)
-                if not data:
-                    break
-                data = carry + data
-                usable = len(data) // frame_bytes * frame_bytes
-                carry = data[usable:]
-                if not usable:
-                    continue
-                block = np.frombuffer(data[:usable], dtype="<f4").reshape(-1, channels)
-                track.add(block)
-                peak.add(block)
-                end = frame + len(block)
-                # The parts of this block inside speech events, in order.
-                while span_index < len(spans) and spans[span_index][1] <= frame:
-                    span_index += 1
-                k = span_index
-                while k < len(spans) and spans[k][0] < end:
-                    a, b = max(spans[k][0], frame), min(spans[k][1], end)
-                    if a < b:
-                        voice.add(block[a - frame : b - frame])
-                    k += 1
-                frame = end
+            for block in read_blocks(proc.stdout, channels, cancel):
+                meters.add(block)
+            if cancel is not None and cancel.is_set():
+                proc.kill()
+                raise AudioError("the measurement was stopped", "render again", path=str(path))
         finally:
             with contextlib.suppress(Exception):
                 proc.stdout.close()
@@ -121,14 +148,12 @@ def measure_file(
                 "check free disk space, then run `attune doctor`",
                 path=str(path),
             )
-    voice_lufs = None
-    if spans:
-        voice_lufs = voice.integrated_lufs()
-        if not math.isfinite(voice_lufs):
-            voice_lufs = voice.ungated_lufs()
-        if not math.isfinite(voice_lufs):
-            voice_lufs = None
-    return Measurement(voice_lufs, track.integrated_lufs(), peak.true_peak_dbtp(), frame, sample_rate)
+    return meters.result()
+
+
+def decoded_pcm_args(sample_rate: int, channels: int = 2) -> list[str]:
+    """ffmpeg's output options for decoded audio as Attune's meters read it: float32 at `sample_rate`."""
+    return ["-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate)]
 
 
 def audio_bitrate_kbps(path: Path, duration_s: float) -> float | None:
