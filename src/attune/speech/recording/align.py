@@ -190,7 +190,6 @@ def align_take(
             for i in matching.missing
         ]
         raise combine(errors, script_path)
-    middles = [_middle(w) for w in words]
     spans = []
     false_starts: list[tuple[float, float, str]] = []
     for m in matching.found:
@@ -199,7 +198,7 @@ def align_take(
         before_next = words[m.last_word + 1].end_s if m.last_word + 1 < len(words) else env.duration_s
         first, last = words[m.first_word], words[m.last_word]
         start_s, end_s = cuts.speech_edges(env, (first.start_s, first.end_s), (last.start_s, last.end_s), after_prev, before_next)
-        reading_s = cuts.after_false_start(env, start_s, end_s, middles)
+        reading_s = cuts.after_false_start(env, start_s, end_s, words)
         if reading_s > start_s:
             heard = [w.text for w in words[m.first_word : m.last_word + 1] if _middle(w) < reading_s]
             false_starts.append((start_s, reading_s, " ".join(heard) or "…"))

@@ -214,12 +214,19 @@ def _split(gaps_s: Sequence[float], last_word: int, first_word: int) -> int:
 
 
 def _extend_over(words, gaps_s, word: int, step: int, limit: int, unmatched: list[str], matched: set[str]) -> int:
-    """`word` moved by `step`, no further than `limit`, over words whose letters fit those of the
-    `unmatched` script tokens (and one or two more, for at most twice their count), then over words
+    """`word` moved by `step`, no further than `limit`: to the sentence's last (first) word heard a
+    few words on (back), or else over words whose letters fit those of the `unmatched` script tokens (and one or two more, for at most twice their count), then over words
     joined to it without a pause that repeat none of the `matched` tokens (JOINED_WORDS of them at most)."""
     budget = sum(len(tok) for tok in unmatched) + 2 if unmatched else 0
     count = 2 * len(unmatched)
     joined = JOINED_WORDS
+    if unmatched:
+        # The sentence's own last (first) word, heard as it is a few words on, ends (starts) the reading there.
+        edge = unmatched[-1] if step > 0 else unmatched[0]
+        reach = [word + step * k for k in range(1, count + 3) if (word + step * k - limit) * step <= 0 and 0 <= word + step * k < len(words)]
+        anchored = [j for j in reach if edge in tokens(words[j].text)]
+        if anchored:
+            return anchored[-1]
     while (word + step - limit) * step <= 0 and 0 <= word + step < len(words):
         nxt = word + step
         toks = tokens(words[nxt].text)
