@@ -83,7 +83,7 @@ def _tempo(engine: str, work: Path) -> tuple[str, str, float]:
             return files.name, str(files.model_path), synth.length_scale(voice)
         voice = synth.voice_settings(None, 140.0, None, None, "en-US" if engine == "pico" else "en")
         entry = synth._voice(voice)
-        return entry.name, str(entry.files[0]) if entry.files else "", synth.speed(voice)
+        return entry.name, str(entry.files[0]) if entry.files else "", synth.tempo(voice)["speed"]  # a stepped engine's stretch is Attune's own work
     finally:
         synth.close()
 

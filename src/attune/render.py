@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +24,7 @@ from .audio.bed_track import BedRun, BedTrack
 from .audio.beds import BED_REFERENCE_LUFS, make_bed
 from .audio.bells import bell_strike
 from .audio.meter import LoudnessMeter
-from .audio.mix import BELL_RELATIVE_DB, Mixer, db_to_gain, voice_lufs
+from .audio.mix import BELL_RELATIVE_DB, Mixer, db_to_gain, gain_through_limiter, voice_lufs
 from .errors import BusyError
 from .formats import Format, estimated_bytes, outputs_for
 from .library import resolve_script
@@ -164,9 +166,22 @@ def warm_up() -> None:
     Best effort: anything that fails here fails again, properly reported, in the render itself.
     A batch's forkserver calls this once (through `attune.delivery.preload`), so its workers start warm.
     """
-    for step in (find_espeak, ffmpeg_exe, lambda: encoder_gain_db("mp3", "128k"), _bell_lufs):
+    for step in (find_espeak, ffmpeg_exe, lambda: encoder_gain_db("mp3", "128k"), _bell_lufs, _import_mastering, lambda: bell_strike(SAMPLE_RATE, soft=True)):
         with contextlib.suppress(Exception):
             step()
+
+
+def _import_mastering() -> None:
+    """scipy.ndimage (the limiter's) and scipy.signal (the meters' and the true-peak filter's: about a second)."""
+    for name in ("scipy.ndimage", "scipy.signal"):
+        importlib.import_module(name)
+
+
+def _warm_up_while_speaking() -> None:
+    """`warm_up` in a background thread: the speech workers synthesise in their own processes while
+    this one only waits for them, so the mastering's imports and the bell cost a cold render nothing
+    after its speech (1.3 s of a 40-sentence Piper render, before)."""
+    threading.Thread(target=warm_up, name="attune-warm-up", daemon=True).start()
 
 
 def load(request: RenderRequest, strict: bool = False) -> tuple[Script, TrackSettings]:
@@ -294,6 +309,7 @@ def _render(
     if request.cover is not None:
         check_cover(Path(request.cover))
     loaded = load(request, strict)
+    _warm_up_while_speaking()
     with _speech_cache(synthesizer, cache_dir, loaded[1].engine or DEFAULT_ENGINE) as speech:
         prepared = prepare(request, speech, progress, loaded)
     plan, script, settings = prepared.plan, prepared.script, prepared.settings
@@ -305,6 +321,9 @@ def _render(
     voice_raw_lufs = voice_lufs(plan, speech.load)
     reference = voice_raw_lufs if voice_raw_lufs is not None else target_lufs
     gain_db = target_lufs - reference
+    # The limiter holds a peaky voice's peaks, and the voice loses loudness with them: each ceiling's
+    # gain makes up for it before the first encode, not after it was measured in the written file.
+    gains_db = {c: gain_through_limiter(plan, speech.load, gain_db, c, target_lufs) for c in {fmt.ceiling_dbtp for fmt, _ in targets}} if voice_raw_lufs is not None else {}
     chapters = plan.chapter_frames(at_interval_bells=request.bell_chapters)
     tags = Tags(
         title,
@@ -319,7 +338,7 @@ def _render(
     check_space(targets[0][1].parent, need, what=names)
     with contextlib.ExitStack() as stack:
         stack.enter_context(_full_disk_reported(targets[0][1].parent, need, names))
-        outputs = [Output.start(fmt, stack.enter_context(atomic_path(path)), path, bitrate, gain_db, chapters)
+        outputs = [Output.start(fmt, stack.enter_context(atomic_path(path)), path, bitrate, gains_db.get(fmt.ceiling_dbtp, gain_db), chapters)
                    for (fmt, path), bitrate in zip(targets, bitrates)]  # fmt: skip
         tmp_vtt = stack.enter_context(atomic_path(captions_path)) if captions_path else None
         master(_mixer(prepared, plan, speech, reference), outputs, target_lufs if voice_raw_lufs is not None else None, progress)
@@ -329,7 +348,7 @@ def _render(
         playlists: list[Path] = []
         if request.split_sections:
             sections, playlists = _split(
-                stack, prepared, speech, reference, gain_db, targets, bitrates, title, tags, target_lufs if voice_raw_lufs is not None else None, progress
+                stack, prepared, speech, reference, gain_db, gains_db, targets, bitrates, title, tags, target_lufs if voice_raw_lufs is not None else None, progress
             )
         if tmp_vtt is not None:
             write_vtt(tmp_vtt, [Cue(a, b, text) for a, b, text in plan.cues()])
@@ -396,6 +415,7 @@ def _split(
     speech: Speakers,
     reference_lufs: float,
     gain_db: float,
+    gains_db: Mapping[float, float],
     targets: Sequence[tuple[Format, Path]],
     bitrates: Sequence[str | None],
     title: str,
@@ -420,7 +440,7 @@ def _split(
             stem = path.with_suffix("")
             final = stem.with_name(f"{stem.name}-{number:0{width}d}-{slugify(name, fallback='section')}{fmt.suffix}")
             check_writable(final)
-            outputs.append(Output.start(fmt, stack.enter_context(atomic_path(final)), final, bitrate, gain_db))
+            outputs.append(Output.start(fmt, stack.enter_context(atomic_path(final)), final, bitrate, gains_db.get(fmt.ceiling_dbtp, gain_db)))
         master(_mixer(prepared, sub, speech, reference_lufs), outputs, target_lufs if sub.speech_spans() else None)
         section_title = f"{title}: {name}"
         section_tags = replace(tags, title=section_title, track=(number, len(chapters)), chapters=())
@@ -440,6 +460,7 @@ def plan_script(request: RenderRequest, *, cache_dir: Path | None = None, synthe
     """The plan `render` would follow for `request` (synthesising only speech not yet cached), with the
     script's warnings `render` would print (a voice that does not speak its language: `strict`, an error)."""
     loaded = load(request, strict)
+    _warm_up_while_speaking()
     with _speech_cache(synthesizer, cache_dir, loaded[1].engine or DEFAULT_ENGINE) as speech:
         plan = prepare(request, speech, loaded=loaded).plan
     return replace(plan, warnings=tuple(str(w) for w in loaded[0].warnings))

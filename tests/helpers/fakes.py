@@ -43,6 +43,9 @@ class FakeSynthesizer:
         tone = 0.5 * np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
         if self.fail_with == "silent":
             tone[:] = 0
+        if self.fail_with == "peaky":  # a quiet voice with loud plosives, like Piper's joe: the limiter holds them
+            tone *= 0.05
+            tone[(t % 0.5) < 0.01] *= 8.0
         if self.fail_with == "truncated":
             tone = tone[: rate_hz // 20]
         else:

@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.ndimage
 
 from .peak import OVERSHOOT_BOUND, frame_peaks, hot_interval_peaks
 
@@ -123,6 +122,8 @@ def _apply_gain(out: np.ndarray, frames: np.ndarray, required: np.ndarray, half:
     """
     c = LIMITER_CONTEXT_FRAMES
     wide = half + _FLAT_FRAMES  # the sliding minimum spans ±wide
+    from scipy.ndimage import minimum_filter1d  # loaded at first use, like scipy.signal (attune.render.warm_up)
+
     reach = half + wide
     width = 2 * half + 1
     splits = np.flatnonzero(np.diff(frames) > 2 * reach) + 1
@@ -131,7 +132,7 @@ def _apply_gain(out: np.ndarray, frames: np.ndarray, required: np.ndarray, half:
         hi = min(int(group[-1]) + 2 * reach + 1, n_total)
         r = np.ones(hi - lo, dtype=np.float64)
         r[group - lo] = group_required
-        held = scipy.ndimage.minimum_filter1d(r, size=2 * wide + 1, mode="nearest")
+        held = minimum_filter1d(r, size=2 * wide + 1, mode="nearest")
         steps = np.floor(held * _GAIN_QUANTUM).astype(np.int64)
         csum = np.concatenate([[0], np.cumsum(steps)])
         # gain[j] is g at frame lo + half + j (full averaging windows only).

@@ -11,7 +11,6 @@ import functools
 import math
 
 import numpy as np
-import scipy.signal
 
 #: Channel weights G_i of BS.1770-4 Table 3, in pyloudnorm's channel order (L, R, C, Ls, Rs).
 _CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)
@@ -107,6 +106,8 @@ class LoudnessMeter:
         n = block.shape[0]
         if n == 0:
             return
+        from scipy.signal import sosfilt  # scipy.signal takes a second to import: a render loads it while its speech is synthesised
+
         # K-weighting (BS.1770-4 §2.1, both stages), then y^2 weighted by G_i (eqs. 1 and 4).
         # A float32 copy (the caller's block is never changed) with the denormal guard added; its
         # sign alternates with the absolute frame index, so block boundaries cannot change a sum.
@@ -116,14 +117,14 @@ class LoudnessMeter:
         guarded[1 - odd :: 2] -= _DENORMAL_GUARD
         if self._complex:
             stream = guarded.view(np.complex64).reshape(-1)
-            y, self._zi[0] = scipy.signal.sosfilt(self._sos, stream, zi=self._zi[0])
+            y, self._zi[0] = sosfilt(self._sos, stream, zi=self._zi[0])
             values = y.view(np.float32)  # L0, R0, L1, R1, ...: |y|^2 summed = L^2 + R^2
             np.square(values, out=values)
         else:
             values = np.zeros(n, dtype=np.float32)
             for ch in range(self.channels):
                 column = np.ascontiguousarray(guarded[:, ch])
-                y, self._zi[ch] = scipy.signal.sosfilt(self._sos, column, zi=self._zi[ch])
+                y, self._zi[ch] = sosfilt(self._sos, column, zi=self._zi[ch])
                 values += self._weights[ch] * np.square(y)
         self._take_steps(values, n)
 

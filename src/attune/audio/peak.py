@@ -11,7 +11,6 @@ import functools
 import math
 
 import numpy as np
-import scipy.signal
 
 #: The 48-tap, 4-phase interpolating FIR of BS.1770-4 Annex 2 (12 taps per phase), as printed there.
 #: Phase 3 is phase 0 reversed and phase 2 is phase 1 reversed. At input index n, phase p estimates
@@ -53,6 +52,8 @@ def true_peak_dbtp(x: np.ndarray, sample_rate: int = 44100) -> float:
         x = x[:, None]
     if x.size == 0:
         return -math.inf
+    from scipy.signal import upfirdn  # slow to import: loaded at first use (a render warms it while speaking)
+
     peak = 0.0
     chunk = 1 << 16
     history = _TAPS - 1
@@ -62,7 +63,7 @@ def true_peak_dbtp(x: np.ndarray, sample_rate: int = 44100) -> float:
         for start in range(0, len(column), chunk):
             lo = max(0, start - history)
             piece = np.asarray(column[lo : start + chunk], dtype=np.float64)
-            up = scipy.signal.upfirdn(_PROTOTYPE, piece, up=4)
+            up = upfirdn(_PROTOTYPE, piece, up=4)
             # Skip outputs that depend on samples before `lo` (zeros): keep those after full history.
             first = 4 * (start - lo)
             # The last chunk keeps the filter's tail: the signal is taken to be followed by silence.
