@@ -71,6 +71,13 @@ def test_a_first_word_heard_as_two_stays_in_the_reading():
     assert [(f.first_word, f.last_word) for f in m.found] == [(0, 3), (4, 14)] and not m.extra
 
 
+def test_a_sentence_misheard_word_after_word_is_still_found_between_its_neighbours():
+    # Heard in the 20-minute bench take: "has lain awake at night" as "felt a way cut out".
+    s = ["This person has been hurt.", "This person has lain awake at night, worrying.", "This person has made mistakes."]
+    m = match_sentences(s, heard("This person has been hurt. This person felt a way cut out worrying. This person felt made mistakes.", gap_after=(4, 12)))
+    assert [(f.first_word, f.last_word) for f in m.found] == [(0, 4), (5, 12), (13, 17)] and not m.missing
+
+
 def test_words_compare_without_case_punctuation_plurals_or_digits():
     assert tokens("Ten breaths, out-breath; Let's") == tokens("ten breath out breath lets")
 

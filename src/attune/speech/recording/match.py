@@ -273,6 +273,11 @@ def _in_order(sentences: Sequence[str], words: Sequence[Word], found: list[Sente
         want = tokens(sentences[index])
         heard = _joined([(tok, j) for j in gap for tok in tokens(words[j].text)], set(want))
         run = _local_alignment(want, heard)
+        if len(run) < 2 or len(run) < LOW_SCORE * len(want):
+            # Many words misheard in a row break a local alignment ("has lain awake at night" heard as
+            # "felt a way cut out"): the words matched in order anywhere in the gap are the reading then.
+            blocks = difflib.SequenceMatcher(None, want, [tok for tok, _ in heard], autojunk=False).get_matching_blocks()
+            run = list({heard[block.b + k][1]: (block.a + k, heard[block.b + k][1]) for block in blocks for k in range(block.size)}.values())
         score = len(run) / len(want) if want else 0.0
         if len(run) < 2 or score < LOW_SCORE:
             missing.append(index)
