@@ -42,8 +42,40 @@ def test_a_misheard_word_is_tolerated_and_a_misheard_last_word_stays_in_the_read
 
 
 def test_a_sentence_never_read_is_missing_and_extra_speech_is_reported():
-    m = match_sentences(["Rest here.", "Something nobody said at all today."], heard("Rest here. And now for the news."))
+    # (a pause after "here.": speech run straight on to a reading is read as part of it)
+    m = match_sentences(["Rest here.", "Something nobody said at all today."], heard("Rest here. And now for the news.", gap_after=(1,)))
     assert m.missing == (1,) and [(x.first_word, x.last_word) for x in m.extra] == [(2, 6)]
+
+
+def test_a_false_start_read_in_full_loses_to_the_reading_after_it_whose_first_word_was_misheard():
+    # Heard on a stress take (seed 23): the retake's "Or," heard as "for?", which left the false start the longer match.
+    s = ["It means that you are human.", "Or, may this meeting be of real benefit to them.", "Rest here."]
+    words = heard("It means that you are human. Or, may this meeting be for? May this meeting be to real benefit to them? Rest here.", gap_after=(5, 10, 20))
+    m = match_sentences(s, words)
+    assert [(f.first_word, f.last_word) for f in m.found] == [(0, 5), (11, 20), (21, 22)]
+    assert [(x.first_word, x.last_word) for x in m.extra] == [(6, 10)]
+
+
+def test_a_misheard_word_goes_to_the_sentence_on_its_side_of_the_longest_pause():
+    # Heard on a stress take (seed 23): "that is all right" as "at a moral right", whose "a" matched the next sentence's first word.
+    s = ["If no wish comes, that is all right.", "A weight in the chest, a knot in the stomach, a tightness in the throat."]
+    words = heard("If no wish comes at a moral right, waiting for chest, not in the stomach, tied in the throat.", gap_after=(7,))
+    m = match_sentences(s, words)
+    assert [(f.first_word, f.last_word) for f in m.found] == [(0, 7), (8, 18)] and not m.extra
+
+
+def test_a_first_word_heard_as_two_stays_in_the_reading():
+    # "Whenever" heard as "When then, but" (seed 24): three words where the script has one.
+    s = ["Name what is here.", "Whenever you are ready, you could open your eyes."]
+    m = match_sentences(s, heard("Name what is here. When then, but you are ready. You could open your eyes.", gap_after=(3,)))
+    assert [(f.first_word, f.last_word) for f in m.found] == [(0, 3), (4, 14)] and not m.extra
+
+
+def test_a_sentence_misheard_word_after_word_is_still_found_between_its_neighbours():
+    # Heard in the 20-minute bench take: "has lain awake at night" as "felt a way cut out".
+    s = ["This person has been hurt.", "This person has lain awake at night, worrying.", "This person has made mistakes."]
+    m = match_sentences(s, heard("This person has been hurt. This person felt a way cut out worrying. This person felt made mistakes.", gap_after=(4, 12)))
+    assert [(f.first_word, f.last_word) for f in m.found] == [(0, 4), (5, 12), (13, 17)] and not m.missing
 
 
 def test_words_compare_without_case_punctuation_plurals_or_digits():

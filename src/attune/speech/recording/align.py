@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 #: Bump when matching or cutting changes: cached alignments are then made again (words are kept).
-ALIGN_VERSION = 4
+ALIGN_VERSION = 5
 
 
 class RecordingError(ScriptError):
@@ -127,12 +127,16 @@ REHEAR_MIN_S = 0.5
 REHEAR_MARGIN_S = 0.3
 
 
-def _heard_again(take: _Take, words: list[Word], texts: Sequence[str], asr_model: str | None):
+def _matched(texts: Sequence[str], words: list[Word], env: cuts.Envelope):
+    return match_sentences(texts, words, cuts.pauses_between_words(env, words))
+
+
+def _heard_again(take: _Take, env: cuts.Envelope, words: list[Word], texts: Sequence[str], asr_model: str | None):
     """Match again after hearing, on their own, the stretches between found sentences where one is
     missing: in a long take the recogniser sometimes drops a sentence (a 30 s window that it cut or
     heard as silence), and a window of its own brings it back. The words heard there replace the
     words first heard there. Returns (words, matching)."""
-    matching = match_sentences(texts, words)
+    matching = _matched(texts, words, env)
     if not matching.missing:
         return words, matching
     found = sorted(matching.found, key=lambda m: m.index)
@@ -154,7 +158,7 @@ def _heard_again(take: _Take, words: list[Word], texts: Sequence[str], asr_model
         again = [w for w in again if lo <= (w.start_s + w.end_s) / 2 <= hi]
         kept = [w for w in kept if not lo < (w.start_s + w.end_s) / 2 < hi] + again
     kept.sort(key=lambda w: w.start_s)
-    return kept, match_sentences(texts, kept)
+    return kept, _matched(texts, kept, env)
 
 
 def align_take(
@@ -177,14 +181,15 @@ def align_take(
             aligned = tuple(AlignedSentence(**{**item, "line": lines[item["text"]]}) for item in stored["sentences"])
             return Alignment(take_sha256, aligned, tuple(stored["warnings"]))
     decoded = _Take(take)
-    words, matching = _heard_again(decoded, heard_words(decoded, take_sha256, asr_model, cache_dir), texts, asr_model)
+    words = heard_words(decoded, take_sha256, asr_model, cache_dir)
+    env = cuts.envelope(decoded.samples, ASR_RATE_HZ)
+    words, matching = _heard_again(decoded, env, words, texts, asr_model)
     if matching.missing:
         errors: list[AttuneError] = [
             RecordingError(f'"{_first_words(texts[i])}" is not in {label}', "record it, or remove it", path=script_path, line=lines[texts[i]])
             for i in matching.missing
         ]
         raise combine(errors, script_path)
-    env = cuts.envelope(decoded.samples, ASR_RATE_HZ)
     spans = []
     false_starts: list[tuple[float, float, str]] = []
     for m in matching.found:
@@ -193,7 +198,7 @@ def align_take(
         before_next = words[m.last_word + 1].end_s if m.last_word + 1 < len(words) else env.duration_s
         first, last = words[m.first_word], words[m.last_word]
         start_s, end_s = cuts.speech_edges(env, (first.start_s, first.end_s), (last.start_s, last.end_s), after_prev, before_next)
-        reading_s = cuts.after_false_start(env, start_s, end_s)
+        reading_s = cuts.after_false_start(env, start_s, end_s, words)
         if reading_s > start_s:
             heard = [w.text for w in words[m.first_word : m.last_word + 1] if _middle(w) < reading_s]
             false_starts.append((start_s, reading_s, " ".join(heard) or "…"))

@@ -22,9 +22,13 @@ to the rest of the speech; the reading after the last such pause is the one used
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from .match import tokens
 
 WINDOW_S = 0.01
 #: Gaps shorter than this are not pauses (a stop consonant's closure is about 50–100 ms).
@@ -48,8 +52,21 @@ RETAKE_PAUSE_S = 0.3
 RETAKE_MIN_S = 0.15
 #: The sound before the pause compared with what follows it: its last RETAKE_TAIL_S.
 RETAKE_TAIL_S = 0.6
-#: The false start's tail matches the sound just after the pause this much better than the rest of the speech.
+#: The false start's tail matches the sound just after the pause this much better than the rest of the
+#: speech does, where the first word heard after the pause was heard before it too (a repeat)…
 RETAKE_MATCH_RATIO = 0.7
+#: …or this much, where the words heard give no sign either way (a repeat misheard)…
+RETAKE_PLAIN_RATIO = 0.6
+#: …or this much, where the recogniser heard words just after the pause this much less densely than
+#: before it (it dropped the repeat, and stretched a word or two over it).
+#: Measured on the stress set (seeds 23-26, 48 retakes, 120 other pauses inside sentences): pauses before
+#: a repeat heard scored 0.18-0.96, those before a repeat misheard 0.18-0.58, those before a dropped repeat
+#: 0.28-0.77 (density 0.15-0.36); the other pauses scored 0.66 or more with no repeat heard, 0.78 or more
+#: with one, and of those under 0.9 none had a density under 0.71.
+RETAKE_DROPPED_RATIO = 0.9
+#: How far back a word heard again after the pause is looked for.
+REPEAT_REACH_S = 3.0
+RETAKE_DROPPED_DENSITY = 0.4
 
 
 @dataclass(frozen=True)
@@ -159,15 +176,18 @@ def speech_edges(
     return start * WINDOW_S, end * WINDOW_S
 
 
-def after_false_start(env: Envelope, start_s: float, end_s: float) -> float:
+def after_false_start(env: Envelope, start_s: float, end_s: float, words: Sequence = ()) -> float:
     """Where the sentence's last complete reading starts, when the recogniser heard a false start and
     the reading after it as one (it often drops a repeated phrase): the end of the last pause of
     RETAKE_PAUSE_S or more inside the speech whose sound before it (its last RETAKE_TAIL_S) is heard
     again just after it, by dynamic time warping of the spectral shapes, much closer than anywhere
-    further on. Else `start_s` unchanged."""
+    further on (how much closer depends on the `words` heard: less when the first word after the pause
+    was heard before it, less still when few words were heard after it). Else `start_s` unchanged."""
     if env.bands is None:
         return start_s
     s, e = round(start_s / WINDOW_S), round(end_s / WINDOW_S)
+    words = list(words)
+    middles = np.array([(w.start_s + w.end_s) / 2 for w in words], dtype=np.float64) / WINDOW_S
     reading = s
     for a, b in _runs(env.quiet[s:e]):
         a, b = a + s, b + s
@@ -181,9 +201,26 @@ def after_false_start(env: Envelope, start_s: float, end_s: float) -> float:
         around = round(3.0 / WINDOW_S)
         others = (env.bands[soon:e], env.bands[max(0, s - around) : max(0, s - 5)], env.bands[e + 5 : e + around])
         elsewhere = min(_subsequence_dtw_cost(tail, other) for other in others)
-        if np.isfinite(elsewhere) and again < RETAKE_MATCH_RATIO * elsewhere:
+        if not np.isfinite(elsewhere):
+            continue
+        heard_before = np.count_nonzero((middles >= s) & (middles < a)) / (a - s)
+        heard_after = np.count_nonzero((middles >= b) & (middles < soon)) / max(1, soon - b)
+        dropped = heard_before * (a - s) >= 2 and heard_after <= RETAKE_DROPPED_DENSITY * heard_before
+        ratio = RETAKE_DROPPED_RATIO if dropped else RETAKE_MATCH_RATIO if _repeats(words, a, b, soon) else RETAKE_PLAIN_RATIO
+        if again < ratio * elsewhere:
             reading = b
     return reading * WINDOW_S
+
+
+def _repeats(words: Sequence, a: int, b: int, soon: int) -> bool:
+    """Whether the first word heard in windows b..soon was heard in the REPEAT_REACH_S before a too
+    (by its middle: the false start's words may be heard as extra speech before the sentence)."""
+
+    def heard(lo: int, hi: int) -> list[str]:
+        return [tok for w in words if lo <= (w.start_s + w.end_s) / 2 / WINDOW_S < hi for tok in tokens(w.text)]
+
+    after = heard(b, soon)
+    return bool(after) and after[0] in heard(a - round(REPEAT_REACH_S / WINDOW_S), a)
 
 
 def _subsequence_dtw_cost(x: np.ndarray, y: np.ndarray) -> float:
@@ -201,6 +238,19 @@ def _subsequence_dtw_cost(x: np.ndarray, y: np.ndarray) -> float:
         for j in range(1, y.shape[0] + 1):
             cur[j] = min(diag_or_up[j - 1], cur[j - 1] + d[i - 1, j - 1])
     return float(np.min(acc[-1, 1:]) / x.shape[0])
+
+
+def pauses_between_words(env: Envelope, words) -> list[float]:
+    """For each two words heard in turn, the longest quiet (seconds) that reaches in between the middles
+    of the two, all of it: a recogniser often stretches a word into the pause after it."""
+    runs = np.array(_runs(env.quiet), dtype=np.int64).reshape(-1, 2)
+    lengths = runs[:, 1] - runs[:, 0]
+    out = []
+    for a, b in itertools.pairwise(words):
+        lo, hi = (a.start_s + a.end_s) / 2 / WINDOW_S, (b.start_s + b.end_s) / 2 / WINDOW_S
+        first, last = np.searchsorted(runs[:, 1], lo, "right"), np.searchsorted(runs[:, 0], hi, "left")
+        out.append(float(lengths[first:last].max()) * WINDOW_S if last > first else 0.0)
+    return out
 
 
 def clip_bounds(start_s: float, end_s: float, prev_end_s: float, next_start_s: float) -> tuple[float, float]:

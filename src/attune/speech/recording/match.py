@@ -1,14 +1,20 @@
 """The recognised words aligned with the script's sentences: which words of the take read which sentence.
 
-One sequence alignment of the script's words against the words heard (difflib's longest matching
-blocks, both sequences reversed), so that:
+First one sequence alignment of the script's words against the words heard (difflib's longest matching
+blocks, both sequences reversed) says roughly where each sentence is. Then each sentence's reading is
+the best local alignment (Smith-Waterman) of its words with the words heard between its neighbours'
+matches, so that:
 - a misheard or missing word leaves the rest of its sentence matched (a sentence is found when at
-  least half its words are, in one run with few words between them, or LOW_SCORE of them when they
-  sit in order between its neighbours' readings), and a misheard first or last word still belongs to
-  the reading (the unmatched words heard next to the run are taken in, as long as they fit);
-- of two readings of a sentence, the later one wins: reversed, the last reading comes first, and
-  difflib takes the first of equally long matches; a false start is shorter than a complete reading
-  (each sentence ends in a token nothing matches, so no block runs on into a neighbour);
+  least half its words are, or LOW_SCORE of them when they sit in order between its neighbours'
+  readings); a dropped small word costs less than an inserted one;
+- of two readings of a sentence, the later one wins when they score the same, and a false start
+  scores less than the complete reading after it, even when the recogniser mishears the reading's
+  first word ("Or, may this meeting be… Or, may this meeting be of real benefit" heard as "… be for?
+  May this meeting be to real benefit");
+- the words heard next to a reading that no sentence matched are taken in while their letters fit the
+  sentence's unmatched words (a misheard first or last word), and one more word run on to it without
+  a pause (a word heard as two), but never past the longest pause between two readings (`gaps_s`,
+  measured in the take): that is where one sentence ends and the next begins;
 - words heard that no sentence claims are extra speech (an aside, a false start), reported with their times.
 
 Pure (no audio): words in, matches out.
@@ -17,9 +23,12 @@ Pure (no audio): words in, matches out.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from .recognise import Word
 
@@ -27,8 +36,6 @@ from .recognise import Word
 MIN_SCORE = 0.5
 #: …or this share (and two words at least), when its words sit in order between its neighbours' readings.
 LOW_SCORE = 0.3
-#: Unmatched words heard inside one reading of a sentence (misheard, inserted) before the run breaks.
-MAX_INSERTED_WORDS = 3
 
 _NUMBERS = dict(enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
                            "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]))  # fmt: skip
@@ -75,42 +82,50 @@ class Matching:
     extra: tuple[ExtraSpeech, ...]
 
 
-def match_sentences(sentences: Sequence[str], words: Sequence[Word]) -> Matching:
-    """Align `sentences` (the script's, in order) with the `words` heard in the take."""
+def match_sentences(sentences: Sequence[str], words: Sequence[Word], gaps_s: Sequence[float] | None = None) -> Matching:
+    """Align `sentences` (the script's, in order) with the `words` heard in the take. `gaps_s[j]`: the
+    pause between words j and j + 1 in seconds (the take's quiet there; by default the words' own times)."""
+    if gaps_s is None:
+        gaps_s = [max(0.0, b.start_s - a.end_s) for a, b in itertools.pairwise(words)]
     # A token no word can equal closes each sentence, so that no matching block runs from one sentence
     # into the next (a false start just after the previous sentence would otherwise extend its block).
     script: list[tuple[str, int]] = [(tok, i) for i, sentence in enumerate(sentences) for tok in [*tokens(sentence), f"\x00{i}"]]
     heard = _joined([(tok, j) for j, word in enumerate(words) for tok in tokens(word.text)], {tok for tok, _ in script})
     a = [tok for tok, _ in reversed(script)]
     b = [tok for tok, _ in reversed(heard)]
-    pairs: dict[int, list[tuple[int, int]]] = {}
+    pairs: dict[int, list[int]] = {}
     for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
         for k in range(block.size):
             si = len(script) - 1 - (block.a + k)
             hj = len(heard) - 1 - (block.b + k)
-            pairs.setdefault(script[si][1], []).append((si, heard[hj][1]))
-    first_token: dict[int, int] = {}
-    for pos, (_, i) in enumerate(script):
-        first_token.setdefault(i, pos)
-    matched_words = {j for found_pairs in pairs.values() for _, j in found_pairs}
+            pairs.setdefault(script[si][1], []).append(heard[hj][1])
     found: list[SentenceMatch] = []
     low: list[int] = []
+    edges: dict[int, tuple[list[str], list[str], set[str]]] = {}
+    done = -1  # the last word of the sentence found before
     for index, sentence in enumerate(sentences):
-        n = len(tokens(sentence))
-        run = _best_run(sorted(pairs.get(index, [])))
-        score = len(run) / n if n else 0.0
+        want = tokens(sentence)
+        if not pairs.get(index) or not want:
+            low.append(index)
+            continue
+        # The reading is looked for among the words after the previous sentence's and before the next
+        # sentence's first matched word (difflib's blocks keep the order, so every word it matched here is inside).
+        following = [min(pairs[i]) for i in range(index + 1, len(sentences)) if pairs.get(i)]
+        hi = min(following, default=len(words))
+        window = [(tok, j) for tok, j in heard if done < j < hi]
+        run = _local_alignment(want, window)
+        score = len(run) / len(want)
         if not run or score < MIN_SCORE:
             low.append(index)
             continue
-        # A misheard first or last word is still part of the reading: take in the unmatched words heard
-        # just before (after) the run that are no longer than the sentence's unmatched words before
-        # (after) it (a word may be heard as two: "either" as "I'm a").
-        before = [tok for tok, _ in script[first_token[index] : run[0][0]]]
-        after = [tok for tok, _ in script[run[-1][0] + 1 : first_token[index] + n]]
-        first = _take_in(words, matched_words, run[0][1], -1, before)
-        last = _take_in(words, matched_words, run[-1][1], 1, after)
+        first, last = run[0][1], run[-1][1]
+        # A misheard first or last word is still part of the reading: the words heard next to the run are
+        # taken in below, while their letters fit the sentence's unmatched words before (after) the run.
+        edges[index] = (want[: run[0][0]], want[run[-1][0] + 1 :], {want[p] for p, _ in run})
         found.append(SentenceMatch(index, first, last, round(min(score, 1.0), 2)))
-    found, missing = _in_order(sentences, words, found, low)
+        done = last
+    found, missing = _in_order(sentences, words, found, low, edges)
+    found = _taken_in(words, gaps_s, found, edges)
     claimed: set[int] = set()
     for m in found:
         claimed.update(range(m.first_word, m.last_word + 1))
@@ -125,20 +140,106 @@ def match_sentences(sentences: Sequence[str], words: Sequence[Word]) -> Matching
     return Matching(tuple(found), tuple(missing), tuple(extra))
 
 
-def _best_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The longest run of matched (script token, heard word) pairs with few heard words between them
-    (the later run when two are as long): one reading, not a word borrowed from another."""
-    runs: list[list[tuple[int, int]]] = []
-    for pair in pairs:
-        if runs and 0 <= pair[1] - runs[-1][-1][1] <= (pair[0] - runs[-1][-1][0]) + MAX_INSERTED_WORDS:
-            runs[-1].append(pair)
+#: Alignment scores: a word matched, a word misheard, a script word not heard (a recogniser drops small
+#: words: "a", "the"), a word heard that the script does not have (a repeat, an aside: it breaks a reading).
+_MATCH, _MISMATCH, _DROPPED, _INSERTED = 2.0, -0.5, -0.5, -1.0
+
+
+def _local_alignment(want: list[str], window: list[tuple[str, int]]) -> list[tuple[int, int]]:
+    """The best local alignment (Smith-Waterman) of a sentence's tokens with the heard (token, word)
+    `window`: its matched (token position, word) pairs. Of readings that score the same, the later one:
+    the last complete reading of a sentence read twice wins, and a false start scores less than the
+    reading after it even when the recogniser mishears the reading's first word."""
+    n, m = len(want), len(window)
+    if not n or not m:
+        return []
+    score = np.zeros((n + 1, m + 1))
+    best, at = 0.0, (0, 0)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            diagonal = score[i - 1, j - 1] + (_MATCH if want[i - 1] == window[j - 1][0] else _MISMATCH)
+            score[i, j] = max(0.0, diagonal, score[i - 1, j] + _DROPPED, score[i, j - 1] + _INSERTED)
+            if score[i, j] > best or (score[i, j] == best and best > 0 and j > at[1]):
+                best, at = float(score[i, j]), (i, j)
+    run: list[tuple[int, int]] = []
+    i, j = at
+    while i > 0 and j > 0 and score[i, j] > 0:
+        same = want[i - 1] == window[j - 1][0]
+        if score[i, j] == score[i - 1, j - 1] + (_MATCH if same else _MISMATCH):
+            if same:
+                run.append((i - 1, window[j - 1][1]))
+            i, j = i - 1, j - 1
+        elif score[i, j] == score[i - 1, j] + _DROPPED:
+            i -= 1
         else:
-            runs.append([pair])
-    best: list[tuple[int, int]] = []
-    for run in runs:
-        if len(run) >= len(best):
-            best = run
+            j -= 1
+    run.reverse()
+    # Two tokens of one word ("I'm" as "i", "m") count once.
+    return list({word: (pos, word) for pos, word in run}.values())
+
+
+#: Words heard this close (seconds of quiet between them) belong to one stretch of speech.
+JOINED_PAUSE_S = 0.3
+#: …and this many words run on to a reading are taken in beyond the letters that fit (a word heard as two).
+JOINED_WORDS = 1
+
+
+def _taken_in(words: Sequence[Word], gaps_s: Sequence[float], found: list[SentenceMatch], edges) -> list[SentenceMatch]:
+    """Each reading with the unclaimed words heard next to it that are its own: a misheard first or last
+    word (whose letters fit the sentence's unmatched words there), and speech run on to it without a
+    pause (a first word the recogniser split, "Whenever" heard as "When then") unless it repeats a word
+    of the reading (a false start read straight on). Between two readings, neither goes past the
+    longest pause between them: that is where one sentence ends and the next begins."""
+    ordered = sorted(found, key=lambda m: m.first_word)
+    out = {}
+    for k, m in enumerate(ordered):
+        before, after, matched = edges.get(m.index, ([], [], set()))
+        prev = ordered[k - 1] if k else None
+        nxt = ordered[k + 1] if k + 1 < len(ordered) else None
+        lo = _split(gaps_s, prev.last_word, m.first_word) + 1 if prev else 0
+        hi = _split(gaps_s, m.last_word, nxt.first_word) if nxt else len(words) - 1
+        first = _extend_over(words, gaps_s, m.first_word, -1, lo, before, matched)
+        last = _extend_over(words, gaps_s, m.last_word, 1, hi, after, matched)
+        out[m.index] = SentenceMatch(m.index, first, last, m.score)
+    return [out[m.index] for m in found]
+
+
+def _split(gaps_s: Sequence[float], last_word: int, first_word: int) -> int:
+    """The word after which the longest pause between `last_word` and `first_word` falls (the later of two as long)."""
+    best = last_word
+    for j in range(last_word, first_word):
+        if gaps_s[j] >= gaps_s[best]:
+            best = j
     return best
+
+
+def _extend_over(words, gaps_s, word: int, step: int, limit: int, unmatched: list[str], matched: set[str]) -> int:
+    """`word` moved by `step`, no further than `limit`: to the sentence's last (first) word heard a
+    few words on (back), or else over words whose letters fit those of the `unmatched` script tokens (and one or two more, for at most twice their count), then over words
+    joined to it without a pause that repeat none of the `matched` tokens (JOINED_WORDS of them at most)."""
+    budget = sum(len(tok) for tok in unmatched) + 2 if unmatched else 0
+    count = 2 * len(unmatched)
+    joined = JOINED_WORDS
+    if unmatched:
+        # The sentence's own last (first) word, heard as it is a few words on, ends (starts) the reading there.
+        edge = unmatched[-1] if step > 0 else unmatched[0]
+        reach = [word + step * k for k in range(1, count + 3) if (word + step * k - limit) * step <= 0 and 0 <= word + step * k < len(words)]
+        anchored = [j for j in reach if edge in tokens(words[j].text)]
+        if anchored:
+            return anchored[-1]
+    while (word + step - limit) * step <= 0 and 0 <= word + step < len(words):
+        nxt = word + step
+        toks = tokens(words[nxt].text)
+        size = sum(len(tok) for tok in toks)
+        if count > 0 and size <= budget:
+            budget -= size
+            count -= 1
+        elif joined > 0 and gaps_s[min(word, nxt)] < JOINED_PAUSE_S and not matched.intersection(toks):
+            count, joined = 0, joined - 1
+        else:
+            break
+        word = nxt
+    return word
 
 
 def _joined(heard: list[tuple[str, int]], vocabulary: set[str]) -> list[tuple[str, int]]:
@@ -155,7 +256,7 @@ def _joined(heard: list[tuple[str, int]], vocabulary: set[str]) -> list[tuple[st
     return out
 
 
-def _in_order(sentences: Sequence[str], words: Sequence[Word], found: list[SentenceMatch], low: list[int]) -> tuple[list[SentenceMatch], list[int]]:
+def _in_order(sentences: Sequence[str], words: Sequence[Word], found: list[SentenceMatch], low: list[int], edges) -> tuple[list[SentenceMatch], list[int]]:
     """Sentences matched below MIN_SCORE, looked for again among the words heard between their
     neighbours' readings: a short sentence read fast loses its small words to the recogniser ("a
     conversation, a message, a worry" heard as "conversation message well"), so a reading that sits
@@ -171,44 +272,16 @@ def _in_order(sentences: Sequence[str], words: Sequence[Word], found: list[Sente
         gap = [j for j in range(lo, hi) if j not in claimed]
         want = tokens(sentences[index])
         heard = _joined([(tok, j) for j in gap for tok in tokens(words[j].text)], set(want))
-        blocks = difflib.SequenceMatcher(None, want, [tok for tok, _ in heard], autojunk=False).get_matching_blocks()
-        matched = [heard[block.b + k][1] for block in blocks for k in range(block.size)]
-        score = len(matched) / len(want) if want else 0.0
-        if len(matched) < 2 or score < LOW_SCORE:
+        run = _local_alignment(want, heard)
+        if len(run) < 2 or len(run) < LOW_SCORE * len(want):
+            # Many words misheard in a row break a local alignment ("has lain awake at night" heard as
+            # "felt a way cut out"): the words matched in order anywhere in the gap are the reading then.
+            blocks = difflib.SequenceMatcher(None, want, [tok for tok, _ in heard], autojunk=False).get_matching_blocks()
+            run = list({heard[block.b + k][1]: (block.a + k, heard[block.b + k][1]) for block in blocks for k in range(block.size)}.values())
+        score = len(run) / len(want) if want else 0.0
+        if len(run) < 2 or score < LOW_SCORE:
             missing.append(index)
             continue
-        # The unmatched words between the first and last matched ones are the reading's too, and as many
-        # before (after) them as the sentence has unmatched words before (after) its first (last) match.
-        first, last = min(matched), max(matched)
-        lead = blocks[0].a if blocks and blocks[0].size else 0
-        trail = len(want) - (blocks[-2].a + blocks[-2].size) if len(blocks) >= 2 else 0
-        first = _extend(gap, first, -lead)
-        last = _extend(gap, last, trail)
-        by_index[index] = SentenceMatch(index, first, last, round(score, 2))
+        edges[index] = (want[: run[0][0]], want[run[-1][0] + 1 :], {want[p] for p, _ in run})
+        by_index[index] = SentenceMatch(index, run[0][1], run[-1][1], round(score, 2))
     return [by_index[i] for i in sorted(by_index)], missing
-
-
-def _extend(gap: list[int], word: int, count: int) -> int:
-    """`word` moved `count` unclaimed words of `gap` on (back, when negative), through neighbours only."""
-    step = 1 if count > 0 else -1
-    for _ in range(abs(count)):
-        if word + step not in gap:
-            break
-        word += step
-    return word
-
-
-def _take_in(words: Sequence[Word], matched: set[int], word: int, step: int, unmatched: list[str]) -> int:
-    """`word` moved by `step` over unmatched heard words while their letters fit those of the script's
-    `unmatched` words (and one or two more), never beyond the count of those words twice."""
-    budget = sum(len(tok) for tok in unmatched) + 2 if unmatched else 0
-    for _ in range(2 * len(unmatched)):
-        nxt = word + step
-        if not 0 <= nxt < len(words) or nxt in matched:
-            break
-        size = sum(len(tok) for tok in tokens(words[nxt].text))
-        if size > budget:
-            break
-        budget -= size
-        word = nxt
-    return word
