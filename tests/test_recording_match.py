@@ -13,11 +13,11 @@ from attune.speech.recording.match import match_sentences, tokens
 from attune.speech.recording.recognise import Word
 
 
-def heard(text: str, gap_after: tuple[int, ...] = ()) -> list[Word]:
+def heard(text: str, gap_after: tuple[int, ...] = (), step_s: float = 0.35) -> list[Word]:
     out, t = [], 0.0
     for i, w in enumerate(text.split()):
-        out.append(Word(w, t, t + 0.3))
-        t += 0.35 + (1.0 if i in gap_after else 0.0)
+        out.append(Word(w, t, t + step_s - 0.05))
+        t += step_s + (1.0 if i in gap_after else 0.0)
     return out
 
 
@@ -76,6 +76,24 @@ def test_a_sentence_misheard_word_after_word_is_still_found_between_its_neighbou
     s = ["This person has been hurt.", "This person has lain awake at night, worrying.", "This person has made mistakes."]
     m = match_sentences(s, heard("This person has been hurt. This person felt a way cut out worrying. This person felt made mistakes.", gap_after=(4, 12)))
     assert [(f.first_word, f.last_word) for f in m.found] == [(0, 4), (5, 12), (13, 17)] and not m.missing
+
+
+def test_a_false_start_whose_first_word_was_not_heard_is_left_out():
+    # The stress set's "A friend, a child, or even an animal.": the false start heard without its "A",
+    # the reading's "A" heard as "or". The sentence's own first word a few words back is not its start
+    # when the reading's own words lie between: that is a false start, not a misheard word.
+    sentences = ["Rest here.", "A friend, a child, or even an animal."]
+    m = match_sentences(sentences, heard("Rest here. friend, a child, or friend, a child, or even an animal.", gap_after=(1, 4)))
+    assert [(f.index, f.first_word, f.last_word) for f in m.found] == [(0, 0, 1), (1, 5, 12)]
+    assert [(x.first_word, x.last_word) for x in m.extra] == [(2, 4)]
+
+
+def test_the_sentences_last_word_heard_after_a_recogniser_loop_ends_its_reading():
+    # "Not their file, or their diagnosis, but the person." read at 200 wpm, heard as a loop (the stress set's).
+    sentences = ["Not their file, or their diagnosis, but the person.", "Others feel this too."]
+    text = "Not in their file, but in their mind, but in their mind, but in their person. Others feel this too."
+    m = match_sentences(sentences, heard(text, gap_after=(15,), step_s=0.15))
+    assert [(f.index, f.first_word, f.last_word) for f in m.found] == [(0, 0, 15), (1, 16, 19)]
 
 
 def test_words_compare_without_case_punctuation_plurals_or_digits():

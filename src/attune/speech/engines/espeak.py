@@ -8,7 +8,6 @@ espeak-ng at the wheel's voice data. This must happen before pyttsx3 is imported
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import importlib.metadata
 import os
@@ -31,7 +30,7 @@ def find_espeak() -> EspeakLibrary | None:
     """The libespeak-ng Attune will use on Linux, or None (other platforms, or none at all)."""
     if not sys.platform.startswith("linux"):
         return None
-    system = ctypes.util.find_library("espeak-ng")
+    system = _system_espeak()
     if system:
         return EspeakLibrary("system", system, os.environ.get("ESPEAK_DATA_PATH"))
     try:
@@ -42,6 +41,22 @@ def find_espeak() -> EspeakLibrary | None:
     if not Path(library).exists():
         return None
     return EspeakLibrary("espeakng-loader", library, espeakng_loader.get_data_path())
+
+
+#: The soname pyttsx3's espeak driver opens first on Linux.
+ESPEAK_SONAME = "libespeak-ng.so.1"
+
+
+def _system_espeak() -> str | None:
+    """The system's libespeak-ng, opened as pyttsx3 opens it (by its soname, through the dynamic loader), or None.
+
+    Not `ctypes.util.find_library`: where the system has no espeak-ng it runs ldconfig, then gcc and ld,
+    four processes at every speech worker's start (78 of them in one `make test`)."""
+    try:
+        ctypes.CDLL(ESPEAK_SONAME)
+    except OSError:
+        return None
+    return ESPEAK_SONAME
 
 
 def load_espeak() -> EspeakLibrary | None:

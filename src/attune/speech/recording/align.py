@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 #: Bump when matching or cutting changes: cached alignments are then made again (words are kept).
-ALIGN_VERSION = 5
+ALIGN_VERSION = 6
 
 
 class RecordingError(ScriptError):
@@ -125,6 +125,8 @@ def heard_words(take: Path | _Take, take_sha256: str, asr_model: str | None, cac
 #: A stretch of the take between two found sentences, this long or more, is heard again when a sentence is missing.
 REHEAR_MIN_S = 0.5
 REHEAR_MARGIN_S = 0.3
+#: A word heard again may reach this far (seconds) over the stretch's ends.
+REHEAR_OVERLAP_S = 0.1
 
 
 def _matched(texts: Sequence[str], words: list[Word], env: cuts.Envelope):
@@ -155,7 +157,9 @@ def _heard_again(take: _Take, env: cuts.Envelope, words: list[Word], texts: Sequ
         a, b = max(0.0, lo - REHEAR_MARGIN_S), hi + REHEAR_MARGIN_S
         piece = take.samples[round(a * ASR_RATE_HZ) : round(b * ASR_RATE_HZ)]
         again = [Word(w.text, w.start_s + a, w.end_s + a) for w in recognise(piece, asr_model)]
-        again = [w for w in again if lo <= (w.start_s + w.end_s) / 2 <= hi]
+        # Only the words heard wholly between the two readings: the piece's margins hear the neighbours'
+        # first and last words again, often otherwise ("Now, perhaps" as "Yeah, I'll."), beside the words kept for them.
+        again = [w for w in again if lo <= (w.start_s + w.end_s) / 2 <= hi and w.start_s >= lo - REHEAR_OVERLAP_S and w.end_s <= hi + REHEAR_OVERLAP_S]
         kept = [w for w in kept if not lo < (w.start_s + w.end_s) / 2 < hi] + again
     kept.sort(key=lambda w: w.start_s)
     return kept, _matched(texts, kept, env)

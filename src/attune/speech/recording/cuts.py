@@ -205,11 +205,25 @@ def after_false_start(env: Envelope, start_s: float, end_s: float, words: Sequen
             continue
         heard_before = np.count_nonzero((middles >= s) & (middles < a)) / (a - s)
         heard_after = np.count_nonzero((middles >= b) & (middles < soon)) / max(1, soon - b)
-        dropped = heard_before * (a - s) >= 2 and heard_after <= RETAKE_DROPPED_DENSITY * heard_before
+        # Words heard after the pause, by their middles or by their letters (a word stretched over the
+        # pause and the repeat after it brings few letters into the sound after the pause).
+        letters_before, letters_after = _letters_per_s(words, s * WINDOW_S, a * WINDOW_S), _letters_per_s(words, b * WINDOW_S, soon * WINDOW_S)
+        sparse = heard_after <= RETAKE_DROPPED_DENSITY * heard_before or letters_after <= RETAKE_DROPPED_DENSITY * letters_before
+        dropped = heard_before * (a - s) >= 2 and sparse
         ratio = RETAKE_DROPPED_RATIO if dropped else RETAKE_MATCH_RATIO if _repeats(words, a, b, soon) else RETAKE_PLAIN_RATIO
         if again < ratio * elsewhere:
             reading = b
     return reading * WINDOW_S
+
+
+def _letters_per_s(words: Sequence, lo_s: float, hi_s: float) -> float:
+    """The letters heard per second from `lo_s` to `hi_s`, each word's letters shared out over its span."""
+    letters = 0.0
+    for w in words:
+        overlap = min(hi_s, w.end_s) - max(lo_s, w.start_s)
+        if overlap > 0:
+            letters += sum(len(tok) for tok in tokens(w.text)) * overlap / max(w.end_s - w.start_s, WINDOW_S)
+    return letters / max(hi_s - lo_s, WINDOW_S)
 
 
 def _repeats(words: Sequence, a: int, b: int, soon: int) -> bool:

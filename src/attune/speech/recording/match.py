@@ -180,6 +180,8 @@ def _local_alignment(want: list[str], window: list[tuple[str, int]]) -> list[tup
 
 #: Words heard this close (seconds of quiet between them) belong to one stretch of speech.
 JOINED_PAUSE_S = 0.3
+#: The sentence's own last (first) word heard this far on (back) ends (starts) its reading there, however many words away.
+EDGE_REACH_S = 1.5
 #: …and this many words run on to a reading are taken in beyond the letters that fit (a word heard as two).
 JOINED_WORDS = 1
 
@@ -223,8 +225,17 @@ def _extend_over(words, gaps_s, word: int, step: int, limit: int, unmatched: lis
     if unmatched:
         # The sentence's own last (first) word, heard as it is a few words on, ends (starts) the reading there.
         edge = unmatched[-1] if step > 0 else unmatched[0]
-        reach = [word + step * k for k in range(1, count + 3) if (word + step * k - limit) * step <= 0 and 0 <= word + step * k < len(words)]
-        anchored = [j for j in reach if edge in tokens(words[j].text)]
+        # A few words on, or further within EDGE_REACH_S (a recogniser looping: "but in their mind, but in
+        # their mind, but in their person." for "… but the person.").
+        here = words[word]
+        reach = [
+            j for j in (word + step * k for k in range(1, len(words)))
+            if (j - limit) * step <= 0 and 0 <= j < len(words)
+            and (abs(j - word) <= count + 2 or (words[j].start_s - here.end_s if step > 0 else here.start_s - words[j].end_s) <= EDGE_REACH_S)
+        ]  # fmt: skip
+        # Back, not across the reading's own words heard again on the way: that is a false start ("friend, a child,
+        # or friend, a child, or even an animal" for "A friend, a child, or even an animal"), not a misheard word.
+        anchored = [j for j in reach if edge in tokens(words[j].text) and not (step < 0 and _repeats_any(words, j, word, matched))]
         if anchored:
             return anchored[-1]
     while (word + step - limit) * step <= 0 and 0 <= word + step < len(words):
@@ -240,6 +251,12 @@ def _extend_over(words, gaps_s, word: int, step: int, limit: int, unmatched: lis
             break
         word = nxt
     return word
+
+
+def _repeats_any(words: Sequence[Word], j: int, word: int, matched: set[str]) -> bool:
+    """Whether a word strictly between words `j` and `word` (either order) is one of the `matched` tokens."""
+    lo, hi = sorted((j, word))
+    return any(matched.intersection(tokens(words[k].text)) for k in range(lo + 1, hi))
 
 
 def _joined(heard: list[tuple[str, int]], vocabulary: set[str]) -> list[tuple[str, int]]:

@@ -29,6 +29,8 @@ DEFAULT_ASR_MODEL = "tiny.en"
 #: CTranslate2's threads. One: on a 20-minute take it costs 10–15% less CPU time than CTranslate2's
 #: default (its threads spin while they wait), and a render's other work runs beside it.
 RECOGNISER_THREADS = 1
+#: CTranslate2's random seed, set before each transcription (its temperature fallback samples).
+RECOGNISER_SEED = 1
 INSTALL_HINT = "pip install 'attune[record]'"
 
 
@@ -77,7 +79,7 @@ def model_identity(model: str | None) -> str:
     weights = Path(source) / "model.bin"
     size = weights.stat().st_size if local and weights.is_file() else None
     name = DEFAULT_ASR_MODEL if model in (None, DEFAULT_ASR_MODEL) else (Path(source).name if local else source)
-    return f"faster-whisper {_version('faster-whisper')}, ctranslate2 {_version('ctranslate2')}; {name}" + (f" ({size} bytes)" if size else "")
+    return f"faster-whisper {_version('faster-whisper')}, ctranslate2 {_version('ctranslate2')}, seed {RECOGNISER_SEED}; {name}" + (f" ({size} bytes)" if size else "")
 
 
 _lock = threading.Lock()
@@ -104,6 +106,12 @@ def recognise(samples: np.ndarray, model: str | None = None) -> list[Word]:
     english_only = model in (None, DEFAULT_ASR_MODEL) or str(source).endswith(".en")
     try:
         with _lock:  # one transcription at a time per model (CTranslate2 uses every core already)
+            # Where greedy decoding fails faster-whisper's checks it samples again at a higher temperature:
+            # seeded, the same samples are heard as the same words every time (unseeded, one take of the stress
+            # set was cut 1 s apart by two runs of `attune align`).
+            import ctranslate2
+
+            ctranslate2.set_random_seed(RECOGNISER_SEED)
             segments, _ = whisper.transcribe(
                 samples, language="en" if english_only else None, beam_size=1, word_timestamps=True,
                 condition_on_previous_text=False, vad_filter=True, vad_parameters={"min_silence_duration_ms": 500},
