@@ -9,6 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: Before numpy is imported, here and in every child the tests start: the suite runs one worker per core, and
+#: OpenBLAS's own threads spin-wait after each call (a `make test` cost 214 CPU s with them, 196 without;
+#: the render's own products are small, and `attune.audio.peak` avoids BLAS for its one large one).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import pytest
 
 from helpers.fakes import FakeSynthesizer
