@@ -129,7 +129,9 @@ def wait_for_workers(address: str, count: int) -> None:
 def test_real_scheduler_and_worker_processes(tmp_path, cache):
     """`dask scheduler` and `dask worker` as processes on 127.0.0.1; then a worker whose Attune differs is refused."""
     (tmp_path / "short.yaml").write_text(SCRIPT)
-    (tmp_path / "roster.yaml").write_text("practitioner: P\ntitle: T\ndefaults: {length: 12s}\nclients:\n  - name: Ana\n    tracks:\n      - script: short.yaml\n")
+    # 90 s: its render outlasts the batch's 0.5 s poll, so the worker is seen at work and named (a 12 s track
+    # could be rendered between two polls and never be).
+    (tmp_path / "roster.yaml").write_text("practitioner: P\ntitle: T\ndefaults: {length: 90s}\nclients:\n  - name: Ana\n    tracks:\n      - script: short.yaml\n")
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     bin_dir = Path(sys.executable).parent
@@ -145,7 +147,7 @@ def test_real_scheduler_and_worker_processes(tmp_path, cache):
         assert "1 rendered, 0 unchanged, 0 failed" in result.stdout and "working: 127.0.0.1:" in result.stderr
         manifest = check_against_manifest(out)
         audio, rate_hz = decode(out / manifest["tracks"][0]["files"]["mp3"]["path"])
-        assert audio.shape[0] / rate_hz == pytest.approx(12.0, abs=0.05)
+        assert audio.shape[0] / rate_hz == pytest.approx(90.0, abs=0.05)
 
         # A worker running another Attune would make the fingerprints lie: the batch refuses to start.
         preload = tmp_path / "other_attune.py"
