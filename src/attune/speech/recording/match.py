@@ -227,12 +227,13 @@ def _extend_over(words, gaps_s, word: int, step: int, limit: int, unmatched: lis
         edge = unmatched[-1] if step > 0 else unmatched[0]
         # A few words on, or further within EDGE_REACH_S (a recogniser looping: "but in their mind, but in
         # their mind, but in their person." for "… but the person.").
-        here = words[word]
-        reach = [
-            j for j in (word + step * k for k in range(1, len(words)))
-            if (j - limit) * step <= 0 and 0 <= j < len(words)
-            and (abs(j - word) <= count + 2 or (words[j].start_s - here.end_s if step > 0 else here.start_s - words[j].end_s) <= EDGE_REACH_S)
-        ]  # fmt: skip
+        here, reach, j = words[word], [], word + step
+        while 0 <= j < len(words) and (j - limit) * step <= 0:
+            away_s = words[j].start_s - here.end_s if step > 0 else here.start_s - words[j].end_s
+            if abs(j - word) > count + 2 and away_s > EDGE_REACH_S:
+                break
+            reach.append(j)
+            j += step
         # Back, not across the reading's own words heard again on the way: that is a false start ("friend, a child,
         # or friend, a child, or even an animal" for "A friend, a child, or even an animal"), not a misheard word.
         anchored = [j for j in reach if edge in tokens(words[j].text) and not (step < 0 and _repeats_any(words, j, word, matched))]
