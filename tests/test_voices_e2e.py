@@ -219,7 +219,7 @@ def test_a_sections_own_voice_in_a_teachers_words_is_chosen_as_the_tracks_is(tmp
     voices = [event.voice for event in speech]
     assert voices[0].startswith("pyttsx3 ")  # the track's default engine, as before
     assert voices[1].startswith("hibari heart ")  # `female`: the best installed neural female voice
-    assert voices[2].startswith("pico es-ES ")  # `es`: a neural Spanish voice
+    assert voices[2].startswith("pico es-ES ")  # `es`: the best installed Spanish voice (SVOX Pico: not neural, but no wheel has a neural one)
     audio, sr = decode(result.output_path)
     for event in speech:  # each section heard where the plan puts it
         assert rms_dbfs(audio[int((event.start_s + 0.05) * sr) : int((event.start_s + event.duration_s - 0.05) * sr)]) > -35
