@@ -6,17 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from attune.cli import cli
 from attune.library import SOUNDS_DIR
+from helpers.cli import invoke
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = "title: Evening calm\nsections:\n  - text: |\n      Welcome, {name}. [pause 2s..20s]\n      Rest here.\n"
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
 
 
 def roster(tmp_path: Path, tracks: str, defaults: str = "") -> Path:

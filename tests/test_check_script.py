@@ -3,16 +3,10 @@ and the same feasible range from plan, check and the impossible-length error. Ex
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-
-from attune.cli import cli
 from attune.errors import MAX_LISTED_ERRORS
+from helpers.cli import invoke
 
 MARKERS = "Markers are [pause 5s], [pause 10s..2m], [pause 10s..], [short pause], [long pause], [breath], [breath 3], [bell], [bells every 10m]"
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
 
 
 def test_every_error_in_a_file_is_reported(tmp_path):

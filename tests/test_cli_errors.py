@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import attune.checks.script
 import attune.media.master
@@ -26,6 +25,7 @@ from attune.request import RenderRequest
 from attune.script import MAX_SCRIPT_BYTES
 from attune.timebase import SAMPLE_RATE
 from helpers.audio import decode, rms_dbfs
+from helpers.cli import invoke
 
 GOOD = """\
 title: Evening calm
@@ -54,10 +54,6 @@ def out_dir(tmp_path) -> Path:
     folder.mkdir()
     (folder / "old.mp3").write_bytes(OLD_BYTES)
     return folder
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
 
 
 def render(script, output, cache, *extra):

@@ -5,16 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from attune.cli import cli
 from attune.speech.engines.espeak import espeak_variants, find_espeak
+from helpers.cli import invoke
 
 pytestmark = pytest.mark.engine
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, list(args), prog_name="attune")
 
 
 @pytest.mark.skipif(find_espeak() is None, reason="espeak-ng variants exist only where espeak-ng drives pyttsx3")

@@ -8,21 +8,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from attune.cli import cli
 from attune.plan import estimated_plan
 from attune.render import render
 from attune.request import RenderRequest
 from attune.settings import TrackSettings
 from helpers.audio import bell_strikes, decode_mono
+from helpers.cli import invoke
 from helpers.scripts import error, parse
 
 SR = 2000  # the strikes are found at 2 kHz (the bowl's strongest modes are 246 and 679 Hz)
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
 
 
 def rings(plan) -> list[float]:

@@ -4,17 +4,11 @@ with a warning at its line), and a file's warnings printed beside its errors, in
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
-from attune.cli import cli
 from attune.plan import estimated_plan
 from helpers.audio import bell_strikes, decode_mono
+from helpers.cli import invoke
 from helpers.scripts import parse
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
-
 
 CLOSING_BELL = "title: T\nbells: {start: true, end: true}\nsections:\n  - text: |\n      Welcome.\n      Goodbye. [bell]\n"
 

@@ -10,19 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from attune.cli import cli
 from attune.script import Pause, Speech, load_script
 from helpers.audio import decode_mono
+from helpers.cli import invoke
 
 APG = "Breathe in slowly;4\nBreathe out;3\n\nLet your shoulders soften;0\nRest here;2\n"
 #: Meditation-Generator's own sample writes its marker Markdown-escaped, after a group of sentences.
 MEDITATION_GENERATOR = "Welcome to this peaceful meditation.\n\n\\[PAUSE:3]\n\nTake a slow breath, and let it go. [pause : 2]\nRest now.\n"
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from attune.cli import cli
 from helpers.audio import decode
+from helpers.cli import invoke
 
 SCRIPT = """\
 title: Evening calm
@@ -25,10 +24,6 @@ sections:
       Feel your feet. [pause 3s..2m]
       Feel your hands. (pause 5s)
 """
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
 
 
 @pytest.fixture

@@ -7,17 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from attune.cli import cli
 from attune.script import Pause, Speech
 from attune.script.spellings import LONG_PAUSE_S, SHORT_PAUSE_S, compact_duration, meant_duration
+from helpers.cli import invoke
 from helpers.scripts import error, parse
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
-
 
 #: The issue's six spellings and the lengths they say.
 SIX = {

@@ -4,17 +4,12 @@ library`'s bundled sounds, with lengths that match the decoded files."""
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
-from attune.cli import cli
 from attune.library import SOUNDS_DIR
 from attune.script import Bell, Pause, Speech, load_script
 from attune.script.starter import PRACTICES
 from helpers.audio import bell_strikes, decode, decode_mono
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
+from helpers.cli import invoke
 
 
 @pytest.mark.parametrize("practice", PRACTICES)

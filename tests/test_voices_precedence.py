@@ -10,18 +10,17 @@ espeak-ng's voices once).
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
 pytest.importorskip("hibari")
 pytest.importorskip("py_nanotts")
 
-from attune.cli import cli
 from attune.errors import VoiceError
 from attune.render import load
 from attune.request import RenderRequest
 from attune.script import load_script
 from attune.settings import TrackSettings
 from attune.speech.choice import section_voice
+from helpers.cli import invoke
 
 #: A Spanish script: the track's voice from `language: es`; section Dos asks for hibari's heart (English).
 RESPIRA = """\
@@ -45,10 +44,6 @@ TRACK_WARNING = (
     "{script}:2: the voice en-us (pyttsx3) speaks en-us, not the script's language es — "
     "voices that fit: es-ES (pico, es-ES); or drop the voice and Attune picks one"
 )
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="attune")
 
 
 @pytest.fixture
