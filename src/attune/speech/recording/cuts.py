@@ -188,6 +188,7 @@ def after_false_start(env: Envelope, start_s: float, end_s: float, words: Sequen
     s, e = round(start_s / WINDOW_S), round(end_s / WINDOW_S)
     words = list(words)
     middles = np.array([(w.start_s + w.end_s) / 2 for w in words], dtype=np.float64) / WINDOW_S
+    inside = [w for w in words if w.end_s > s * WINDOW_S and w.start_s < e * WINDOW_S]  # the only words whose letters can count below
     reading = s
     for a, b in _runs(env.quiet[s:e]):
         a, b = a + s, b + s
@@ -207,7 +208,7 @@ def after_false_start(env: Envelope, start_s: float, end_s: float, words: Sequen
         heard_after = np.count_nonzero((middles >= b) & (middles < soon)) / max(1, soon - b)
         # Words heard after the pause, by their middles or by their letters (a word stretched over the
         # pause and the repeat after it brings few letters into the sound after the pause).
-        letters_before, letters_after = _letters_per_s(words, s * WINDOW_S, a * WINDOW_S), _letters_per_s(words, b * WINDOW_S, soon * WINDOW_S)
+        letters_before, letters_after = _letters_per_s(inside, s * WINDOW_S, a * WINDOW_S), _letters_per_s(inside, b * WINDOW_S, soon * WINDOW_S)
         sparse = heard_after <= RETAKE_DROPPED_DENSITY * heard_before or letters_after <= RETAKE_DROPPED_DENSITY * letters_before
         dropped = heard_before * (a - s) >= 2 and sparse
         ratio = RETAKE_DROPPED_RATIO if dropped else RETAKE_MATCH_RATIO if _repeats(words, a, b, soon) else RETAKE_PLAIN_RATIO
